@@ -1,0 +1,127 @@
+"""The actions a person can take on a release, shared by the pages and the REST API.
+
+Availability is derived from the state machine and the user's role (the same
+predicates the services enforce), so a button is shown exactly when pressing it can work;
+a button whose guard is unmet is shown disabled with the guard's sentence.
+"""
+
+from dataclasses import dataclass
+
+import django_fsm as fsm
+
+from releases import services
+from releases.errors import Invalid, NotFound
+from releases.models import Release, State
+from releases.platforms import adapter_for
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the URL segment: POST /api/v1/releases/{id}/{name}
+    label: str
+    transition: str
+    style: str = "secondary"
+    fields: tuple[str, ...] = ()  # form fields the action takes
+    check_guards: bool = True
+
+
+ACTIONS = [
+    Action("check", "Run checks", "mark_checked", "primary", check_guards=False),
+    Action("approve", "Approve", "approve", "primary", ("comment",)),
+    Action("send-back", "Send back to draft", "send_back", "danger", ("comment",)),
+    Action("submit", "Submit for review", "submit", "primary"),
+    Action("record-outcome", "Record review outcome", "review_approved", "primary", ("outcome", "reason")),
+    Action("withdraw", "Withdraw from review", "withdraw", "danger"),
+    Action("publish", "Publish", "publish", "primary"),
+    Action("rollback", "Roll back", "rollback", "danger"),
+    Action("retry", "Retry", "retry", "primary"),
+    Action("cancel", "Cancel release", "cancel", "danger"),
+]
+BY_NAME = {action.name: action for action in ACTIONS}
+
+
+@dataclass(frozen=True)
+class Availability:
+    action: Action
+    enabled: bool
+    reason: str = ""
+
+
+def _is_manual(release: Release) -> bool:
+    return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
+
+
+def available_actions(release: Release, user) -> list[Availability]:
+    """Actions this user may take now; unmet guards come back disabled with their reason."""
+    found = []
+    for action in ACTIONS:
+        method = getattr(release, action.transition)
+        if not fsm.can_proceed(method, check_conditions=False) or not fsm.has_transition_perm(method, user):
+            continue
+        if action.name == "record-outcome" and not _is_manual(release):
+            continue
+        reason = ""
+        if action.check_guards:
+            transition = method._django_fsm.get_transition(release.state)
+            failing = [c for c in transition.conditions if not c(release)]
+            if failing:
+                if failing[0].guard_code == "already_approved":
+                    continue
+                reason = failing[0].guard_message
+        found.append(Availability(action, not reason, reason))
+    return found
+
+
+def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None = None):
+    """Run the named action with its payload; raises SluiceError subclasses on refusal."""
+    if name not in BY_NAME:
+        raise NotFound("unknown_action", f"There is no action “{name}”. Known: {', '.join(BY_NAME)}.")
+    text = {key: _text(payload, key) for key in ("comment", "outcome", "reason")}
+    match name:
+        case "check":
+            return services.release_check(release=release, actor=actor, ip=ip)
+        case "approve":
+            return services.release_approve(release=release, actor=actor, comment=text["comment"], ip=ip)
+        case "send-back":
+            return services.release_send_back(release=release, actor=actor, comment=text["comment"], ip=ip)
+        case "submit":
+            return services.release_submit(release=release, actor=actor, ip=ip)
+        case "record-outcome":
+            return services.release_record_outcome(
+                release=release, actor=actor, outcome=text["outcome"], reason=text["reason"], ip=ip
+            )
+        case "withdraw":
+            return services.release_withdraw(release=release, actor=actor, ip=ip)
+        case "publish":
+            return services.release_publish(release=release, actor=actor, ip=ip)
+        case "rollback":
+            return services.release_rollback(release=release, actor=actor, ip=ip)
+        case "retry":
+            return services.release_retry(release=release, actor=actor, ip=ip)
+        case "cancel":
+            return services.release_cancel(release=release, actor=actor, ip=ip)
+
+
+def _text(payload: dict, key: str) -> str:
+    value = payload.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid("invalid_field", f"“{key}” must be text.", details={key: "Must be a string."})
+    if len(value) > 10_000:
+        raise Invalid("invalid_field", f"“{key}” is too long.", details={key: "At most 10,000 characters."})
+    return value
+
+
+STATE_TONE = {
+    State.DRAFT: "neutral",
+    State.CHECKED: "info",
+    State.SUBMITTED: "info",
+    State.APPROVED: "good",
+    State.PUBLISHED: "good",
+    State.REJECTED: "bad",
+    State.CANCELLED: "muted",
+    State.EXPIRED: "muted",
+    State.WITHDRAWN: "muted",
+    State.ROLLED_BACK: "muted",
+}

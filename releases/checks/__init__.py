@@ -1,0 +1,9 @@
+"""Pre-submission checks: catch what the platform reviewer would reject, before it costs a submission.
+
+Each check is a small unit with a key, a title, a severity (an "error" blocks, a "warning"
+informs), the platforms it applies to and an explanation for people. `run_checks` runs
+every applicable one and never lets a crashing check pass silently.
+"""
+
+from releases.checks.base import REGISTRY, Check, Outcome, run_checks  # noqa: F401
+from releases.checks import builtin  # noqa: F401,E402  (registers the built-in checks)

@@ -1,0 +1,461 @@
+"""The release domain: teams, platform accounts, apps, releases and their audit trail."""
+
+import secrets
+
+import django_fsm as fsm
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from releases.crypto import EncryptedTextField
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    DEVELOPER = "developer", "Developer"
+    RELEASE_MANAGER = "release_manager", "Release manager"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.VIEWER: 10, Role.DEVELOPER: 20, Role.RELEASE_MANAGER: 30, Role.ADMIN: 40}
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} as {self.role}"
+
+
+class Platform(models.TextChoices):
+    WECHAT = "wechat", "WeChat third-party platform"
+    MANUAL = "manual", "Manual (submitted by hand)"
+
+
+def _callback_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PlatformAccount(models.Model):
+    """A platform identity the team submits through.
+
+    For WeChat it is a third-party platform (component) whose secrets sign and encrypt
+    every call and callback; they are encrypted at rest and never rendered back.
+    `callback_key` makes the callback URLs unguessable and routes a push to its account.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="platform_accounts")
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    name = models.CharField(max_length=120)
+    component_appid = models.CharField(max_length=64, blank=True)
+    component_appsecret = EncryptedTextField(blank=True)
+    message_token = EncryptedTextField(blank=True)
+    encoding_aes_key = EncryptedTextField(blank=True)
+    callback_key = models.CharField(max_length=32, unique=True, default=_callback_key)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="platform_account_name_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+
+class App(models.Model):
+    """A mini-program. Its team decides who may see and act on it."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
+    platform_account = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="apps")
+    name = models.CharField(max_length=120)
+    appid = models.CharField(max_length=64)
+    authorizer_refresh_token = EncryptedTextField(blank=True)
+    privacy_policy_url = models.URLField(blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform_account", "appid"], name="appid_per_account")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CHECKED = "checked", "Checked"
+    SUBMITTING = "submitting", "Submitting"
+    SUBMIT_FAILED = "submit_failed", "Submit failed"
+    SUBMITTED = "submitted", "In review"
+    APPROVED = "approved", "Approved by platform"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWING = "withdrawing", "Withdrawing"
+    WITHDRAW_FAILED = "withdraw_failed", "Withdraw failed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    PUBLISHING = "publishing", "Publishing"
+    PUBLISH_FAILED = "publish_failed", "Publish failed"
+    PUBLISHED = "published", "Published"
+    ROLLING_BACK = "rolling_back", "Rolling back"
+    ROLLBACK_FAILED = "rollback_failed", "Rollback failed"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = State
+
+# Each platform call has an in-flight state and a failed state; a retry replays the call.
+IN_FLIGHT = {
+    S.SUBMITTING: "submit",
+    S.WITHDRAWING: "withdraw",
+    S.PUBLISHING: "publish",
+    S.ROLLING_BACK: "rollback",
+}
+FAILED_TO_IN_FLIGHT = {
+    S.SUBMIT_FAILED: S.SUBMITTING,
+    S.WITHDRAW_FAILED: S.WITHDRAWING,
+    S.PUBLISH_FAILED: S.PUBLISHING,
+    S.ROLLBACK_FAILED: S.ROLLING_BACK,
+}
+IN_FLIGHT_TO_FAILED = {v: k for k, v in FAILED_TO_IN_FLIGHT.items()}
+# The platform holds the version while it is in one of these states: one per app at a time.
+IN_REVIEW = [S.SUBMITTING, S.SUBMITTED, S.WITHDRAWING, S.WITHDRAW_FAILED]
+EVER_PUBLISHED = [S.PUBLISHED, S.ROLLING_BACK, S.ROLLBACK_FAILED, S.ROLLED_BACK]
+EDITABLE = [S.DRAFT, S.CHECKED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.SUBMIT_FAILED]
+CANCELLABLE = [S.DRAFT, S.CHECKED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.APPROVED, S.SUBMIT_FAILED, S.PUBLISH_FAILED]
+
+
+def _failed_state_of(release: "Release", *args, **kwargs) -> str:
+    return IN_FLIGHT_TO_FAILED[release.state]
+
+
+def _retried_state_of(release: "Release", *args, **kwargs) -> str:
+    return FAILED_TO_IN_FLIGHT[release.state]
+
+
+def guard(code: str, message: str):
+    """Name a transition condition so a refusal can say which rule blocked it (409 `code`)."""
+
+    def mark(fn):
+        fn.guard_code = code
+        fn.guard_message = message
+        return fn
+
+    return mark
+
+
+def _member_role(release: "Release", user) -> str | None:
+    from releases.selectors import role_for
+
+    return role_for(user, release.app.team_id)
+
+
+def can_develop(release: "Release", user) -> bool:
+    return role_at_least(_member_role(release, user), Role.DEVELOPER)
+
+
+def can_manage(release: "Release", user) -> bool:
+    return role_at_least(_member_role(release, user), Role.RELEASE_MANAGER)
+
+
+def can_approve(release: "Release", user) -> bool:
+    """Release managers approve, never their own release: a second person stands behind it."""
+    return can_manage(release, user) and release.author_id != user.pk
+
+
+class Release(fsm.ConcurrentTransitionMixin, models.Model):
+    """One version of an app on its way from draft to published.
+
+    `state` is protected: it changes only through the transitions below, called by the
+    services in releases/services.py, which also write the audit event in the same
+    transaction. ConcurrentTransitionMixin makes a save fail if another connection
+    moved the state first, so two people pressing a button at once get one winner.
+    `revision` grows with every content edit; approvals and check runs name the
+    revision they saw, so an edit voids them without deleting history.
+    """
+
+    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="releases")
+    version = models.CharField(max_length=64)
+    release_notes = models.TextField(blank=True)
+    review_notes = models.TextField(blank=True)
+    build_report = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_releases", null=True, blank=True
+    )
+    state = fsm.FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    revision = models.PositiveIntegerField(default=1)
+    # Where the last in-flight step came from (checked or rejected for a submit), so that
+    # giving up on a failed step can return exactly there.
+    in_flight_from = models.CharField(max_length=20, blank=True, choices=S.choices)
+    last_error = models.TextField(blank=True)
+    last_error_code = models.CharField(max_length=64, blank=True)
+    platform_audit_id = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    review_delayed_at = models.DateTimeField(null=True, blank=True)
+    review_delay_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["app", "version"], name="version_unique_per_app")]
+        indexes = [models.Index(fields=["app", "state"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.app} {self.version}"
+
+    # -- named conditions: the services name the refused guard, the templates reuse them --
+
+    @guard("approval_required", "A release manager other than the author must approve this revision first.")
+    def is_approved(self) -> bool:
+        return self.approvals.filter(revision=self.revision).exists()
+
+    @guard("checks_not_passed", "The pre-submission checks have not passed for this revision.")
+    def has_passed_checks(self) -> bool:
+        run = self.check_runs.order_by("-created_at").first()
+        return run is not None and run.passed and run.revision == self.revision
+
+    @guard("review_in_progress", "Another release of this app is already in review; the platform takes one at a time.")
+    def is_only_one_in_review(self) -> bool:
+        return not Release.objects.filter(app_id=self.app_id, state__in=IN_REVIEW).exclude(pk=self.pk).exists()
+
+    @guard("already_approved", "You have already approved this revision.")
+    def needs_approval(self) -> bool:
+        return not self.is_approved()
+
+    def is_in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
+
+    # -- transitions: bodies stay about the row; platform calls happen outside them --
+
+    @fsm.transition(field=state, source=EDITABLE, target=S.DRAFT, permission=can_develop)
+    def edit(self):
+        self.revision += 1
+
+    @fsm.transition(field=state, source=S.DRAFT, target=S.CHECKED, conditions=[has_passed_checks], permission=can_develop)
+    def mark_checked(self):
+        pass
+
+    @fsm.transition(field=state, source=S.CHECKED, target=S.CHECKED, conditions=[needs_approval], permission=can_approve)
+    def approve(self):
+        pass
+
+    @fsm.transition(field=state, source=S.CHECKED, target=S.DRAFT, permission=can_approve)
+    def send_back(self):
+        """An approver refuses the revision: back to draft for the author to fix."""
+
+    @fsm.transition(
+        field=state,
+        source=[S.CHECKED, S.REJECTED],
+        target=S.SUBMITTING,
+        conditions=[has_passed_checks, is_approved, is_only_one_in_review],
+        permission=can_manage,
+    )
+    def submit(self):
+        self.in_flight_from = self.state
+
+    @fsm.transition(field=state, source=S.SUBMITTING, target=S.SUBMITTED)
+    def submit_succeeded(self, audit_id: str = ""):
+        self.platform_audit_id = audit_id
+        self.submitted_at = timezone.now()
+        self.decided_at = None
+        self.review_delayed_at = None
+        self.review_delay_reason = ""
+
+    @fsm.transition(field=state, source=S.SUBMITTED, target=S.APPROVED, permission=can_manage)
+    def review_approved(self):
+        self.decided_at = timezone.now()
+
+    @fsm.transition(field=state, source=S.SUBMITTED, target=S.REJECTED, permission=can_manage)
+    def review_rejected(self, reason: str = ""):
+        self.decided_at = timezone.now()
+        self.rejection_reason = reason
+
+    @fsm.transition(field=state, source=S.SUBMITTED, target=S.SUBMITTED, permission=can_manage)
+    def review_delayed(self, reason: str = ""):
+        """A delay is a recorded fact about a submitted release, not a state of its own."""
+        self.review_delayed_at = timezone.now()
+        self.review_delay_reason = reason
+
+    @fsm.transition(field=state, source=S.SUBMITTED, target=S.WITHDRAWING, permission=can_manage)
+    def withdraw(self):
+        self.in_flight_from = self.state
+
+    @fsm.transition(field=state, source=S.WITHDRAWING, target=S.WITHDRAWN)
+    def withdraw_succeeded(self):
+        pass
+
+    @fsm.transition(field=state, source=S.APPROVED, target=S.PUBLISHING, permission=can_manage)
+    def publish(self):
+        self.in_flight_from = self.state
+
+    @fsm.transition(field=state, source=S.PUBLISHING, target=S.PUBLISHED)
+    def publish_succeeded(self):
+        pass
+
+    @fsm.transition(field=state, source=S.PUBLISHED, target=S.ROLLING_BACK, permission=can_manage)
+    def rollback(self):
+        self.in_flight_from = self.state
+
+    @fsm.transition(field=state, source=S.ROLLING_BACK, target=S.ROLLED_BACK)
+    def rollback_succeeded(self):
+        pass
+
+    @fsm.transition(
+        field=state,
+        source=list(IN_FLIGHT),
+        target=fsm.GET_STATE(_failed_state_of, states=list(FAILED_TO_IN_FLIGHT)),
+    )
+    def step_failed(self, code: str = "", message: str = ""):
+        self.last_error_code = code
+        self.last_error = message
+
+    @fsm.transition(
+        field=state,
+        source=list(FAILED_TO_IN_FLIGHT),
+        target=fsm.GET_STATE(_retried_state_of, states=list(IN_FLIGHT)),
+        permission=can_manage,
+    )
+    def retry(self):
+        self.last_error_code = ""
+        self.last_error = ""
+
+    @fsm.transition(field=state, source=S.REJECTED, target=S.EXPIRED)
+    def expire(self):
+        """The resubmission window passed: a new attempt starts from draft."""
+
+    @fsm.transition(field=state, source=CANCELLABLE, target=S.CANCELLED, permission=can_manage)
+    def cancel(self):
+        pass
+
+
+class Approval(models.Model):
+    """A named person stands behind one revision of a release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    revision = models.PositiveIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "approver", "revision"], name="one_approval_per_revision")
+        ]
+
+
+class CheckRun(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="check_runs")
+    revision = models.PositiveIntegerField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    passed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class CheckResult(models.Model):
+    class Status(models.TextChoices):
+        PASSED = "passed"
+        FAILED = "failed"
+        ERROR = "error"
+        SUPPRESSED = "suppressed"
+        PENDING = "pending"
+
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
+    key = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, default="auto")
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    message = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity == "error" and self.status in (self.Status.FAILED, self.Status.ERROR)
+
+
+class AuditEvent(models.Model):
+    """One line of the append-only audit trail.
+
+    Examples: action="submit", from_state="checked", to_state="submitting", actor=manager;
+    action="review_rejected", actor=None (the platform's push), data={"reason": "..."}.
+    Rows are never updated or deleted (a database trigger refuses it on PostgreSQL and
+    SQLite); each stores the hash of the previous row, so `manage.py verify_audit` can
+    name the first row that was changed behind our back. Targets are plain ids, not
+    foreign keys, so that no cascade or SET NULL can ever rewrite a row. Records are kept
+    at least 3 years; nothing here trims them.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    target_type = models.CharField(max_length=40)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    app_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    release_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """A single row every audit writer locks, so the hash chain never forks under concurrency."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.BigIntegerField(default=0)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,64 @@
+"""The one interface releases/ knows about a platform.
+
+Concrete adapters live in reviews/platforms/<name>/ and are chosen by a PlatformAccount's
+`platform` through settings.SLUICE_PLATFORM_ADAPTERS, so a new platform plugs in without
+touching this app.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class PlatformError(Exception):
+    """A platform call failed. Transient errors are retried; permanent ones are recorded."""
+
+    def __init__(self, message: str, *, code: str = "platform_error", permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the platform calls the version under review (WeChat's auditid)."""
+
+    audit_id: str = ""
+
+
+class PlatformAdapter:
+    """Operations every platform offers. Each call must be safe to retry after a crash."""
+
+    # Steps run inside the web request when the adapter makes no network call.
+    runs_inline: bool = False
+    # The review outcome is typed in by a person (manual platform) instead of pushed/polled.
+    outcomes_recorded_by_hand: bool = False
+
+    def __init__(self, account) -> None:
+        self.account = account
+
+    def find_submission(self, release) -> Submission | None:
+        """The submission of this release the platform already holds, if a crash hid it from us."""
+        return None
+
+    def submit(self, release) -> Submission:
+        raise NotImplementedError
+
+    def withdraw(self, release) -> None:
+        raise NotImplementedError
+
+    def publish(self, release) -> None:
+        raise NotImplementedError
+
+    def rollback(self, release) -> None:
+        raise NotImplementedError
+
+
+def adapter_for(account) -> PlatformAdapter:
+    try:
+        path = settings.SLUICE_PLATFORM_ADAPTERS[account.platform]
+    except KeyError:
+        raise PlatformError(f"No adapter is configured for the {account.platform!r} platform.", permanent=True) from None
+    return import_string(path)(account)

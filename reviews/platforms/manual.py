@@ -1,0 +1,25 @@
+"""The manual platform: the team submits in the platform's console and tells Sluice.
+
+Nothing leaves the building, so every step completes at once; the review outcome is
+recorded by a person (`record-outcome`), with the same state machine, approvals and audit
+trail as an API platform.
+"""
+
+from releases.platforms import PlatformAdapter, Submission
+
+
+class ManualAdapter(PlatformAdapter):
+    runs_inline = True
+    outcomes_recorded_by_hand = True
+
+    def submit(self, release) -> Submission:
+        return Submission(audit_id="")
+
+    def withdraw(self, release) -> None:
+        return None
+
+    def publish(self, release) -> None:
+        return None
+
+    def rollback(self, release) -> None:
+        return None
