@@ -7,11 +7,9 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 
 from dataclasses import dataclass
 
-import django_fsm as fsm
-
 from releases import services
 from releases.errors import Invalid, NotFound
-from releases.models import Release, State
+from releases.models import Release, State, may_attempt
 from releases.platforms import adapter_for
 
 
@@ -56,7 +54,7 @@ def available_actions(release: Release, user) -> list[Availability]:
     found = []
     for action in ACTIONS:
         method = getattr(release, action.transition)
-        if not fsm.can_proceed(method, check_conditions=False) or not fsm.has_transition_perm(method, user):
+        if not may_attempt(release, action.transition, user):
             continue
         if action.name == "record-outcome" and not _is_manual(release):
             continue

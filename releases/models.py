@@ -182,6 +182,16 @@ def can_approve(release: "Release", user) -> bool:
     return can_manage(release, user) and release.author_id != user.pk
 
 
+def may_attempt(release: "Release", transition: str, user) -> bool:
+    """The transition exists from the current state and the user's role allows it.
+
+    Unlike django_fsm.has_transition_perm this ignores the conditions, so the caller can
+    tell "not yours to do" (403) from "not yet" (409 naming the guard).
+    """
+    meta = getattr(release, transition)._django_fsm
+    return meta.has_transition(release.state) and meta.has_transition_perm(release, release.state, user)
+
+
 class Release(fsm.ConcurrentTransitionMixin, models.Model):
     """One version of an app on its way from draft to published.
 

@@ -28,6 +28,7 @@ from releases.models import (
     Role,
     State,
     can_manage,
+    may_attempt,
     role_at_least,
 )
 from releases.platforms import PlatformError, adapter_for
@@ -54,7 +55,7 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
     method = getattr(release, name)
     if not fsm.can_proceed(method, check_conditions=False):
         raise Refused("invalid_state", f"A release that is {_state_label(release.state)} cannot {name.replace('_', ' ')}.")
-    if actor is not None and not fsm.has_transition_perm(method, actor):
+    if actor is not None and not may_attempt(release, name, actor):
         if name in ("approve", "send_back") and release.author_id == actor.pk and can_manage(release, actor):
             raise Forbidden("self_approval", "You are the author of this release; another release manager must decide.")
         raise Forbidden("forbidden", f"Your role in {release.app.team} does not allow you to {name.replace('_', ' ')}.")

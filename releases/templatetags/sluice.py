@@ -1,0 +1,132 @@
+"""Presentation helpers for the release pages: state badges, next-step sentences, sizes."""
+
+import json
+
+from django import template
+
+from releases.actions import STATE_TONE
+from releases.models import FAILED_TO_IN_FLIGHT, IN_FLIGHT, State
+
+register = template.Library()
+
+MB = 1024 * 1024
+
+# One sentence per state for the "what happens next" panel; the buttons say who can do it.
+NEXT_STEP = {
+    State.DRAFT: "Run the checks. When every blocking check passes, the release is checked and waits "
+    "for a release manager other than the author to approve it.",
+    State.CHECKED: "A release manager other than the author approves this revision; then a release "
+    "manager submits it to the platform for review.",
+    State.SUBMITTING: "Sluice is handing this version to the platform. Reload the page in a moment.",
+    State.SUBMIT_FAILED: "The platform did not accept the submission (see the error). Retry it, "
+    "or edit the release and run the checks again.",
+    State.SUBMITTED: "The platform is reviewing this version. Its decision (approved, rejected or "
+    "delayed) is recorded here.",
+    State.APPROVED: "The platform approved this version. A release manager publishes it when the team is ready.",
+    State.REJECTED: "The platform rejected this version (reason below). Edit it to fix the problem "
+    "(it goes back to draft), resubmit it as it is, or cancel it.",
+    State.WITHDRAWING: "Sluice is withdrawing this version from review. Reload the page in a moment.",
+    State.WITHDRAW_FAILED: "Withdrawing did not work (see the error). Retry it.",
+    State.WITHDRAWN: "Withdrawn from review. Edit it to start again from draft, or cancel it.",
+    State.PUBLISHING: "Sluice is publishing this version. Reload the page in a moment.",
+    State.PUBLISH_FAILED: "Publishing did not work (see the error). Retry it, or cancel the release.",
+    State.PUBLISHED: "This version is live. A release manager can roll it back if something is wrong.",
+    State.ROLLING_BACK: "Sluice is rolling this version back. Reload the page in a moment.",
+    State.ROLLBACK_FAILED: "Rolling back did not work (see the error). Retry it.",
+    State.ROLLED_BACK: "Rolled back: the previous version is live again. Nothing more happens to this release.",
+    State.EXPIRED: "The platform's window for resubmitting passed. Edit it to start again from draft, or cancel it.",
+    State.CANCELLED: "Cancelled. Nothing more happens to this release.",
+}
+
+
+@register.filter
+def state_label(state: str) -> str:
+    try:
+        return State(state).label
+    except ValueError:
+        return state or "—"
+
+
+@register.filter
+def state_tone(state: str) -> str:
+    """A colour family for a state: good, bad, info, progress, neutral or muted."""
+    if state in STATE_TONE:
+        return STATE_TONE[state]
+    if state in IN_FLIGHT:
+        return "progress"
+    if state in FAILED_TO_IN_FLIGHT:
+        return "bad"
+    return "neutral"
+
+
+@register.inclusion_tag("releases/_state_badge.html")
+def state_badge(state: str):
+    return {"state": state, "label": state_label(state), "tone": state_tone(state)}
+
+
+@register.filter
+def next_step(state: str) -> str:
+    return NEXT_STEP.get(state, "")
+
+
+@register.filter
+def megabytes(size) -> str:
+    """Bytes as megabytes with two decimals, the unit the platforms' limits use."""
+    try:
+        return f"{float(size) / MB:.2f} MB"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def as_text(value) -> str:
+    """A JSON value as one readable line: strings as they are, the rest as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def pairs(mapping) -> list[tuple[str, object]]:
+    """A dict's items in a stable order, for key/value lists (evidence, audit data)."""
+    if not isinstance(mapping, dict):
+        return []
+    return sorted(mapping.items())
+
+
+@register.filter
+def http_url(value: str) -> str:
+    """The URL only if it is http(s); anything else (javascript:, data:) renders as no link."""
+    value = (value or "").strip()
+    return value if value.lower().startswith(("https://", "http://")) else ""
+
+
+PACKAGE_LABELS = {"__FULL__": "Total (all packages)", "__APP__": "Main package"}
+
+
+@register.filter
+def packages(report) -> list[dict]:
+    """The build report's packages with their size and whether they exceed the platform limit."""
+    from releases.checks.builtin import PackageSize
+
+    rows = []
+    listed = report.get("packages") if isinstance(report, dict) else None
+    for package in listed if isinstance(listed, list) else []:
+        if not isinstance(package, dict):
+            continue
+        name = str(package.get("name", "?"))
+        size = package.get("size")
+        limit = PackageSize.total_limit if name == "__FULL__" else PackageSize.main_limit
+        over = isinstance(size, int | float) and size > limit
+        rows.append({"name": name, "label": PACKAGE_LABELS.get(name, ""), "size": size, "over": over})
+    return rows
+
+
+@register.filter
+def report_extras(report) -> list[tuple[str, object]]:
+    """Everything in the build report besides the packages, as key/value pairs."""
+    if not isinstance(report, dict):
+        return []
+    return sorted((key, value) for key, value in report.items() if key != "packages")

@@ -1,0 +1,118 @@
+"""One shared world, healthchecks-style: a demo team with one user per role, and an outsider.
+
+- alice: developer, author of releases
+- mike: release manager, approves and submits
+- vera: viewer
+- adam: team admin
+- olga: outsider, member of another team only
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from releases import services
+from releases.models import App, Membership, PlatformAccount, Release, Role, Team
+
+GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name="Shop team")
+
+
+@pytest.fixture
+def other_team(db):
+    return Team.objects.create(name="Other team")
+
+
+def _member(team, username, role):
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    Membership.objects.create(team=team, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(team):
+    return _member(team, "alice", Role.DEVELOPER)
+
+
+@pytest.fixture
+def mike(team):
+    return _member(team, "mike", Role.RELEASE_MANAGER)
+
+
+@pytest.fixture
+def nina(team):
+    """A second release manager, for approvals of mike's own releases."""
+    return _member(team, "nina", Role.RELEASE_MANAGER)
+
+
+@pytest.fixture
+def vera(team):
+    return _member(team, "vera", Role.VIEWER)
+
+
+@pytest.fixture
+def adam(team):
+    return _member(team, "adam", Role.ADMIN)
+
+
+@pytest.fixture
+def olga(other_team):
+    return _member(other_team, "olga", Role.ADMIN)
+
+
+@pytest.fixture
+def manual_account(team):
+    return PlatformAccount.objects.create(team=team, platform="manual", name="Manual")
+
+
+@pytest.fixture
+def app(team, manual_account):
+    return App.objects.create(team=team, platform_account=manual_account, name="Shop", appid="wxshop0001")
+
+
+@pytest.fixture
+def other_app(other_team):
+    account = PlatformAccount.objects.create(team=other_team, platform="manual", name="Manual")
+    return App.objects.create(team=other_team, platform_account=account, name="Secret", appid="wxsecret01")
+
+
+@pytest.fixture
+def make_release(app, alice):
+    """A release created through the service (so it has its audit event), optionally
+    driven to a later state through the services too."""
+
+    def make(version="1.0.0", *, upto="draft", approver=None, **fields):
+        fields.setdefault("review_notes", GOOD_NOTES)
+        release = services.release_create(app=fields.pop("app", app), actor=alice, version=version, **fields)
+        steps = ["checked", "approved_by_manager", "submitted", "approved", "published"]
+        if upto == "draft":
+            return release
+        manager = approver or _manager(release)
+        services.release_check(release=release, actor=alice)
+        for step in steps[1 : steps.index(upto) + 1]:
+            if step == "approved_by_manager":
+                services.release_approve(release=release, actor=manager)
+            elif step == "submitted":
+                services.release_submit(release=release, actor=manager)
+            elif step == "approved":
+                services.release_record_outcome(release=release, actor=manager, outcome="approved")
+            elif step == "published":
+                services.release_publish(release=release, actor=manager)
+        release.refresh_from_db()
+        return release
+
+    return make
+
+
+def _manager(release: Release):
+    membership = release.app.team.memberships.filter(role=Role.RELEASE_MANAGER).first()
+    if membership is None:
+        membership = Membership.objects.create(
+            team=release.app.team,
+            user=get_user_model().objects.create_user(username="auto-manager"),
+            role=Role.RELEASE_MANAGER,
+        )
+    return membership.user
