@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, Field, field_validator
@@ -388,7 +388,7 @@ def create_platform_account(request, payload: PlatformAccountIn):
     except IntegrityError:
         raise Invalid("name_taken", f"The team already has an account named “{payload.name}”.",
                       details={"name": "Already used in this team."}) from None
-    return 201, _account_out(request, account)
+    return Status(201, _account_out(request, account))
 
 
 # -- apps -----------------------------------------------------------------------------------
@@ -409,13 +409,14 @@ def create_app(request, payload: AppIn):
         raise Forbidden("forbidden", "Only a release manager or admin can add apps.")
     try:
         with transaction.atomic():
-            app = App.objects.create(team_id=account.team_id, **payload.model_dump())
+            app = App.objects.create(team_id=account.team_id, **payload.model_dump(exclude={"platform_account"}),
+                                     platform_account=account)
             audit_record(action="app_create", actor=request.user, app=app,
                          data={"name": app.name, "appid": app.appid}, ip=_ip(request))
     except IntegrityError:
         raise Invalid("appid_taken", f"{payload.appid} is already registered on this platform account.",
                       details={"appid": "Already registered."}) from None
-    return 201, _app_out(app)
+    return Status(201, _app_out(app))
 
 
 @api.get("/apps/{app_id}", response={200: AppOut, **ERRORS}, tags=["apps"])
@@ -437,7 +438,7 @@ def list_releases(request, app_id: int):
 def create_release(request, app_id: int, payload: ReleaseIn):
     app = _get(selectors.apps_for(request.user), app_id)
     release = release_create(app=app, actor=request.user, ip=_ip(request), **payload.model_dump())
-    return 201, release_out(release, request.user)
+    return Status(201, release_out(release, request.user))
 
 
 @api.get("/releases/{release_id}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])

@@ -1,0 +1,44 @@
+"""Settings come only from the environment, and a bad value stops start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "SECRET_KEY", "DEBUG"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"SLUICE_DEMO": "maybe"}, "SLUICE_DEMO"),
+        ({"SLUICE_TESTING": "1", "DATABASE_URL": "mysql2://x"}, "DATABASE_URL"),
+        ({"SLUICE_TESTING": "1", "REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"SLUICE_TESTING": "1", "SLUICE_INFLIGHT_STALE_SECONDS": "soon"}, "SLUICE_INFLIGHT_STALE_SECONDS"),
+        ({}, "SECRET_KEY"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_the_variable(env, named):
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr.splitlines()[-1]
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        SECRET_KEY="a-long-random-production-secret-" + "k8Zq!v2#Lp9" * 4,
+        ALLOWED_HOSTS="sluice.example.com",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/x.sqlite3"),
+    )
+    assert result.returncode == 0, result.stderr
