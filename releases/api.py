@@ -67,7 +67,9 @@ def _validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
-    return _error(request, 401, "unauthenticated", "Send a valid API token as `Authorization: Bearer <token>`.")
+    return _error(
+        request, 401, "unauthenticated", "Send a valid API token as `Authorization: Bearer <token>`."
+    )
 
 
 @api.exception_handler(Http404)
@@ -288,8 +290,15 @@ def _latest_checks(release: Release) -> list[dict]:
     if run is None:
         return []
     return [
-        {"key": r.key, "title": r.title, "kind": r.kind, "severity": r.severity, "status": r.status,
-         "message": r.message, "evidence": r.evidence}
+        {
+            "key": r.key,
+            "title": r.title,
+            "kind": r.kind,
+            "severity": r.severity,
+            "status": r.status,
+            "message": r.message,
+            "evidence": r.evidence,
+        }
         for r in run.results.all()
     ]
 
@@ -308,11 +317,14 @@ def release_out(release: Release, user) -> dict:
         "owner": release.owner.username if release.owner_id else None,
         "approved": release.is_approved(),
         "platform_audit_id": release.platform_audit_id,
-        "last_error": {"code": release.last_error_code, "message": release.last_error} if release.last_error else None,
+        "last_error": {"code": release.last_error_code, "message": release.last_error}
+        if release.last_error
+        else None,
         "rejection_reason": release.rejection_reason,
         "review_delay": (
             {"at": release.review_delayed_at, "reason": release.review_delay_reason}
-            if release.review_delayed_at else None
+            if release.review_delayed_at
+            else None
         ),
         "submitted_at": release.submitted_at,
         "decided_at": release.decided_at,
@@ -348,7 +360,9 @@ def _get(queryset, pk: int):
 # -- platform accounts --------------------------------------------------------------------
 
 
-@api.get("/platform-accounts", response={200: _list(PlatformAccountOut), **ERRORS}, tags=["platform accounts"])
+@api.get(
+    "/platform-accounts", response={200: _list(PlatformAccountOut), **ERRORS}, tags=["platform accounts"]
+)
 def list_platform_accounts(request):
     accounts = selectors.platform_accounts_for(request.user).order_by("name")
     return {"results": [_account_out(request, a) for a in accounts]}
@@ -358,7 +372,9 @@ def _admin_team(user, team_id: int | None) -> int:
     admin_teams = selectors.team_ids_for(user, Role.ADMIN)
     if team_id is None:
         if len(admin_teams) != 1:
-            raise Invalid("team_required", "Say which team owns this account (`team`).", details={"team": "Required."})
+            raise Invalid(
+                "team_required", "Say which team owns this account (`team`).", details={"team": "Required."}
+            )
         return admin_teams[0]
     if team_id not in selectors.team_ids_for(user):
         raise NotFound("not_found", "No such team, or you are not in it.")
@@ -375,19 +391,32 @@ def create_platform_account(request, payload: PlatformAccountIn):
     team_id = _admin_team(request.user, payload.team)
     data = payload.model_dump(exclude={"team"})
     if payload.platform == Platform.WECHAT:
-        missing = {f: "Required for a WeChat platform account." for f in WECHAT_REQUIRED if not data[f].strip()}
+        missing = {
+            f: "Required for a WeChat platform account." for f in WECHAT_REQUIRED if not data[f].strip()
+        }
         if len(data["encoding_aes_key"]) not in (0, 43):
             missing["encoding_aes_key"] = "WeChat's EncodingAESKey is exactly 43 characters."
         if missing:
-            raise Invalid("invalid_request", "Some WeChat credentials are missing or malformed.", details=missing)
+            raise Invalid(
+                "invalid_request", "Some WeChat credentials are missing or malformed.", details=missing
+            )
     try:
         with transaction.atomic():
             account = PlatformAccount.objects.create(team_id=team_id, **data)
-            audit_record(action="platform_account_create", actor=request.user, target=account, team_id=team_id,
-                         data={"name": account.name, "platform": account.platform}, ip=_ip(request))
+            audit_record(
+                action="platform_account_create",
+                actor=request.user,
+                target=account,
+                team_id=team_id,
+                data={"name": account.name, "platform": account.platform},
+                ip=_ip(request),
+            )
     except IntegrityError:
-        raise Invalid("name_taken", f"The team already has an account named “{payload.name}”.",
-                      details={"name": "Already used in this team."}) from None
+        raise Invalid(
+            "name_taken",
+            f"The team already has an account named “{payload.name}”.",
+            details={"name": "Already used in this team."},
+        ) from None
     return Status(201, _account_out(request, account))
 
 
@@ -403,19 +432,33 @@ def list_apps(request):
 def create_app(request, payload: AppIn):
     account = selectors.platform_accounts_for(request.user).filter(pk=payload.platform_account).first()
     if account is None:
-        raise Invalid("invalid_request", "No such platform account in your teams.",
-                      details={"platform_account": "Unknown platform account."})
+        raise Invalid(
+            "invalid_request",
+            "No such platform account in your teams.",
+            details={"platform_account": "Unknown platform account."},
+        )
     if not role_at_least(selectors.role_for(request.user, account.team_id), Role.RELEASE_MANAGER):
         raise Forbidden("forbidden", "Only a release manager or admin can add apps.")
     try:
         with transaction.atomic():
-            app = App.objects.create(team_id=account.team_id, **payload.model_dump(exclude={"platform_account"}),
-                                     platform_account=account)
-            audit_record(action="app_create", actor=request.user, app=app,
-                         data={"name": app.name, "appid": app.appid}, ip=_ip(request))
+            app = App.objects.create(
+                team_id=account.team_id,
+                **payload.model_dump(exclude={"platform_account"}),
+                platform_account=account,
+            )
+            audit_record(
+                action="app_create",
+                actor=request.user,
+                app=app,
+                data={"name": app.name, "appid": app.appid},
+                ip=_ip(request),
+            )
     except IntegrityError:
-        raise Invalid("appid_taken", f"{payload.appid} is already registered on this platform account.",
-                      details={"appid": "Already registered."}) from None
+        raise Invalid(
+            "appid_taken",
+            f"{payload.appid} is already registered on this platform account.",
+            details={"appid": "Already registered."},
+        ) from None
     return Status(201, _app_out(app))
 
 
@@ -470,6 +513,8 @@ def release_action(request, release_id: int, action: str, payload: ActionIn | No
     code names the guard (e.g. `approval_required`, `checks_failed`, `review_in_progress`).
     """
     release = _get(selectors.releases_for(request.user), release_id)
-    actions.perform(release, action, actor=request.user, payload=payload.dict() if payload else {}, ip=_ip(request))
+    actions.perform(
+        release, action, actor=request.user, payload=payload.dict() if payload else {}, ip=_ip(request)
+    )
     release = selectors.releases_for(request.user).get(pk=release.pk)
     return release_out(release, request.user)

@@ -2,9 +2,9 @@
 
 import hashlib
 import json
-from datetime import UTC
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -122,5 +122,7 @@ def audit_verify() -> ChainReport:
             checked += 1
         head = AuditChainHead.objects.filter(pk=1).first()
         if head is not None and head.last_hash != prev:
-            return ChainReport(checked, None, f"events after #{checked} are missing (the chain head disagrees)")
+            return ChainReport(
+                checked, None, f"events after #{checked} are missing (the chain head disagrees)"
+            )
     return ChainReport(checked)

@@ -27,7 +27,9 @@ def _fernet() -> MultiFernet:
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError:
-        raise ImproperlyConfigured("SLUICE_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes).") from None
+        raise ImproperlyConfigured(
+            "SLUICE_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes)."
+        ) from None
 
 
 def encrypt(plaintext: str) -> str:
@@ -38,7 +40,9 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured("A stored secret cannot be decrypted: is SLUICE_ENCRYPTION_KEYS complete?") from None
+        raise ImproperlyConfigured(
+            "A stored secret cannot be decrypted: is SLUICE_ENCRYPTION_KEYS complete?"
+        ) from None
 
 
 class EncryptedTextField(models.TextField):

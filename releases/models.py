@@ -73,7 +73,9 @@ class PlatformAccount(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["team", "name"], name="platform_account_name_per_team")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="platform_account_name_per_team")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
@@ -93,7 +95,9 @@ class App(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform_account", "appid"], name="appid_per_account")]
+        constraints = [
+            models.UniqueConstraint(fields=["platform_account", "appid"], name="appid_per_account")
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -141,7 +145,16 @@ IN_FLIGHT_TO_FAILED = {v: k for k, v in FAILED_TO_IN_FLIGHT.items()}
 IN_REVIEW = [S.SUBMITTING, S.SUBMITTED, S.WITHDRAWING, S.WITHDRAW_FAILED]
 EVER_PUBLISHED = [S.PUBLISHED, S.ROLLING_BACK, S.ROLLBACK_FAILED, S.ROLLED_BACK]
 EDITABLE = [S.DRAFT, S.CHECKED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.SUBMIT_FAILED]
-CANCELLABLE = [S.DRAFT, S.CHECKED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.APPROVED, S.SUBMIT_FAILED, S.PUBLISH_FAILED]
+CANCELLABLE = [
+    S.DRAFT,
+    S.CHECKED,
+    S.REJECTED,
+    S.WITHDRAWN,
+    S.EXPIRED,
+    S.APPROVED,
+    S.SUBMIT_FAILED,
+    S.PUBLISH_FAILED,
+]
 
 
 def _failed_state_of(release: "Release", *args, **kwargs) -> str:
@@ -208,9 +221,15 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     release_notes = models.TextField(blank=True)
     review_notes = models.TextField(blank=True)
     build_report = models.JSONField(default=dict, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases"
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_releases", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_releases",
+        null=True,
+        blank=True,
     )
     state = fsm.FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
     revision = models.PositiveIntegerField(default=1)
@@ -248,9 +267,14 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         run = self.check_runs.order_by("-created_at").first()
         return run is not None and run.passed and run.revision == self.revision
 
-    @guard("review_in_progress", "Another release of this app is already in review; the platform takes one at a time.")
+    @guard(
+        "review_in_progress",
+        "Another release of this app is already in review; the platform takes one at a time.",
+    )
     def is_only_one_in_review(self) -> bool:
-        return not Release.objects.filter(app_id=self.app_id, state__in=IN_REVIEW).exclude(pk=self.pk).exists()
+        return (
+            not Release.objects.filter(app_id=self.app_id, state__in=IN_REVIEW).exclude(pk=self.pk).exists()
+        )
 
     @guard("already_approved", "You have already approved this revision.")
     def needs_approval(self) -> bool:
@@ -265,11 +289,15 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     def edit(self):
         self.revision += 1
 
-    @fsm.transition(field=state, source=S.DRAFT, target=S.CHECKED, conditions=[has_passed_checks], permission=can_develop)
+    @fsm.transition(
+        field=state, source=S.DRAFT, target=S.CHECKED, conditions=[has_passed_checks], permission=can_develop
+    )
     def mark_checked(self):
         pass
 
-    @fsm.transition(field=state, source=S.CHECKED, target=S.CHECKED, conditions=[needs_approval], permission=can_approve)
+    @fsm.transition(
+        field=state, source=S.CHECKED, target=S.CHECKED, conditions=[needs_approval], permission=can_approve
+    )
     def approve(self):
         pass
 
@@ -373,7 +401,9 @@ class Approval(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["release", "approver", "revision"], name="one_approval_per_revision")
+            models.UniqueConstraint(
+                fields=["release", "approver", "revision"], name="one_approval_per_revision"
+            )
         ]
 
 

@@ -60,5 +60,7 @@ def adapter_for(account) -> PlatformAdapter:
     try:
         path = settings.SLUICE_PLATFORM_ADAPTERS[account.platform]
     except KeyError:
-        raise PlatformError(f"No adapter is configured for the {account.platform!r} platform.", permanent=True) from None
+        raise PlatformError(
+            f"No adapter is configured for the {account.platform!r} platform.", permanent=True
+        ) from None
     return import_string(path)(account)

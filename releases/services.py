@@ -54,11 +54,18 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
     """Name exactly why a transition cannot run: wrong state, role, or which guard."""
     method = getattr(release, name)
     if not fsm.can_proceed(method, check_conditions=False):
-        raise Refused("invalid_state", f"A release that is {_state_label(release.state)} cannot {name.replace('_', ' ')}.")
+        raise Refused(
+            "invalid_state",
+            f"A release that is {_state_label(release.state)} cannot {name.replace('_', ' ')}.",
+        )
     if actor is not None and not may_attempt(release, name, actor):
         if name in ("approve", "send_back") and release.author_id == actor.pk and can_manage(release, actor):
-            raise Forbidden("self_approval", "You are the author of this release; another release manager must decide.")
-        raise Forbidden("forbidden", f"Your role in {release.app.team} does not allow you to {name.replace('_', ' ')}.")
+            raise Forbidden(
+                "self_approval", "You are the author of this release; another release manager must decide."
+            )
+        raise Forbidden(
+            "forbidden", f"Your role in {release.app.team} does not allow you to {name.replace('_', ' ')}."
+        )
     transition = method._django_fsm.get_transition(release.state)
     for condition in transition.conditions:
         if not condition(release):
@@ -74,7 +81,9 @@ def _transition(release: Release, name: str, *, actor, ip=None, data=None, actio
             _refuse_unless_allowed(release, name, actor)
             from_state = release.state
             getattr(release, name)(**(args or {}))
-            release.state_changed_at = timezone.now() if release.state != from_state else release.state_changed_at
+            release.state_changed_at = (
+                timezone.now() if release.state != from_state else release.state_changed_at
+            )
             release.save()
             audit_record(
                 action=action or name,
@@ -100,31 +109,54 @@ def _transition(release: Release, name: str, *, actor, ip=None, data=None, actio
 def _validate_version(app: App, version: str, *, exclude_release_id: int | None = None) -> str:
     version = (version or "").strip()
     if parse(version) is None:
-        raise Invalid("invalid_version", f"“{version}” is not a semantic version such as 1.4.0.",
-                      details={"version": "Use MAJOR.MINOR.PATCH, e.g. 1.4.0."})
+        raise Invalid(
+            "invalid_version",
+            f"“{version}” is not a semantic version such as 1.4.0.",
+            details={"version": "Use MAJOR.MINOR.PATCH, e.g. 1.4.0."},
+        )
     if app.releases.filter(version=version).exclude(pk=exclude_release_id).exists():
         raise Refused("version_exists", f"{app} already has a release {version}.")
     latest = latest_published_version(app, exclude_release_id=exclude_release_id)
     if latest is not None and parse(version) <= parse(latest):
-        raise Invalid("version_not_greater", f"{version} must be greater than the published {latest}.",
-                      details={"version": f"Must be greater than {latest}."})
+        raise Invalid(
+            "version_not_greater",
+            f"{version} must be greater than the published {latest}.",
+            details={"version": f"Must be greater than {latest}."},
+        )
     return version
 
 
 def release_create(
-    *, app: App, actor, version: str, release_notes: str = "", review_notes: str = "",
-    build_report: dict | None = None, ip: str | None = None,
+    *,
+    app: App,
+    actor,
+    version: str,
+    release_notes: str = "",
+    review_notes: str = "",
+    build_report: dict | None = None,
+    ip: str | None = None,
 ) -> Release:
     _require_role(actor, app.team_id, Role.DEVELOPER, "create a release")
     version = _validate_version(app, version)
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                app=app, version=version, release_notes=release_notes, review_notes=review_notes,
-                build_report=build_report or {}, author=actor, owner=actor,
+                app=app,
+                version=version,
+                release_notes=release_notes,
+                review_notes=review_notes,
+                build_report=build_report or {},
+                author=actor,
+                owner=actor,
             )
-            audit_record(action="create", actor=actor, release=release, to_state=release.state,
-                         data={"version": version}, ip=ip)
+            audit_record(
+                action="create",
+                actor=actor,
+                release=release,
+                to_state=release.state,
+                data={"version": version},
+                ip=ip,
+            )
     except IntegrityError:
         raise Refused("version_exists", f"{app} already has a release {version}.") from None
     return release
@@ -137,7 +169,9 @@ def release_update(*, release: Release, actor, changes: dict, ip: str | None = N
     if not changed:
         return release
     if release.state not in EDITABLE:
-        raise Refused("invalid_state", f"A release that is {_state_label(release.state)} can no longer be edited.")
+        raise Refused(
+            "invalid_state", f"A release that is {_state_label(release.state)} can no longer be edited."
+        )
     if "version" in changed:
         changed["version"] = _validate_version(release.app, changed["version"], exclude_release_id=release.pk)
     for field, value in changed.items():
@@ -155,7 +189,9 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
     `checks_failed`; the release stays in draft.
     """
     if release.state != State.DRAFT:
-        raise Refused("invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}.")
+        raise Refused(
+            "invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}."
+        )
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
     results = run_checks(release)
     with transaction.atomic():
@@ -165,23 +201,33 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
         run.save(update_fields=["passed"])
     if not run.passed:
         failing = [r.title for r in rows if r.blocks]
-        raise Refused("checks_failed", f"{len(failing)} check(s) failed: {'; '.join(failing)}.",
-                      details={"run_id": run.pk})
+        raise Refused(
+            "checks_failed",
+            f"{len(failing)} check(s) failed: {'; '.join(failing)}.",
+            details={"run_id": run.pk},
+        )
     _transition(release, "mark_checked", actor=actor, ip=ip, action="check", data={"check_run": run.pk})
     return run
 
 
 def release_approve(*, release: Release, actor, comment: str = "", ip: str | None = None) -> Approval:
     with transaction.atomic():
-        _transition(release, "approve", actor=actor, ip=ip, data={"revision": release.revision, "comment": comment})
-        return Approval.objects.create(release=release, approver=actor, revision=release.revision, comment=comment)
+        _transition(
+            release, "approve", actor=actor, ip=ip, data={"revision": release.revision, "comment": comment}
+        )
+        return Approval.objects.create(
+            release=release, approver=actor, revision=release.revision, comment=comment
+        )
 
 
 def release_send_back(*, release: Release, actor, comment: str, ip: str | None = None) -> Release:
     """An approver refuses this revision; the author fixes it and runs the checks again."""
     if not comment.strip():
-        raise Invalid("comment_required", "Say what must change before sending the release back.",
-                      details={"comment": "Required."})
+        raise Invalid(
+            "comment_required",
+            "Say what must change before sending the release back.",
+            details={"comment": "Required."},
+        )
     release.revision += 1
     return _transition(release, "send_back", actor=actor, ip=ip, data={"comment": comment.strip()})
 
@@ -255,13 +301,19 @@ def release_step_perform(*, release_id: int) -> Release | None:
         if not exc.permanent and not adapter.runs_inline:
             raise
         logger.warning("Platform refused %s of release %s: %s", step, release.pk, exc.message)
-        return _finish_step(release, "step_failed", action=f"{step}_failed",
-                            args={"code": exc.code, "message": exc.message},
-                            data={"code": exc.code, "message": exc.message})
+        return _finish_step(
+            release,
+            "step_failed",
+            action=f"{step}_failed",
+            args={"code": exc.code, "message": exc.message},
+            data={"code": exc.code, "message": exc.message},
+        )
     return _finish_step(release, f"{step}_succeeded", args=args, data=data)
 
 
-def _finish_step(release: Release, name: str, *, args: dict, data: dict, action: str | None = None) -> Release | None:
+def _finish_step(
+    release: Release, name: str, *, args: dict, data: dict, action: str | None = None
+) -> Release | None:
     try:
         return _transition(release, name, actor=None, args=args, data=data, action=action)
     except Refused:
@@ -270,7 +322,13 @@ def _finish_step(release: Release, name: str, *, args: dict, data: dict, action:
 
 
 def release_review_decided(
-    *, release: Release, outcome: str, reason: str = "", actor=None, ip: str | None = None, data: dict | None = None
+    *,
+    release: Release,
+    outcome: str,
+    reason: str = "",
+    actor=None,
+    ip: str | None = None,
+    data: dict | None = None,
 ) -> Release | None:
     """Record the platform's decision, whoever saw it first (a person, a push or a poll).
 
@@ -278,12 +336,20 @@ def release_review_decided(
     writes no second event.
     """
     if outcome not in OUTCOMES:
-        raise Invalid("invalid_outcome", f"Outcome must be one of: {', '.join(OUTCOMES)}.",
-                      details={"outcome": f"One of {', '.join(OUTCOMES)}."})
+        raise Invalid(
+            "invalid_outcome",
+            f"Outcome must be one of: {', '.join(OUTCOMES)}.",
+            details={"outcome": f"One of {', '.join(OUTCOMES)}."},
+        )
     if outcome == "rejected" and not reason.strip():
-        raise Invalid("reason_required", "A rejection needs the platform's reason text.",
-                      details={"reason": "Required for a rejection."})
-    name = {"approved": "review_approved", "rejected": "review_rejected", "delayed": "review_delayed"}[outcome]
+        raise Invalid(
+            "reason_required",
+            "A rejection needs the platform's reason text.",
+            details={"reason": "Required for a rejection."},
+        )
+    name = {"approved": "review_approved", "rejected": "review_rejected", "delayed": "review_delayed"}[
+        outcome
+    ]
     args = {"reason": reason.strip()} if outcome != "approved" else {}
     payload = {**(data or {}), **({"reason": reason.strip()} if reason.strip() else {})}
     try:
@@ -294,17 +360,23 @@ def release_review_decided(
         raise
 
 
-def release_record_outcome(*, release: Release, actor, outcome: str, reason: str = "", ip: str | None = None) -> Release:
+def release_record_outcome(
+    *, release: Release, actor, outcome: str, reason: str = "", ip: str | None = None
+) -> Release:
     """The manual platform: a person types in what the platform's console said."""
     if not adapter_for(release.app.platform_account).outcomes_recorded_by_hand:
-        raise Refused("outcome_from_platform", "This platform reports review outcomes itself; they cannot be typed in.")
+        raise Refused(
+            "outcome_from_platform", "This platform reports review outcomes itself; they cannot be typed in."
+        )
     return release_review_decided(release=release, outcome=outcome, reason=reason, actor=actor, ip=ip)
 
 
 def release_sweep_in_flight() -> int:
     """Retry steps whose worker vanished: in flight for longer than the stale limit."""
     cutoff = timezone.now() - timedelta(seconds=settings.SLUICE_INFLIGHT_STALE_SECONDS)
-    stale = Release.objects.filter(state__in=list(IN_FLIGHT), state_changed_at__lt=cutoff).values_list("pk", flat=True)
+    stale = Release.objects.filter(state__in=list(IN_FLIGHT), state_changed_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )
     count = 0
     for release_id in stale:
         try:

@@ -5,7 +5,9 @@ import re
 from releases.checks.base import Check, Outcome, register
 from releases.versioning import parse
 
-PLACEHOLDER_NOTES = re.compile(r"^\s*(test|testing|bug ?fix(es)?|update|更新|修复|测试|优化|fix|none|n/?a|-+|\.+)\s*$", re.I)
+PLACEHOLDER_NOTES = re.compile(
+    r"^\s*(test|testing|bug ?fix(es)?|update|更新|修复|测试|优化|fix|none|n/?a|-+|\.+)\s*$", re.I
+)
 MIN_REVIEW_NOTES = 10
 MB = 1024 * 1024
 
@@ -18,8 +20,11 @@ class VersionIsSemantic(Check):
 
     def run(self, release) -> Outcome:
         if parse(release.version) is None:
-            return Outcome(False, f"“{release.version}” is not a semantic version (e.g. 1.4.0).",
-                           {"version": release.version})
+            return Outcome(
+                False,
+                f"“{release.version}” is not a semantic version (e.g. 1.4.0).",
+                {"version": release.version},
+            )
         return Outcome(True)
 
 
@@ -37,8 +42,11 @@ class VersionIsNewer(Check):
         if latest is None or mine is None:
             return Outcome(True, "No published version yet." if latest is None else "")
         if mine <= parse(latest):
-            return Outcome(False, f"{release.version} is not greater than the published {latest}.",
-                           {"version": release.version, "latest_published": latest})
+            return Outcome(
+                False,
+                f"{release.version} is not greater than the published {latest}.",
+                {"version": release.version, "latest_published": latest},
+            )
         return Outcome(True)
 
 
@@ -58,8 +66,11 @@ class ReviewNotesPresent(Check):
         if PLACEHOLDER_NOTES.match(notes):
             return Outcome(False, f"“{notes}” is a placeholder, not a description.", {"review_notes": notes})
         if len(notes) < MIN_REVIEW_NOTES:
-            return Outcome(False, f"Review notes are {len(notes)} characters; write at least {MIN_REVIEW_NOTES}.",
-                           {"review_notes": notes})
+            return Outcome(
+                False,
+                f"Review notes are {len(notes)} characters; write at least {MIN_REVIEW_NOTES}.",
+                {"review_notes": notes},
+            )
         return Outcome(True)
 
 
@@ -75,7 +86,9 @@ class PackageSize(Check):
         packages = release.build_report.get("packages") or []
         if not packages:
             return Outcome(True, "The build report lists no packages.")
-        oversized = [p for p in packages if p.get("name") != "__FULL__" and p.get("size", 0) > self.main_limit]
+        oversized = [
+            p for p in packages if p.get("name") != "__FULL__" and p.get("size", 0) > self.main_limit
+        ]
         total = next((p.get("size", 0) for p in packages if p.get("name") == "__FULL__"), None)
         if total is None:
             total = sum(p.get("size", 0) for p in packages)
@@ -83,6 +96,9 @@ class PackageSize(Check):
             parts = [f"{p['name']} is {p['size'] / MB:.2f} MB" for p in oversized]
             if total > self.total_limit:
                 parts.append(f"the total is {total / MB:.2f} MB")
-            return Outcome(False, "; ".join(parts) + " (limits: 2 MB each, 20 MB total).",
-                           {"oversized": oversized, "total": total})
+            return Outcome(
+                False,
+                "; ".join(parts) + " (limits: 2 MB each, 20 MB total).",
+                {"oversized": oversized, "total": total},
+            )
         return Outcome(True)

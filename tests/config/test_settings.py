@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def _manage(*args, **env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "SECRET_KEY", "DEBUG"))}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -36,7 +41,10 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(env, named):
 
 def test_production_settings_pass_the_deploy_check():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         SECRET_KEY="a-long-random-production-secret-" + "k8Zq!v2#Lp9" * 4,
         ALLOWED_HOSTS="sluice.example.com",
         DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/x.sqlite3"),

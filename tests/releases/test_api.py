@@ -49,7 +49,12 @@ def test_a_token_printed_by_the_command_works(api, app, alice):
 
 def test_another_teams_objects_are_not_found(api, app, alice, make_release, olga):
     release = make_release()
-    for path in (f"/apps/{app.pk}", f"/apps/{app.pk}/releases", f"/releases/{release.pk}", f"/releases/{release.pk}/events"):
+    for path in (
+        f"/apps/{app.pk}",
+        f"/apps/{app.pk}/releases",
+        f"/releases/{release.pk}",
+        f"/releases/{release.pk}/events",
+    ):
         response = api("get", path, user=olga)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
@@ -60,14 +65,25 @@ def test_another_teams_objects_are_not_found(api, app, alice, make_release, olga
 def test_creating_a_wechat_account_returns_callback_urls_and_never_the_secrets(api, team, adam):
     secret = "s3cr3t-component-secret"
     response = api(
-        "post", "/platform-accounts", user=adam, platform="wechat", name="Agency platform",
-        component_appid="wxcomponent01", component_appsecret=secret, message_token="tok-123", encoding_aes_key=AES_KEY,
+        "post",
+        "/platform-accounts",
+        user=adam,
+        platform="wechat",
+        name="Agency platform",
+        component_appid="wxcomponent01",
+        component_appsecret=secret,
+        message_token="tok-123",
+        encoding_aes_key=AES_KEY,
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["callback_urls"]["authorization"].endswith("/auth")
     assert "$APPID$" in body["callback_urls"]["messages"]
-    assert body["secrets_set"] == {"component_appsecret": True, "message_token": True, "encoding_aes_key": True}
+    assert body["secrets_set"] == {
+        "component_appsecret": True,
+        "message_token": True,
+        "encoding_aes_key": True,
+    }
     listed = api("get", "/platform-accounts", user=adam).content.decode()
     for text in (response.content.decode(), listed):
         assert secret not in text and AES_KEY not in text and "tok-123" not in text
@@ -79,7 +95,9 @@ def test_creating_a_wechat_account_returns_callback_urls_and_never_the_secrets(a
 
 
 def test_a_wechat_account_without_its_credentials_is_a_400_naming_them(api, team, adam):
-    response = api("post", "/platform-accounts", user=adam, platform="wechat", name="X", encoding_aes_key="short")
+    response = api(
+        "post", "/platform-accounts", user=adam, platform="wechat", name="X", encoding_aes_key="short"
+    )
     assert response.status_code == 400
     details = response.json()["error"]["details"]
     assert {"component_appid", "component_appsecret", "message_token", "encoding_aes_key"} <= set(details)
@@ -93,8 +111,14 @@ def test_only_a_team_admin_adds_platform_accounts(api, team, mike):
 
 def test_creating_an_app_hides_its_refresh_token(api, manual_account, mike):
     response = api(
-        "post", "/apps", user=mike, name="Cafe", appid="wxcafe0001", platform_account=manual_account.pk,
-        authorizer_refresh_token="refresh-secret", privacy_policy_url="https://cafe.example/privacy",
+        "post",
+        "/apps",
+        user=mike,
+        name="Cafe",
+        appid="wxcafe0001",
+        platform_account=manual_account.pk,
+        authorizer_refresh_token="refresh-secret",
+        privacy_policy_url="https://cafe.example/privacy",
         categories=["餐饮 > 点餐"],
     )
     assert response.status_code == 201, response.content
@@ -122,8 +146,15 @@ def test_bad_release_input_is_a_400_naming_the_field_and_creates_nothing(api, ap
 
 
 def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mike):
-    created = api("post", f"/apps/{app.pk}/releases", user=alice, version="1.0.0", release_notes="Points.",
-                  review_notes=GOOD_NOTES, build_report={"packages": [{"name": "__APP__", "size": 1000}], "extra": 1})
+    created = api(
+        "post",
+        f"/apps/{app.pk}/releases",
+        user=alice,
+        version="1.0.0",
+        release_notes="Points.",
+        review_notes=GOOD_NOTES,
+        build_report={"packages": [{"name": "__APP__", "size": 1000}], "extra": 1},
+    )
     assert created.status_code == 201, created.content
     rid = created.json()["id"]
     assert created.json()["build_report"]["extra"] == 1
@@ -133,8 +164,13 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
     assert api("post", f"/releases/{rid}/approve", user=alice).json()["error"]["code"] == "forbidden"
     assert api("post", f"/releases/{rid}/approve", user=mike, comment="ok").json()["approved"] is True
     assert api("post", f"/releases/{rid}/submit", user=mike).json()["state"] == "submitted"
-    rejected = api("post", f"/releases/{rid}/record-outcome", user=mike, outcome="rejected",
-                   reason="1:服务类目不符:<br>(1):类目与功能不符")
+    rejected = api(
+        "post",
+        f"/releases/{rid}/record-outcome",
+        user=mike,
+        outcome="rejected",
+        reason="1:服务类目不符:<br>(1):类目与功能不符",
+    )
     assert rejected.json()["state"] == "rejected"
     assert rejected.json()["rejection_reason"].startswith("1:服务类目不符")
     assert api("post", f"/releases/{rid}/submit", user=mike).json()["state"] == "submitted"
@@ -143,8 +179,17 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
     assert published.json()["state"] == "published"
     events = api("get", f"/releases/{rid}/events", user=alice).json()["results"]
     assert [e["action"] for e in events] == [
-        "create", "check", "approve", "submit", "submit_succeeded", "review_rejected",
-        "submit", "submit_succeeded", "review_approved", "publish", "publish_succeeded",
+        "create",
+        "check",
+        "approve",
+        "submit",
+        "submit_succeeded",
+        "review_rejected",
+        "submit",
+        "submit_succeeded",
+        "review_approved",
+        "publish",
+        "publish_succeeded",
     ]
     assert set(events[0]) >= {"at", "actor", "action", "from_state", "to_state", "data"}
     assert events[2]["actor"] == "mike" and events[4]["actor"] is None
@@ -169,13 +214,20 @@ def test_patching_a_checked_release_sends_it_back_to_draft(api, make_release, al
 
 def test_an_unknown_action_is_a_404(api, make_release, mike):
     release = make_release()
-    assert api("post", f"/releases/{release.pk}/explode", user=mike).json()["error"]["code"] == "unknown_action"
+    assert (
+        api("post", f"/releases/{release.pk}/explode", user=mike).json()["error"]["code"] == "unknown_action"
+    )
 
 
 def test_the_openapi_document_lists_the_contract(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/platform-accounts", "/api/v1/apps", "/api/v1/apps/{app_id}/releases",
-                 "/api/v1/releases/{release_id}", "/api/v1/releases/{release_id}/{action}",
-                 "/api/v1/releases/{release_id}/events"):
+    for path in (
+        "/api/v1/platform-accounts",
+        "/api/v1/apps",
+        "/api/v1/apps/{app_id}/releases",
+        "/api/v1/releases/{release_id}",
+        "/api/v1/releases/{release_id}/{action}",
+        "/api/v1/releases/{release_id}/events",
+    ):
         assert path in spec["paths"], path

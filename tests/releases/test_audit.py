@@ -13,7 +13,9 @@ from releases.models import AuditEvent, Release, State
 
 
 def _events(release):
-    return list(AuditEvent.objects.filter(release_id=release.pk).values_list("action", "from_state", "to_state"))
+    return list(
+        AuditEvent.objects.filter(release_id=release.pk).values_list("action", "from_state", "to_state")
+    )
 
 
 def test_every_step_of_a_release_writes_exactly_one_event(make_release, alice, mike):
@@ -26,7 +28,9 @@ def test_every_step_of_a_release_writes_exactly_one_event(make_release, alice, m
             [("submit", "checked", "submitting"), ("submit_succeeded", "submitting", "submitted")],
         ),
         (
-            lambda: services.release_record_outcome(release=release, actor=mike, outcome="delayed", reason="假期"),
+            lambda: services.release_record_outcome(
+                release=release, actor=mike, outcome="delayed", reason="假期"
+            ),
             [("review_delayed", "submitted", "submitted")],
         ),
         (
@@ -45,7 +49,12 @@ def test_every_step_of_a_release_writes_exactly_one_event(make_release, alice, m
     release.refresh_from_db()
     assert release.state == State.PUBLISHED
     event = AuditEvent.objects.filter(release_id=release.pk, action="publish").get()
-    assert (event.actor_id, event.actor_name, event.team_id, event.app_id) == (mike.pk, "mike", release.app.team_id, release.app_id)
+    assert (event.actor_id, event.actor_name, event.team_id, event.app_id) == (
+        mike.pk,
+        "mike",
+        release.app.team_id,
+        release.app_id,
+    )
 
 
 def test_a_system_decision_already_recorded_writes_no_second_event(make_release):
@@ -70,7 +79,9 @@ def test_a_failed_audit_write_rolls_the_transition_back(make_release, mike):
             services.release_cancel(release=release, actor=mike)
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER refuse_insert ON releases_auditevent; DROP FUNCTION refuse_insert();")
+            cursor.execute(
+                "DROP TRIGGER refuse_insert ON releases_auditevent; DROP FUNCTION refuse_insert();"
+            )
     assert Release.objects.get(pk=release.pk).state == State.CHECKED
 
 
@@ -153,7 +164,13 @@ def test_two_connections_transitioning_one_release_have_one_winner(make_release,
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_hash_chain(app, alice):
-    outcomes = _race(lambda: [services.release_create(app=app, actor=alice, version=f"1.{i}.{threading.get_ident() % 1000}") for i in range(5)], count=4)
+    outcomes = _race(
+        lambda: [
+            services.release_create(app=app, actor=alice, version=f"1.{i}.{threading.get_ident() % 1000}")
+            for i in range(5)
+        ],
+        count=4,
+    )
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     report = audit_verify()
     assert report.ok, report

@@ -108,7 +108,11 @@ def test_editing_a_checked_release_sends_it_to_draft_and_voids_approvals(make_re
 
 def test_an_approver_can_send_a_release_back_with_a_comment(make_release, mike):
     release = make_release(upto="checked")
-    _refused(lambda: services.release_send_back(release=release, actor=mike, comment=""), "comment_required", release)
+    _refused(
+        lambda: services.release_send_back(release=release, actor=mike, comment=""),
+        "comment_required",
+        release,
+    )
     services.release_send_back(release=release, actor=mike, comment="Login flow crashes on Android.")
     release.refresh_from_db()
     assert release.state == State.DRAFT

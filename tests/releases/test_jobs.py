@@ -21,11 +21,15 @@ def queue():
 
 def _stuck(release, state, minutes):
     Release.objects.filter(pk=release.pk).update(
-        state=state, state_changed_at=timezone.now() - timedelta(minutes=minutes), in_flight_from=State.CHECKED
+        state=state,
+        state_changed_at=timezone.now() - timedelta(minutes=minutes),
+        in_flight_from=State.CHECKED,
     )
 
 
-def test_the_sweep_finishes_a_submit_whose_worker_died(queue, make_release, django_capture_on_commit_callbacks):
+def test_the_sweep_finishes_a_submit_whose_worker_died(
+    queue, make_release, django_capture_on_commit_callbacks
+):
     stale, fresh = make_release("1.0.0"), make_release("1.1.0")
     _stuck(stale, State.SUBMITTING, minutes=30)
     _stuck(fresh, State.PUBLISHING, minutes=0)
@@ -34,10 +38,14 @@ def test_the_sweep_finishes_a_submit_whose_worker_died(queue, make_release, djan
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert Release.objects.get(pk=stale.pk).state == State.SUBMITTED
     assert Release.objects.get(pk=fresh.pk).state == State.PUBLISHING  # still inside its worker's time
-    assert AuditEvent.objects.filter(release_id=stale.pk, action="submit_succeeded", actor_id=None).count() == 1
+    assert (
+        AuditEvent.objects.filter(release_id=stale.pk, action="submit_succeeded", actor_id=None).count() == 1
+    )
 
 
-def test_running_the_sweep_twice_changes_nothing_more(queue, make_release, django_capture_on_commit_callbacks):
+def test_running_the_sweep_twice_changes_nothing_more(
+    queue, make_release, django_capture_on_commit_callbacks
+):
     release = make_release()
     _stuck(release, State.PUBLISHING, minutes=30)
     with django_capture_on_commit_callbacks(execute=True):

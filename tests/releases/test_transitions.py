@@ -11,12 +11,18 @@ S = State
 GRAPH = {
     S.DRAFT: {"edit": S.DRAFT, "mark_checked": S.CHECKED, "cancel": S.CANCELLED},
     S.CHECKED: {
-        "edit": S.DRAFT, "approve": S.CHECKED, "send_back": S.DRAFT, "submit": S.SUBMITTING, "cancel": S.CANCELLED,
+        "edit": S.DRAFT,
+        "approve": S.CHECKED,
+        "send_back": S.DRAFT,
+        "submit": S.SUBMITTING,
+        "cancel": S.CANCELLED,
     },
     S.SUBMITTING: {"submit_succeeded": S.SUBMITTED, "step_failed": S.SUBMIT_FAILED},
     S.SUBMIT_FAILED: {"edit": S.DRAFT, "retry": S.SUBMITTING, "cancel": S.CANCELLED},
     S.SUBMITTED: {
-        "review_approved": S.APPROVED, "review_rejected": S.REJECTED, "review_delayed": S.SUBMITTED,
+        "review_approved": S.APPROVED,
+        "review_rejected": S.REJECTED,
+        "review_delayed": S.SUBMITTED,
         "withdraw": S.WITHDRAWING,
     },
     S.APPROVED: {"publish": S.PUBLISHING, "cancel": S.CANCELLED},

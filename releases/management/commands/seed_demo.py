@@ -7,7 +7,7 @@ from django.db import transaction
 from releases import services
 from releases.models import App, Membership, Platform, PlatformAccount, Role, Team
 
-PASSWORD = "sluice-demo"
+PASSWORD = "sluice-demo"  # noqa: S105 -- printed on purpose: demo logins
 USERS = [
     ("admin", Role.ADMIN, True),
     ("manager", Role.RELEASE_MANAGER, False),
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         )
         if created:
             self._history(app, users)
-        self.stdout.write("Demo data ready. Logins (password for all: %s):" % PASSWORD)
+        self.stdout.write(f"Demo data ready. Logins (password for all: {PASSWORD}):")
         for name, role, _ in USERS:
             self.stdout.write(f"  {name:8} {Role(role).label}")
 
@@ -69,8 +69,11 @@ class Command(BaseCommand):
         """1.0.0 went all the way to published; 1.1.0 is a draft waiting for its checks."""
         dev, manager = users["dev"], users["manager"]
         first = services.release_create(
-            app=app, actor=dev, version="1.0.0", release_notes="First version: catalogue and ordering.",
-            review_notes="Catalogue on the home page, ordering under 我的 > 订单. Test account: demo / 123456.",
+            app=app,
+            actor=dev,
+            version="1.0.0",
+            release_notes="First version: catalogue and ordering.",
+            review_notes="Catalogue on the home page, ordering under 我的 > 订单. Test login: demo / 123456.",
             build_report=REPORT,
         )
         services.release_check(release=first, actor=dev)
@@ -79,7 +82,10 @@ class Command(BaseCommand):
         services.release_record_outcome(release=first, actor=manager, outcome="approved")
         services.release_publish(release=first, actor=manager)
         services.release_create(
-            app=app, actor=dev, version="1.1.0", release_notes="Points: earn points on every order.",
+            app=app,
+            actor=dev,
+            version="1.1.0",
+            release_notes="Points: earn points on every order.",
             review_notes="New points page under 我的 > 积分; points are granted after an order is paid.",
             build_report=REPORT,
         )

@@ -10,5 +10,7 @@ class Command(BaseCommand):
         report = audit_verify()
         if not report.ok:
             where = f"event #{report.broken_id}" if report.broken_id else "the chain's end"
-            raise CommandError(f"Audit chain broken at {where}: {report.problem} ({report.checked} events verified before it).")
+            raise CommandError(
+                f"Audit chain broken at {where}: {report.problem} ({report.checked} verified before it)."
+            )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
