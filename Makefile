@@ -1,0 +1,39 @@
+# Sluice: `make run` for the demo, `make test` for the suite. See README.md.
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-pyproject
+
+.PHONY: run test lint fmt venv
+
+# The virtualenv, created once; the project (with its dev extra) reinstalled only when
+# pyproject.toml is newer than the stamp left by the last install.
+venv: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+# Everything up (web, worker, cron, an embedded Redis) with demo data; Ctrl-C stops it all.
+run: venv
+	$(PY) scripts/run_demo.py
+
+# The suite against real PostgreSQL and Redis; any of these may be overridden from the environment.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice
+test: export REDIS_URL ?= redis://127.0.0.1:6379/15
+test: export SLUICE_TESTING = 1
+test: venv
+	$(PY) scripts/preflight.py
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
