@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from releases.audit import audit_record
 from releases.checks import run_checks
+from releases.checks.build_report import validate_build_report
 from releases.errors import Forbidden, Invalid, Refused
 from releases.models import (
     EDITABLE,
@@ -126,6 +127,18 @@ def _validate_version(app: App, version: str, *, exclude_release_id: int | None 
     return version
 
 
+def _validate_build_report(report) -> dict:
+    errors = validate_build_report(report)
+    if errors:
+        fields = ", ".join(f"build_report.{k}" if k != "build_report" else k for k in errors)
+        raise Invalid(
+            "invalid_build_report",
+            f"The build report has fields of the wrong type: {fields}.",
+            details={(f"build_report.{k}" if k != "build_report" else k): v for k, v in errors.items()},
+        )
+    return report
+
+
 def release_create(
     *,
     app: App,
@@ -138,6 +151,7 @@ def release_create(
 ) -> Release:
     _require_role(actor, app.team_id, Role.DEVELOPER, "create a release")
     version = _validate_version(app, version)
+    build_report = _validate_build_report(build_report or {})
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -174,6 +188,8 @@ def release_update(*, release: Release, actor, changes: dict, ip: str | None = N
         )
     if "version" in changed:
         changed["version"] = _validate_version(release.app, changed["version"], exclude_release_id=release.pk)
+    if "build_report" in changed:
+        _validate_build_report(changed["build_report"])
     for field, value in changed.items():
         setattr(release, field, value)
     return _transition(release, "edit", actor=actor, ip=ip, data={"changed": sorted(changed)})

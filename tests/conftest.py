@@ -7,6 +7,8 @@
 - olga: outsider, member of another team only
 """
 
+import copy
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -14,6 +16,19 @@ from releases import services
 from releases.models import App, Membership, PlatformAccount, Release, Role, Team
 
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."
+# A build report that passes every automated check (the default for `make_release`).
+GOOD_REPORT = {
+    "packages": [
+        {"name": "__FULL__", "size": 3_000_000},
+        {"name": "__APP__", "size": 1_200_000},
+        {"name": "pages/shop", "size": 1_800_000},
+    ],
+    "permissions": [],
+    "apis": [],
+    "pages": ["pages/index/index", "pages/shop/goods", "pages/shop/order"],
+    "first_screen_ms": 1200,
+    "error_monitoring": "sentry",
+}
 
 
 @pytest.fixture
@@ -86,6 +101,7 @@ def make_release(app, alice):
 
     def make(version="1.0.0", *, upto="draft", approver=None, **fields):
         fields.setdefault("review_notes", GOOD_NOTES)
+        fields.setdefault("build_report", copy.deepcopy(GOOD_REPORT))
         release = services.release_create(app=fields.pop("app", app), actor=alice, version=version, **fields)
         steps = ["checked", "approved_by_manager", "submitted", "approved", "published"]
         if upto == "draft":

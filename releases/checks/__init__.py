@@ -5,5 +5,5 @@ informs), the platforms it applies to and an explanation for people. `run_checks
 every applicable one and never lets a crashing check pass silently.
 """
 
-from releases.checks import builtin  # noqa: F401,E402  (registers the built-in checks)
+from releases.checks import builtin, category, content, performance  # noqa: F401,E402  (register checks)
 from releases.checks.base import REGISTRY, Check, Outcome, run_checks  # noqa: F401

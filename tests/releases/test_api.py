@@ -8,7 +8,7 @@ from django.db import connection
 
 from releases.models import App, PlatformAccount, Release
 from releases.tokens import api_token_create
-from tests.conftest import GOOD_NOTES
+from tests.conftest import GOOD_NOTES, GOOD_REPORT
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -134,6 +134,11 @@ def test_creating_an_app_hides_its_refresh_token(api, manual_account, mike):
         ({"version": "1.0.0", "colour": "red"}, "colour"),
         ({"release_notes": "no version"}, "version"),
         ({"version": "one"}, "version"),
+        (
+            {"version": "1.0.0", "build_report": {"packages": [{"name": "__APP__", "size": "2MB"}]}},
+            "build_report.packages",
+        ),
+        ({"version": "1.0.0", "build_report": {"first_screen_ms": "fast"}}, "build_report.first_screen_ms"),
     ],
 )
 def test_bad_release_input_is_a_400_naming_the_field_and_creates_nothing(api, app, alice, body, field):
@@ -153,7 +158,7 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
         version="1.0.0",
         release_notes="Points.",
         review_notes=GOOD_NOTES,
-        build_report={"packages": [{"name": "__APP__", "size": 1000}], "extra": 1},
+        build_report={**GOOD_REPORT, "extra": 1},
     )
     assert created.status_code == 201, created.content
     rid = created.json()["id"]

@@ -5,6 +5,7 @@ import pytest
 from releases import services
 from releases.errors import Forbidden, Invalid, Refused
 from releases.models import AuditEvent, CheckRun, Release, State
+from tests.conftest import GOOD_REPORT
 
 
 def _refused(call, code, release=None):
@@ -32,7 +33,9 @@ def test_it_refuses_submit_while_another_release_is_in_review(make_release, mike
 
 
 def test_it_refuses_self_approval(app, mike, nina):
-    release = services.release_create(app=app, actor=mike, version="1.0.0", review_notes="Points page added.")
+    release = services.release_create(
+        app=app, actor=mike, version="1.0.0", review_notes="Points page added.", build_report=GOOD_REPORT
+    )
     services.release_check(release=release, actor=mike)
     err = _refused(lambda: services.release_approve(release=release, actor=mike), "self_approval", release)
     assert err.status == 403
