@@ -7,7 +7,9 @@ from django import forms
 from releases.errors import SluiceError
 from releases.models import Release
 
-BUILD_REPORT_EXAMPLE = '{"packages": [{"name": "__FULL__", "size": 3400000}, {"name": "__APP__", "size": 1500000}]}'
+BUILD_REPORT_EXAMPLE = (
+    '{"packages": [{"name": "__FULL__", "size": 3400000}, {"name": "__APP__", "size": 1500000}]}'
+)
 
 
 class ReleaseForm(forms.Form):
@@ -31,11 +33,16 @@ class ReleaseForm(forms.Form):
     build_report = forms.CharField(
         required=False,
         label="Build report (JSON)",
-        help_text="The build tool's report as a JSON object; sizes are in bytes. Leave empty if you have none.",
+        help_text="The build tool's report as a JSON object, sizes in bytes. Leave empty if you have none.",
         widget=forms.Textarea(
             attrs={"rows": 8, "spellcheck": "false", "class": "mono", "placeholder": BUILD_REPORT_EXAMPLE}
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Optional to save a draft, but the checks refuse a release without them.
+        self.fields["review_notes"].hint = "needed to pass the checks"
 
     @classmethod
     def for_release(cls, release: Release, data=None) -> "ReleaseForm":
@@ -64,18 +71,25 @@ class ReleaseForm(forms.Form):
             ) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(
-                "The build report must be a JSON object, such as {\"packages\": [...]}; got a %(kind)s.",
+                'The build report must be a JSON object, such as {"packages": [...]}; got a %(kind)s.',
                 code="not_an_object",
                 params={"kind": _json_kind(value)},
             )
         return value
 
     def add_service_error(self, exc: SluiceError) -> None:
-        """Show a refusal from the services: its message on top, its details on their fields."""
+        """Show a refusal from the services: its message on top, its details on their fields.
+
+        A detail about part of a field ("build_report.packages") lands on that field; one
+        that names no field is shown on top, so no reason is ever dropped.
+        """
         self.add_error(None, exc.message)
-        for field, problem in exc.details.items():
+        for key, problem in exc.details.items():
+            field, _, part = str(key).partition(".")
             if field in self.fields:
-                self.add_error(field, str(problem))
+                self.add_error(field, f"{part}: {problem}" if part else str(problem))
+            else:
+                self.add_error(None, f"{key}: {problem}")
 
 
 def _json_kind(value) -> str:

@@ -303,7 +303,8 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=state, source=S.CHECKED, target=S.DRAFT, permission=can_approve)
     def send_back(self):
-        """An approver refuses the revision: back to draft for the author to fix."""
+        """An approver refuses the revision: back to draft for the author to fix and re-check."""
+        self.revision += 1
 
     @fsm.transition(
         field=state,

@@ -51,13 +51,32 @@ def _state_label(state: str) -> str:
     return State(state).label.lower()
 
 
+# What a refusal says the release cannot do, in words rather than transition names.
+DOING = {
+    "edit": "be edited",
+    "mark_checked": "pass its checks",
+    "approve": "be approved",
+    "send_back": "be sent back",
+    "submit": "be submitted",
+    "review_approved": "get a review outcome",
+    "review_rejected": "get a review outcome",
+    "review_delayed": "get a review outcome",
+    "withdraw": "be withdrawn",
+    "publish": "be published",
+    "rollback": "be rolled back",
+    "retry": "be retried",
+    "expire": "expire",
+    "cancel": "be cancelled",
+}
+
+
 def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
     """Name exactly why a transition cannot run: wrong state, role, or which guard."""
     method = getattr(release, name)
     if not fsm.can_proceed(method, check_conditions=False):
         raise Refused(
             "invalid_state",
-            f"A release that is {_state_label(release.state)} cannot {name.replace('_', ' ')}.",
+            f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
         )
     if actor is not None and not may_attempt(release, name, actor):
         if name in ("approve", "send_back") and release.author_id == actor.pk and can_manage(release, actor):
@@ -65,7 +84,7 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
                 "self_approval", "You are the author of this release; another release manager must decide."
             )
         raise Forbidden(
-            "forbidden", f"Your role in {release.app.team} does not allow you to {name.replace('_', ' ')}."
+            "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
         )
     transition = method._django_fsm.get_transition(release.state)
     for condition in transition.conditions:
@@ -244,7 +263,6 @@ def release_send_back(*, release: Release, actor, comment: str, ip: str | None =
             "Say what must change before sending the release back.",
             details={"comment": "Required."},
         )
-    release.revision += 1
     return _transition(release, "send_back", actor=actor, ip=ip, data={"comment": comment.strip()})
 
 

@@ -17,6 +17,20 @@ from releases.models import EDITABLE, IN_REVIEW, AuditEvent, Release, Role, Stat
 
 RELEASES_PER_PAGE = 50
 
+# What the flash says after a pressed button worked; the new state follows it.
+DONE = {
+    "check": "The checks passed",
+    "approve": "Approved",
+    "send-back": "Sent back to the author",
+    "submit": "Submitted for review",
+    "record-outcome": "Review outcome recorded",
+    "withdraw": "Withdrawal started",
+    "publish": "Publishing started",
+    "rollback": "Rollback started",
+    "retry": "Retried",
+    "cancel": "Cancelled",
+}
+
 
 def _ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
@@ -34,6 +48,9 @@ def _require_developer(request, team_id: int) -> None:
 @login_required
 def app_list(request):
     latest = Release.objects.filter(app=OuterRef("pk")).order_by("-created_at", "-pk")
+    live = Release.objects.filter(app=OuterRef("pk"), state=State.PUBLISHED).order_by(
+        "-state_changed_at", "-pk"
+    )
     apps = (
         selectors.apps_for(request.user)
         .defer("authorizer_refresh_token", "settings")
@@ -41,6 +58,8 @@ def app_list(request):
             latest_id=Subquery(latest.values("pk")[:1]),
             latest_version=Subquery(latest.values("version")[:1]),
             latest_state=Subquery(latest.values("state")[:1]),
+            live_id=Subquery(live.values("pk")[:1]),
+            live_version=Subquery(live.values("version")[:1]),
             in_review=Count("releases", filter=Q(releases__state__in=IN_REVIEW)),
             release_count=Count("releases"),
         )
@@ -76,7 +95,9 @@ def release_create(request, app_id: int):
     form = ReleaseForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            release = services.release_create(app=app, actor=request.user, ip=_ip(request), **form.cleaned_data)
+            release = services.release_create(
+                app=app, actor=request.user, ip=_ip(request), **form.cleaned_data
+            )
         except SluiceError as exc:
             form.add_service_error(exc)
         else:
@@ -90,7 +111,9 @@ def release_edit(request, release_id: int):
     release = get_object_or_404(selectors.releases_for(request.user), pk=release_id)
     _require_developer(request, release.app.team_id)
     if release.state not in EDITABLE:
-        messages.error(request, f"A release that is {State(release.state).label.lower()} can no longer be edited.")
+        messages.error(
+            request, f"A release that is {State(release.state).label.lower()} can no longer be edited."
+        )
         return redirect("releases:release-detail", release_id=release.pk)
     form = ReleaseForm.for_release(release, request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -109,7 +132,9 @@ def release_edit(request, release_id: int):
                     request, f"Saved revision {release.revision}. It is a draft: run the checks again."
                 )
             return redirect("releases:release-detail", release_id=release.pk)
-    return render(request, "releases/release_form.html", {"app": release.app, "form": form, "release": release})
+    return render(
+        request, "releases/release_form.html", {"app": release.app, "form": form, "release": release}
+    )
 
 
 @login_required
@@ -117,18 +142,22 @@ def release_detail(request, release_id: int):
     release = get_object_or_404(selectors.releases_for(request.user).select_related("owner"), pk=release_id)
     role = _role(request, release.app.team_id)
     check_run = release.check_runs.select_related("actor").prefetch_related("results").first()
+    current_run = check_run is not None and check_run.revision == release.revision
+    blocking = [r for r in check_run.results.all() if r.blocks] if current_run else []
     approvals = release.approvals.select_related("approver").order_by("created_at", "pk")
-    events = AuditEvent.objects.filter(release_id=release.pk).order_by("at", "id")
+    events = AuditEvent.objects.filter(release_id=release.pk).order_by("id")  # chain order
     return render(
         request,
         "releases/release_detail.html",
         {
             "release": release,
             "app": release.app,
+            "role": role,
             "role_label": Role(role).label,
             "available": actions.available_actions(release, request.user),
             "can_edit": role_at_least(role, Role.DEVELOPER) and release.state in EDITABLE,
             "check_run": check_run,
+            "blocking_checks": blocking if release.state == State.DRAFT else [],
             "approvals": approvals,
             "events": events,
         },
@@ -149,7 +178,6 @@ def release_action(request, release_id: int, name: str):
         messages.error(request, exc.message)
     else:
         release = selectors.releases_for(request.user).get(pk=release.pk)
-        messages.success(
-            request, f"{action.label}: done. {release.version} is now {State(release.state).label.lower()}."
-        )
+        state = State(release.state).label.lower()
+        messages.success(request, f"{DONE[name]}: {release.app} {release.version} is now {state}.")
     return redirect("releases:release-detail", release_id=release.pk)

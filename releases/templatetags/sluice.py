@@ -13,18 +13,30 @@ MB = 1024 * 1024
 
 # One sentence per state for the "what happens next" panel; the buttons say who can do it.
 NEXT_STEP = {
-    State.DRAFT: "Run the checks. When every blocking check passes, the release is checked and waits "
-    "for a release manager other than the author to approve it.",
-    State.CHECKED: "A release manager other than the author approves this revision; then a release "
-    "manager submits it to the platform for review.",
+    State.DRAFT: (
+        "Run the checks. When every blocking check passes, the release is checked and waits "
+        "for a release manager other than the author to approve it."
+    ),
+    State.CHECKED: (
+        "A release manager other than the author approves this revision; then a release "
+        "manager submits it to the platform for review."
+    ),
     State.SUBMITTING: "Sluice is handing this version to the platform. Reload the page in a moment.",
-    State.SUBMIT_FAILED: "The platform did not accept the submission (see the error). Retry it, "
-    "or edit the release and run the checks again.",
-    State.SUBMITTED: "The platform is reviewing this version. Its decision (approved, rejected or "
-    "delayed) is recorded here.",
-    State.APPROVED: "The platform approved this version. A release manager publishes it when the team is ready.",
-    State.REJECTED: "The platform rejected this version (reason below). Edit it to fix the problem "
-    "(it goes back to draft), resubmit it as it is, or cancel it.",
+    State.SUBMIT_FAILED: (
+        "The platform did not accept the submission (see the error). Retry it, "
+        "or edit the release and run the checks again."
+    ),
+    State.SUBMITTED: (
+        "The platform is reviewing this version. Its decision (approved, rejected or delayed) "
+        "is recorded here."
+    ),
+    State.APPROVED: (
+        "The platform approved this version. A release manager publishes it when the team is ready."
+    ),
+    State.REJECTED: (
+        "The platform rejected this version (reason below). Edit it to fix the problem "
+        "(it goes back to draft), resubmit it as it is, or cancel it."
+    ),
     State.WITHDRAWING: "Sluice is withdrawing this version from review. Reload the page in a moment.",
     State.WITHDRAW_FAILED: "Withdrawing did not work (see the error). Retry it.",
     State.WITHDRAWN: "Withdrawn from review. Edit it to start again from draft, or cancel it.",
@@ -33,8 +45,12 @@ NEXT_STEP = {
     State.PUBLISHED: "This version is live. A release manager can roll it back if something is wrong.",
     State.ROLLING_BACK: "Sluice is rolling this version back. Reload the page in a moment.",
     State.ROLLBACK_FAILED: "Rolling back did not work (see the error). Retry it.",
-    State.ROLLED_BACK: "Rolled back: the previous version is live again. Nothing more happens to this release.",
-    State.EXPIRED: "The platform's window for resubmitting passed. Edit it to start again from draft, or cancel it.",
+    State.ROLLED_BACK: (
+        "Rolled back: the previous version is live again. Nothing more happens to this release."
+    ),
+    State.EXPIRED: (
+        "The platform's window for resubmitting passed. Edit it to start again from draft, or cancel it."
+    ),
     State.CANCELLED: "Cancelled. Nothing more happens to this release.",
 }
 
@@ -81,6 +97,8 @@ def megabytes(size) -> str:
 @register.filter
 def as_text(value) -> str:
     """A JSON value as one readable line: strings as they are, the rest as compact JSON."""
+    if value == "" or value is None:
+        return "—"
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
@@ -130,3 +148,19 @@ def report_extras(report) -> list[tuple[str, object]]:
     if not isinstance(report, dict):
         return []
     return sorted((key, value) for key, value in report.items() if key != "packages")
+
+
+@register.filter
+def by_urgency(results) -> list:
+    """Check results with what blocks first, then warnings, then the rest, each in run order."""
+
+    def rank(result) -> int:
+        if result.blocks:
+            return 0
+        if result.status in ("failed", "error"):
+            return 1
+        if result.status == "pending":
+            return 2
+        return 3
+
+    return sorted(results, key=lambda result: (rank(result), result.pk))
