@@ -24,9 +24,9 @@ DONE = {
     "send-back": "Sent back to the author",
     "submit": "Submitted for review",
     "record-outcome": "Review outcome recorded",
-    "withdraw": "Withdrawal started",
-    "publish": "Publishing started",
-    "rollback": "Rollback started",
+    "withdraw": "Withdrawal requested",
+    "publish": "Publish requested",
+    "rollback": "Rollback requested",
     "retry": "Retried",
     "cancel": "Cancelled",
 }
