@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_rq",
     "releases",
     "reviews",
+    "reviews.simulator",
 ]
 
 MIDDLEWARE = [
@@ -165,7 +166,22 @@ if not DEBUG:
 # the interface (releases.platforms.PlatformAdapter) and resolves these dotted paths.
 SLUICE_PLATFORM_ADAPTERS = {
     "manual": "reviews.platforms.manual.ManualAdapter",
+    "wechat": "reviews.platforms.wechat.adapter.WeChatAdapter",
 }
+
+# WeChat: where the API lives (the built-in simulator under /sim in the demo), how long a
+# call may take, how a submitted review is followed, and how old a pushed callback may be.
+WECHAT_API_BASE = env_url("WECHAT_API_BASE", "https://api.weixin.qq.com", schemes=("http", "https")).rstrip(
+    "/"
+)
+WECHAT_HTTP_TIMEOUT_SECONDS = env_int("WECHAT_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+REVIEW_POLL_MIN_SECONDS = env_int("REVIEW_POLL_MIN_SECONDS", 120, minimum=1)
+REVIEW_POLL_MAX_SECONDS = env_int("REVIEW_POLL_MAX_SECONDS", 3600, minimum=1)
+if REVIEW_POLL_MAX_SECONDS < REVIEW_POLL_MIN_SECONDS:
+    raise ImproperlyConfigured("REVIEW_POLL_MAX_SECONDS must be at least REVIEW_POLL_MIN_SECONDS.")
+WECHAT_CALLBACK_REPLAY_SECONDS = env_int("WECHAT_CALLBACK_REPLAY_SECONDS", 300, minimum=1)
+# The platform simulator (WeChat's API, a reviewer console, pushes) is served under /sim/ when on.
+SIMULATOR = env_bool("SIMULATOR", False)
 
 # An in-flight step (submitting, publishing...) untouched this long is retried by the sweep.
 SLUICE_INFLIGHT_STALE_SECONDS = env_int("SLUICE_INFLIGHT_STALE_SECONDS", 300, minimum=1)

@@ -9,5 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("callbacks/wechat/", include("reviews.urls")),
+    path("sim/", include("reviews.simulator.urls")),
     path("", include("releases.urls")),
 ]

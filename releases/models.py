@@ -339,6 +339,17 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         self.review_delayed_at = timezone.now()
         self.review_delay_reason = reason
 
+    @fsm.transition(field=state, source=S.SUBMITTED, target=S.WITHDRAWN)
+    def withdrawn_outside(self):
+        """The platform says the review was withdrawn, but not through Sluice (e.g. in its console)."""
+
+    @fsm.transition(field=state, source=[S.SUBMITTED, S.REJECTED, S.WITHDRAWN], target=S.SUBMITTED)
+    def resubmitted_outside(self, audit_id: str = ""):
+        """The platform holds a newer submission of this release made outside Sluice."""
+        self.platform_audit_id = audit_id
+        self.submitted_at = timezone.now()
+        self.decided_at = None
+
     @fsm.transition(field=state, source=S.SUBMITTED, target=S.WITHDRAWING, permission=can_manage)
     def withdraw(self):
         self.in_flight_from = self.state

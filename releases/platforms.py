@@ -46,6 +46,10 @@ class PlatformAdapter:
     def submit(self, release) -> Submission:
         raise NotImplementedError
 
+    def on_submitted(self, release) -> None:
+        """Called once the submission is recorded: an API platform starts following the review here."""
+        return None
+
     def withdraw(self, release) -> None:
         raise NotImplementedError
 

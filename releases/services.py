@@ -342,7 +342,10 @@ def release_step_perform(*, release_id: int) -> Release | None:
             args={"code": exc.code, "message": exc.message},
             data={"code": exc.code, "message": exc.message},
         )
-    return _finish_step(release, f"{step}_succeeded", args=args, data=data)
+    finished = _finish_step(release, f"{step}_succeeded", args=args, data=data)
+    if finished is not None and step == "submit":
+        adapter.on_submitted(finished)
+    return finished
 
 
 def _finish_step(
@@ -392,6 +395,20 @@ def release_review_decided(
         if actor is None:
             return None
         raise
+
+
+def release_changed_outside(*, release: Release, change: str, audit_id: str = "", data: dict | None = None):
+    """The platform shows a withdrawal or a resubmission that was not made through Sluice.
+
+    `change` is "withdrawn" or "resubmitted". Recorded as a system event; a no-op when
+    the release already reflects it.
+    """
+    name = {"withdrawn": "withdrawn_outside", "resubmitted": "resubmitted_outside"}[change]
+    args = {"audit_id": audit_id} if change == "resubmitted" else {}
+    try:
+        return _transition(release, name, actor=None, args=args, data={**(data or {}), "audit_id": audit_id})
+    except Refused:
+        return None
 
 
 def release_record_outcome(

@@ -1,0 +1,48 @@
+"""What Sluice keeps about its conversations with platforms."""
+
+from django.db import models
+from django.utils import timezone
+
+from releases.crypto import EncryptedTextField
+from releases.models import PlatformAccount, Release
+
+
+class ComponentTicket(models.Model):
+    """The latest component_verify_ticket WeChat pushed (every 10 minutes, valid 12 hours).
+
+    A missed push is harmless: the last valid ticket keeps working.
+    """
+
+    account = models.OneToOneField(PlatformAccount, on_delete=models.CASCADE, related_name="component_ticket")
+    ticket = EncryptedTextField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+
+class CallbackDelivery(models.Model):
+    """One pushed callback, kept so a repeated delivery is processed once."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed"
+        DUPLICATE = "duplicate"
+        REJECTED = "rejected"
+        IGNORED = "ignored"
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="callback_deliveries")
+    endpoint = models.CharField(max_length=10)  # "auth" or "events"
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    event = models.CharField(max_length=64, blank=True)
+    appid = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class ReviewWatch(models.Model):
+    """The polling schedule of one submitted release (pushes get lost, so we also ask)."""
+
+    release = models.OneToOneField(Release, on_delete=models.CASCADE, related_name="review_watch")
+    audit_id = models.CharField(max_length=64, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(db_index=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.IntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True, db_index=True)

@@ -1,0 +1,1 @@
+"""A WeChat-compatible platform simulator, served under /sim/ when SIMULATOR=1."""
