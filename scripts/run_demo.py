@@ -181,6 +181,12 @@ def pause(sup: Supervisor) -> None:
 def run(sup: Supervisor) -> None:
     env = sup.env
     port = env["PORT"] = env.get("PORT") or "8000"
+    # The demo talks to the built-in WeChat simulator and follows reviews in seconds, not hours;
+    # an outside check may point these elsewhere.
+    env.setdefault("SIMULATOR", "1")
+    env.setdefault("WECHAT_API_BASE", f"http://127.0.0.1:{port}/sim")
+    env.setdefault("REVIEW_POLL_MIN_SECONDS", "5")
+    env.setdefault("REVIEW_POLL_MAX_SECONDS", "30")
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = start_embedded_redis(sup)
 
