@@ -7,10 +7,14 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 
 from dataclasses import dataclass
 
-from releases import services
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from releases import approvals, services
 from releases.errors import Invalid, NotFound
-from releases.models import Release, State, may_attempt
+from releases.models import Release, Role, State, guard_text, may_attempt, role_at_least
 from releases.platforms import adapter_for
+from releases.selectors import role_for
 
 
 @dataclass(frozen=True)
@@ -21,11 +25,13 @@ class Action:
     style: str = "secondary"
     fields: tuple[str, ...] = ()  # form fields the action takes
     check_guards: bool = True
+    min_role: str = ""  # beyond the transition's permission (e.g. admins for an override)
 
 
 ACTIONS = [
     Action("check", "Run checks", "mark_checked", "primary", check_guards=False),
-    Action("approve", "Approve", "approve", "primary", ("comment",)),
+    Action("approve", "Approve", "approve", "primary", ("comment", "capacity")),
+    Action("override-approval", "Approve by override", "approve", "danger", ("reason",), min_role=Role.ADMIN),
     Action("send-back", "Send back to draft", "send_back", "danger", ("comment",)),
     Action("submit", "Submit for review", "submit", "primary"),
     Action("record-outcome", "Record review outcome", "review_approved", "primary", ("outcome", "reason")),
@@ -49,6 +55,13 @@ def _is_manual(release: Release) -> bool:
     return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
 
 
+def _limits_reason(release: Release, transition: str) -> str:
+    """The sentence of the limits guard (quota, withdrawals, lock...), so the button says why."""
+    path = getattr(settings, "SLUICE_TRANSITION_GUARD", "")
+    refusal = import_string(path)(release, transition) if path else None
+    return refusal[1] if refusal else ""
+
+
 def available_actions(release: Release, user) -> list[Availability]:
     """Actions this user may take now; unmet guards come back disabled with their reason."""
     found = []
@@ -58,6 +71,8 @@ def available_actions(release: Release, user) -> list[Availability]:
             continue
         if action.name == "record-outcome" and not _is_manual(release):
             continue
+        if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
+            continue
         reason = ""
         if action.check_guards:
             transition = method._django_fsm.get_transition(release.state)
@@ -65,7 +80,11 @@ def available_actions(release: Release, user) -> list[Availability]:
             if failing:
                 if failing[0].guard_code == "already_approved":
                     continue
-                reason = failing[0].guard_message
+                reason = guard_text(failing[0], release)
+        if not reason and action.transition in services.LIMITED_TRANSITIONS:
+            reason = _limits_reason(release, action.transition)
+        if action.name == "approve" and not reason and not approvals.open_capacities_for(release, user):
+            continue  # already approved by this person, or nothing left that they can approve as
         found.append(Availability(action, not reason, reason))
     return found
 
@@ -74,12 +93,18 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
     """Run the named action with its payload; raises SluiceError subclasses on refusal."""
     if name not in BY_NAME:
         raise NotFound("unknown_action", f"There is no action “{name}”. Known: {', '.join(BY_NAME)}.")
-    text = {key: _text(payload, key) for key in ("comment", "outcome", "reason")}
+    text = {key: _text(payload, key) for key in ("comment", "outcome", "reason", "capacity")}
     match name:
         case "check":
             return services.release_check(release=release, actor=actor, ip=ip)
         case "approve":
-            return services.release_approve(release=release, actor=actor, comment=text["comment"], ip=ip)
+            return services.release_approve(
+                release=release, actor=actor, comment=text["comment"], capacity=text["capacity"], ip=ip
+            )
+        case "override-approval":
+            return services.release_approve_override(
+                release=release, actor=actor, reason=text["reason"], ip=ip
+            )
         case "send-back":
             return services.release_send_back(release=release, actor=actor, comment=text["comment"], ip=ip)
         case "submit":

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from releases.models import App, AuditEvent, Membership, PlatformAccount, Team
+from releases.models import (
+    App,
+    AuditEvent,
+    CheckSuppression,
+    Membership,
+    PlatformAccount,
+    Qualification,
+    Team,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,6 +38,36 @@ class AppAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["id", "at", "actor_name", "action", "from_state", "to_state", "release_id"]
     list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    """Read here; write on the app page or the API, which audit every change."""
+
+    list_display = ["app", "kind", "name", "number", "expires_on"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckSuppression)
+class CheckSuppressionAdmin(admin.ModelAdmin):
+    """Read here; write on the app page or the API, which audit every change."""
+
+    list_display = ["app", "key", "expires_on", "created_by", "removed_at"]
 
     def has_add_permission(self, request):
         return False

@@ -6,22 +6,36 @@ issues. Every error is `{"error": {"code", "message", "details"?}}`; lists are
 Objects of another team answer 404, never 403, so ids do not leak what exists.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, Field, field_validator
 
-from releases import actions, selectors
+from releases import actions, app_services, approvals, selectors
 from releases.audit import audit_record
+from releases.checks import REGISTRY
 from releases.errors import Forbidden, Invalid, NotFound, SluiceError
-from releases.models import App, AuditEvent, CheckRun, Platform, PlatformAccount, Release, Role, role_at_least
-from releases.services import release_create, release_update
+from releases.models import (
+    App,
+    AuditEvent,
+    CheckSuppression,
+    Membership,
+    Platform,
+    PlatformAccount,
+    Qualification,
+    Release,
+    Role,
+    role_at_least,
+)
+from releases.services import release_confirm_check, release_create, release_update
 from releases.tokens import api_token_user
 
 
@@ -149,6 +163,11 @@ class AppIn(Strict):
         return value
 
 
+class ChecklistItem(Schema):
+    key: str
+    label: str
+
+
 class AppOut(Schema):
     id: int
     team: int
@@ -160,7 +179,92 @@ class AppOut(Schema):
     privacy_policy_url: str
     categories: list[str]
     settings: dict[str, Any]
+    checklist: list[ChecklistItem]
+    required_approvals: list[str]
     created_at: datetime
+
+
+class AppPatch(Strict):
+    privacy_policy_url: str | None = Field(None, max_length=200)
+    categories: list[str] | None = Field(None, max_length=20)
+
+
+class SuppressionIn(Strict):
+    key: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
+    expires_on: date
+
+
+class SuppressionOut(Schema):
+    id: int
+    key: str
+    title: str
+    reason: str
+    expires_on: date
+    created_by: str
+    created_at: datetime
+    active: bool
+    removed_by: str | None
+    removed_at: datetime | None
+
+
+class QualificationIn(Strict):
+    kind: Literal["business_licence", "category_permit"]
+    name: str = Field("", max_length=120)
+    number: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+
+
+class QualificationOut(Schema):
+    id: int
+    kind: str
+    name: str
+    number: str
+    expires_on: date | None
+    problem: str | None
+    created_by: str
+    created_at: datetime
+
+
+class ChecklistItemIn(Strict):
+    key: str = Field("", max_length=48)
+    label: str = Field(min_length=1, max_length=200)
+
+
+class ChecklistIn(Strict):
+    items: list[ChecklistItemIn] = Field(max_length=30)
+
+
+class ChecklistOut(Schema):
+    items: list[ChecklistItem]
+
+
+class ApprovalPolicyIn(Strict):
+    required: list[Literal["release_manager", "qa", "product"]]
+
+
+class ApprovalPolicyOut(Schema):
+    required: list[str]
+    approvers: dict[str, list[str]]
+
+
+class CapacitiesIn(Strict):
+    capacities: list[Literal["qa", "product"]]
+
+
+class MemberOut(Schema):
+    username: str
+    role: str
+    capacities: list[str]
+
+
+class CheckDefinitionOut(Schema):
+    key: str
+    title: str
+    severity: str
+    platforms: list[str]
+    slow: bool
+    explanation: str
 
 
 class ReleaseIn(Strict):
@@ -193,6 +297,65 @@ class CheckOut(Schema):
     evidence: dict[str, Any]
 
 
+class CheckRunOut(Schema):
+    id: int
+    revision: int
+    pending: int
+    passed: bool | None
+    started_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ApprovalOut(Schema):
+    approver: str
+    capacity: str
+    override: bool
+    revision: int
+    comment: str
+    created_at: datetime
+
+
+class ApprovalStatusOut(Schema):
+    required: list[str]
+    missing: list[str]
+    complete: bool
+    current: list[ApprovalOut]
+
+
+class RejectionItemOut(Schema):
+    text: str
+    category: str
+    title: str
+    details: list[str]
+
+
+class RejectionOut(Schema):
+    reason: str
+    items: list[RejectionItemOut]
+    categories: list[str]
+    screenshots: list[str]
+    audit_id: str
+    at: datetime
+
+
+class RemediationTaskOut(Schema):
+    key: str
+    title: str
+    description: str
+    category: str
+    required: bool
+    done: bool
+    done_by: str | None
+    done_at: datetime | None
+    note: str
+    check: str | None
+    evidence: str
+    waived: bool
+    waived_by: str | None
+    waive_reason: str
+
+
 class ReleaseOut(Schema):
     id: int
     app: int
@@ -214,7 +377,11 @@ class ReleaseOut(Schema):
     created_at: datetime
     updated_at: datetime
     checks: list[CheckOut]
+    check_run: CheckRunOut | None
+    approvals: ApprovalStatusOut
     actions: list[ActionOut]
+    rejection: RejectionOut | None = None
+    remediation: list[RemediationTaskOut] = []
 
 
 class EventOut(Schema):
@@ -231,6 +398,7 @@ class ActionIn(Schema):
     comment: str = ""
     outcome: str = ""
     reason: str = ""
+    capacity: str = ""
 
 
 def _list(schema):
@@ -281,15 +449,15 @@ def _app_out(app: App) -> dict:
         "privacy_policy_url": app.privacy_policy_url,
         "categories": app.categories,
         "settings": app.settings,
+        "checklist": app.checklist or [],
+        "required_approvals": approvals.required_capacities(app),
         "created_at": app.created_at,
     }
 
 
-def _latest_checks(release: Release) -> list[dict]:
-    run = CheckRun.objects.filter(release=release).order_by("-created_at").prefetch_related("results").first()
-    if run is None:
-        return []
-    return [
+def _latest_checks(release: Release, run) -> list[dict]:
+    """The latest run's automated results, then the manual checklist of the current revision."""
+    automated = [
         {
             "key": r.key,
             "title": r.title,
@@ -299,11 +467,53 @@ def _latest_checks(release: Release) -> list[dict]:
             "message": r.message,
             "evidence": r.evidence,
         }
-        for r in run.results.all()
+        for r in (run.results.all() if run is not None else [])
     ]
+    return automated + selectors.manual_check_rows(release)
+
+
+def _run_out(run) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.pk,
+        "revision": run.revision,
+        "pending": sum(1 for r in run.results.all() if r.status == "pending"),
+        "passed": run.passed if run.finished_at else None,
+        "started_by": run.actor.get_username() if run.actor_id else None,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def _approvals_out(release: Release) -> dict:
+    status = approvals.policy_status(release)
+    return {
+        "required": status.required,
+        "missing": [] if status.complete else status.missing,
+        "complete": status.complete,
+        "current": [
+            {
+                "approver": a.approver.get_username(),
+                "capacity": a.capacity,
+                "override": a.override,
+                "revision": a.revision,
+                "comment": a.comment,
+                "created_at": a.created_at,
+            }
+            for a in status.approvals
+        ],
+    }
+
+
+def _release_extras(release: Release) -> dict:
+    """Rejection and remediation, from reviews/ through settings.SLUICE_RELEASE_EXTRAS."""
+    path = getattr(settings, "SLUICE_RELEASE_EXTRAS", "")
+    return import_string(path)(release) if path else {"rejection": None, "remediation": []}
 
 
 def release_out(release: Release, user) -> dict:
+    run = selectors.latest_check_run(release)
     return {
         "id": release.pk,
         "app": release.app_id,
@@ -330,11 +540,14 @@ def release_out(release: Release, user) -> dict:
         "decided_at": release.decided_at,
         "created_at": release.created_at,
         "updated_at": release.updated_at,
-        "checks": _latest_checks(release),
+        "checks": _latest_checks(release, run),
+        "check_run": _run_out(run),
+        "approvals": _approvals_out(release),
         "actions": [
             {"name": a.action.name, "enabled": a.enabled, "reason": a.reason}
             for a in actions.available_actions(release, user)
         ],
+        **_release_extras(release),
     }
 
 
@@ -467,6 +680,186 @@ def get_app(request, app_id: int):
     return _app_out(_get(selectors.apps_for(request.user), app_id))
 
 
+@api.patch("/apps/{app_id}", response={200: AppOut, **ERRORS}, tags=["apps"])
+def update_app(request, app_id: int, payload: AppPatch):
+    """Change the privacy policy URL or the categories (release managers and above)."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    return _app_out(app_services.app_update(app=app, actor=request.user, changes=changes, ip=_ip(request)))
+
+
+# -- app configuration: suppressions, qualifications, checklist, approvals ---------------------
+
+
+def _suppression_out(s: CheckSuppression) -> dict:
+    check = REGISTRY.get(s.key)
+    return {
+        "id": s.pk,
+        "key": s.key,
+        "title": check.title if check else s.key,
+        "reason": s.reason,
+        "expires_on": s.expires_on,
+        "created_by": s.created_by.get_username(),
+        "created_at": s.created_at,
+        "active": s.applies_on(timezone.localdate()),
+        "removed_by": s.removed_by.get_username() if s.removed_by_id else None,
+        "removed_at": s.removed_at,
+    }
+
+
+@api.get("/checks", response={200: _list(CheckDefinitionOut), **ERRORS}, tags=["checks"])
+def list_check_definitions(request):
+    """Every automated check with its explanation: why the reviewer cares and how to fix it."""
+    return {
+        "results": [
+            {
+                "key": c.key,
+                "title": c.title,
+                "severity": c.severity,
+                "platforms": list(c.platforms),
+                "slow": c.slow,
+                "explanation": c.explanation,
+            }
+            for c in REGISTRY.values()
+        ]
+    }
+
+
+@api.get("/apps/{app_id}/suppressions", response={200: _list(SuppressionOut), **ERRORS}, tags=["checks"])
+def list_suppressions(request, app_id: int):
+    """Suppressions of this app's checks, in force or not (expired and removed ones stay listed)."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    rows = CheckSuppression.objects.filter(app=app).select_related("created_by", "removed_by")
+    return {"results": [_suppression_out(s) for s in rows]}
+
+
+@api.post("/apps/{app_id}/suppressions", response={201: SuppressionOut, **ERRORS}, tags=["checks"])
+def create_suppression(request, app_id: int, payload: SuppressionIn):
+    """Suppress one automated check for this app until `expires_on` (inclusive). Release managers+."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    suppression = app_services.app_suppress_check(
+        app=app, actor=request.user, ip=_ip(request), **payload.dict()
+    )
+    return Status(201, _suppression_out(suppression))
+
+
+@api.delete(
+    "/apps/{app_id}/suppressions/{suppression_id}", response={200: SuppressionOut, **ERRORS}, tags=["checks"]
+)
+def delete_suppression(request, app_id: int, suppression_id: int):
+    app = _get(selectors.apps_for(request.user), app_id)
+    suppression = app_services.app_unsuppress_check(
+        app=app, actor=request.user, suppression_id=suppression_id, ip=_ip(request)
+    )
+    return _suppression_out(suppression)
+
+
+def _qualification_out(q: Qualification, problems: dict) -> dict:
+    return {
+        "id": q.pk,
+        "kind": q.kind,
+        "name": q.name,
+        "number": q.number,
+        "expires_on": q.expires_on,
+        "problem": problems.get(q.pk),
+        "created_by": q.created_by.get_username(),
+        "created_at": q.created_at,
+    }
+
+
+def _problems(app: App) -> dict:
+    from releases.checks.qualifications import qualification_problems
+
+    return {p["id"]: p["message"] for p in qualification_problems(app)}
+
+
+@api.get("/apps/{app_id}/qualifications", response={200: _list(QualificationOut), **ERRORS}, tags=["apps"])
+def list_qualifications(request, app_id: int):
+    """Business licence and category permits; `problem` says if one is expired or expires within
+    the 7-day review window."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    problems = _problems(app)
+    rows = app.qualifications.select_related("created_by")
+    return {"results": [_qualification_out(q, problems) for q in rows]}
+
+
+@api.post("/apps/{app_id}/qualifications", response={201: QualificationOut, **ERRORS}, tags=["apps"])
+def create_qualification(request, app_id: int, payload: QualificationIn):
+    app = _get(selectors.apps_for(request.user), app_id)
+    q = app_services.app_add_qualification(app=app, actor=request.user, ip=_ip(request), **payload.dict())
+    return Status(201, _qualification_out(q, _problems(app)))
+
+
+@api.delete("/apps/{app_id}/qualifications/{qualification_id}", response={204: None, **ERRORS}, tags=["apps"])
+def delete_qualification(request, app_id: int, qualification_id: int):
+    app = _get(selectors.apps_for(request.user), app_id)
+    app_services.app_remove_qualification(
+        app=app, actor=request.user, qualification_id=qualification_id, ip=_ip(request)
+    )
+    return Status(204, None)
+
+
+@api.get("/apps/{app_id}/checklist", response={200: ChecklistOut, **ERRORS}, tags=["checks"])
+def get_checklist(request, app_id: int):
+    return {"items": _get(selectors.apps_for(request.user), app_id).checklist or []}
+
+
+@api.put("/apps/{app_id}/checklist", response={200: ChecklistOut, **ERRORS}, tags=["checks"])
+def put_checklist(request, app_id: int, payload: ChecklistIn):
+    """Replace the manual checklist (release managers+). Omit `key` to derive it from the label."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    items = [item.dict() for item in payload.items]
+    return {
+        "items": app_services.app_set_checklist(app=app, actor=request.user, items=items, ip=_ip(request))
+    }
+
+
+def _policy_out(app: App) -> dict:
+    members = Membership.objects.filter(team_id=app.team_id).select_related("user").order_by("user__username")
+    approvers: dict[str, list[str]] = {c: [] for c in approvals.required_capacities(app)}
+    for m in members:
+        for capacity in approvals.capacities_of(m.user, app):
+            approvers.setdefault(capacity, []).append(m.user.get_username())
+    return {"required": approvals.required_capacities(app), "approvers": approvers}
+
+
+@api.get("/apps/{app_id}/approval-policy", response={200: ApprovalPolicyOut, **ERRORS}, tags=["apps"])
+def get_approval_policy(request, app_id: int):
+    """The capacities that must approve each revision, and who can approve in each."""
+    return _policy_out(_get(selectors.apps_for(request.user), app_id))
+
+
+@api.put("/apps/{app_id}/approval-policy", response={200: ApprovalPolicyOut, **ERRORS}, tags=["apps"])
+def put_approval_policy(request, app_id: int, payload: ApprovalPolicyIn):
+    """Team admins only; a release manager is always required."""
+    app = _get(selectors.apps_for(request.user), app_id)
+    app_services.app_set_approval_policy(
+        app=app, actor=request.user, required=payload.required, ip=_ip(request)
+    )
+    app.refresh_from_db()
+    return _policy_out(app)
+
+
+@api.put("/teams/{team_id}/members/{username}", response={200: MemberOut, **ERRORS}, tags=["apps"])
+def put_member_capacities(request, team_id: int, username: str, payload: CapacitiesIn):
+    """Give a member approval capacities besides their role (qa, product). Team admins only."""
+    if team_id not in selectors.team_ids_for(request.user):
+        raise Http404
+    membership = (
+        Membership.objects.filter(team_id=team_id, user__username=username).select_related("user").first()
+    )
+    if membership is None:
+        raise Http404
+    membership = app_services.member_set_capacities(
+        team_id=team_id,
+        actor=request.user,
+        user=membership.user,
+        capacities=payload.capacities,
+        ip=_ip(request),
+    )
+    return {"username": username, "role": membership.role, "capacities": membership.capacities}
+
+
 # -- releases ----------------------------------------------------------------------------
 
 
@@ -504,13 +897,36 @@ def release_events(request, release_id: int):
     return {"results": [_event_out(e) for e in events]}
 
 
+@api.post(
+    "/releases/{release_id}/checks/{key}/confirm", response={200: ReleaseOut, **ERRORS}, tags=["checks"]
+)
+def confirm_check(request, release_id: int, key: str):
+    """Tick one manual checklist item for the current revision (developers and above).
+
+    Records who and when; an edit (new revision) voids the ticks. The tick that completes
+    the checklist of a release whose automated checks passed moves it to `checked`.
+    """
+    release = _get(selectors.releases_for(request.user), release_id)
+    release_confirm_check(release=release, actor=request.user, key=key, ip=_ip(request))
+    return release_out(selectors.releases_for(request.user).get(pk=release.pk), request.user)
+
+
 @api.post("/releases/{release_id}/{action}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
 def release_action(request, release_id: int, action: str, payload: ActionIn | None = None):
-    """Actions: check, approve, send-back, submit, record-outcome, withdraw, publish, rollback, retry, cancel.
+    """Actions: check, approve, override-approval, send-back, submit, record-outcome, withdraw,
+    publish, rollback, retry, cancel.
 
-    `record-outcome` (manual platform) takes `outcome` (approved, rejected, delayed) and
-    `reason`; `approve` and `send-back` take `comment`. A refused action is a 409 whose
-    code names the guard (e.g. `approval_required`, `checks_failed`, `review_in_progress`).
+    `check` runs the fast checks at once; slow ones (privacy policy, platform scan) run in a
+    worker: the answer is then 200 with the release still in draft, `check_run.pending` > 0
+    and those checks "pending"; poll `GET /releases/{id}` until `check_run.finished_at` is
+    set. The release moves to `checked` when the run passes and every manual checklist item
+    is ticked (`POST /releases/{id}/checks/{key}/confirm`), whichever comes last.
+    `approve` takes `comment` and optionally `capacity` (release_manager, qa, product);
+    `override-approval` (team admins) takes a required `reason`; `send-back` takes
+    `comment`; `record-outcome` (manual platform) takes `outcome` (approved, rejected,
+    delayed) and `reason`. A refused action is a 409 whose code names the guard (e.g.
+    `approval_required`, `checks_failed`, `checklist_incomplete`, `qualification_expired`,
+    `review_in_progress`).
     """
     release = _get(selectors.releases_for(request.user), release_id)
     actions.perform(

@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from releases.errors import SluiceError
-from releases.models import Release
+from releases.models import Qualification, Release
 
 BUILD_REPORT_EXAMPLE = (
     '{"packages": [{"name": "__FULL__", "size": 3400000}, {"name": "__APP__", "size": 1500000}]}'
@@ -102,3 +102,68 @@ def _json_kind(value) -> str:
     if value is None:
         return "null"
     return "number"
+
+
+class _Flat(forms.Form):
+    """A small form posted from a section of the app page: its errors go into one flash."""
+
+    def errors_text(self) -> str:
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.append(f"{label or name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors))
+        return " ".join(parts)
+
+
+def _check_choices():
+    from releases.checks import REGISTRY
+
+    return [(key, f"{check.title} ({key})") for key, check in REGISTRY.items()]
+
+
+class SuppressionForm(_Flat):
+    key = forms.ChoiceField(label="Check", choices=_check_choices)
+    reason = forms.CharField(
+        max_length=2000,
+        help_text="Why this check does not apply to this app; shown on every run while it holds.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    expires_on = forms.DateField(
+        label="Until (inclusive)",
+        help_text="The check counts again from the next day.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class QualificationForm(_Flat):
+    kind = forms.ChoiceField(choices=Qualification.Kind.choices)
+    name = forms.CharField(
+        required=False, max_length=120, widget=forms.TextInput(attrs={"placeholder": "食品经营许可证"})
+    )
+    number = forms.CharField(max_length=64)
+    expires_on = forms.DateField(
+        label="Valid until",
+        required=False,
+        help_text="Inclusive. Leave empty for a permit without expiry (长期有效).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ChecklistForm(_Flat):
+    items = forms.CharField(
+        label="Checklist items",
+        required=False,
+        max_length=6000,
+        help_text="One item per line. Every release of this app must have each ticked before it is checked.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    @classmethod
+    def for_app(cls, app) -> "ChecklistForm":
+        labels = [item.get("label", "") for item in app.checklist or [] if isinstance(item, dict)]
+        return cls(initial={"items": "\n".join(labels)})
+
+    def clean_items(self) -> list[dict]:
+        """Lines become items; the service keeps the key of an unchanged label (its ticks count)."""
+        lines = [line.strip() for line in self.cleaned_data["items"].splitlines()]
+        return [{"label": line} for line in lines if line]

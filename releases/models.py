@@ -20,6 +20,37 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 10, Role.DEVELOPER: 20, Role.RELEASE_MANAGER: 30, Role.ADMIN: 40}
 
 
+class Capacity(models.TextChoices):
+    """What an approval vouches for. Release managers approve as release managers by role;
+    the other capacities are carried by a membership (Membership.capacities)."""
+
+    RELEASE_MANAGER = "release_manager", "Release manager"
+    QA = "qa", "QA"
+    PRODUCT = "product", "Product"
+
+
+# Capacities a membership can carry on top of its role.
+MEMBER_CAPACITIES = (Capacity.QA, Capacity.PRODUCT)
+OVERRIDE = "override"  # the capacity of an admin's approval-by-override
+
+
+def default_required_approvals() -> list[str]:
+    return [Capacity.RELEASE_MANAGER.value]
+
+
+DEFAULT_CHECKLIST = (
+    ("tested_ios", "Core flows tested on iOS"),
+    ("tested_android", "Core flows tested on Android"),
+    ("tested_wechat_latest", "Core flows tested on the latest WeChat version"),
+    ("payment", "Payment tested end to end"),
+    ("login", "Login tested (new and returning user)"),
+)
+
+
+def default_checklist() -> list[dict]:
+    return [{"key": key, "label": label} for key, label in DEFAULT_CHECKLIST]
+
+
 def role_at_least(role: str | None, minimum: str) -> bool:
     return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
 
@@ -37,6 +68,8 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    # Approval capacities this member holds besides the role, e.g. ["qa"] (MEMBER_CAPACITIES).
+    capacities = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
@@ -92,6 +125,10 @@ class App(models.Model):
     privacy_policy_url = models.URLField(blank=True)
     categories = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
+    # The manual checklist every revision must tick: [{"key": "tested_ios", "label": "..."}].
+    checklist = models.JSONField(default=default_checklist, blank=True)
+    # The approval policy: capacities that must each approve a revision (always a release manager).
+    required_approvals = models.JSONField(default=default_required_approvals, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -165,15 +202,25 @@ def _retried_state_of(release: "Release", *args, **kwargs) -> str:
     return FAILED_TO_IN_FLIGHT[release.state]
 
 
-def guard(code: str, message: str):
-    """Name a transition condition so a refusal can say which rule blocked it (409 `code`)."""
+def guard(code: str, message: str, detail=None):
+    """Name a transition condition so a refusal can say which rule blocked it (409 `code`).
+
+    `detail(release) -> str`, when given, says precisely what is missing (e.g. which
+    approval); `guard_text` prefers it to the fixed message.
+    """
 
     def mark(fn):
         fn.guard_code = code
         fn.guard_message = message
+        fn.guard_detail = detail
         return fn
 
     return mark
+
+
+def guard_text(condition, release: "Release") -> str:
+    detail = getattr(condition, "guard_detail", None)
+    return (detail(release) if detail is not None else "") or condition.guard_message
 
 
 def _member_role(release: "Release", user) -> str | None:
@@ -191,8 +238,11 @@ def can_manage(release: "Release", user) -> bool:
 
 
 def can_approve(release: "Release", user) -> bool:
-    """Release managers approve, never their own release: a second person stands behind it."""
-    return can_manage(release, user) and release.author_id != user.pk
+    """Whoever holds an approval capacity approves, never their own release: a second person
+    stands behind it. Release managers hold one by role; QA or product by their membership."""
+    from releases.approvals import capacities_of
+
+    return release.author_id != user.pk and bool(capacities_of(user, release.app))
 
 
 def may_attempt(release: "Release", transition: str, user) -> bool:
@@ -256,16 +306,55 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.app} {self.version}"
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload without django-fsm-2's refresh, which flips `protected` off and on on the field
+        object every thread shares: under a threaded server another request could then fail with
+        "Direct state modification is not allowed". Dropping the cached state lets the descriptor
+        accept the fresh value for this instance only."""
+        self.__dict__.pop("state", None)
+        names = fields or [f.attname for f in self._meta.concrete_fields]
+        models.Model.refresh_from_db(self, using=using, fields=names, from_queryset=from_queryset)
+        self._update_initial_state()
+
     # -- named conditions: the services name the refused guard, the templates reuse them --
 
-    @guard("approval_required", "A release manager other than the author must approve this revision first.")
+    @guard(
+        "approval_required",
+        "A release manager other than the author must approve this revision first.",
+        detail=lambda release: _approvals().missing_message(release),
+    )
     def is_approved(self) -> bool:
-        return self.approvals.filter(revision=self.revision).exists()
+        return _approvals().policy_status(self).complete
 
     @guard("checks_not_passed", "The pre-submission checks have not passed for this revision.")
     def has_passed_checks(self) -> bool:
-        run = self.check_runs.order_by("-created_at").first()
-        return run is not None and run.passed and run.revision == self.revision
+        run = self.check_runs.order_by("-created_at", "-pk").first()
+        return (
+            run is not None and run.passed and run.finished_at is not None and run.revision == self.revision
+        )
+
+    @guard(
+        "checklist_incomplete",
+        "Tick every item of the manual checklist for this revision first.",
+        detail=lambda release: _checklist_message(release),
+    )
+    def is_checklist_complete(self) -> bool:
+        return not self.unticked_checklist()
+
+    def unticked_checklist(self) -> list[dict]:
+        """The app's checklist items not yet ticked for this revision."""
+        ticked = set(self.checklist_ticks.filter(revision=self.revision).values_list("key", flat=True))
+        return [item for item in self.app.checklist or [] if item.get("key") not in ticked]
+
+    @guard(
+        "qualification_expired",
+        "A qualification of this app has expired or expires within the review window; renew it first.",
+        detail=lambda release: _qualification_message(release),
+    )
+    def has_valid_qualifications(self) -> bool:
+        from releases.checks.qualifications import submit_problems
+
+        return not submit_problems(self.app)
 
     @guard(
         "review_in_progress",
@@ -290,7 +379,11 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         self.revision += 1
 
     @fsm.transition(
-        field=state, source=S.DRAFT, target=S.CHECKED, conditions=[has_passed_checks], permission=can_develop
+        field=state,
+        source=S.DRAFT,
+        target=S.CHECKED,
+        conditions=[has_passed_checks, is_checklist_complete],
+        permission=can_develop,
     )
     def mark_checked(self):
         pass
@@ -310,7 +403,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.CHECKED, S.REJECTED],
         target=S.SUBMITTING,
-        conditions=[has_passed_checks, is_approved, is_only_one_in_review],
+        conditions=[has_passed_checks, is_approved, is_only_one_in_review, has_valid_qualifications],
         permission=can_manage,
     )
     def submit(self):
@@ -402,32 +495,81 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         pass
 
 
+def _approvals():
+    from releases import approvals
+
+    return approvals
+
+
+def _checklist_message(release: Release) -> str:
+    missing = release.unticked_checklist()
+    if not missing:
+        return ""
+    labels = "; ".join(item.get("label", item.get("key", "")) for item in missing)
+    return f"Tick the manual checklist for revision {release.revision}; still open: {labels}."
+
+
+def _qualification_message(release: Release) -> str:
+    from releases.checks.qualifications import submit_problems
+
+    problems = submit_problems(release.app)
+    return "; ".join(p["message"] for p in problems) + ". Renew it on the app page." if problems else ""
+
+
 class Approval(models.Model):
-    """A named person stands behind one revision of a release."""
+    """A named person stands behind one revision of a release, in one capacity.
+
+    `capacity` says what the approval vouches for (Capacity, or "override" for an admin's
+    approval-by-override, whose `comment` is the required written reason).
+    """
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
     revision = models.PositiveIntegerField()
+    capacity = models.CharField(max_length=20, default=Capacity.RELEASE_MANAGER)
+    override = models.BooleanField(default=False)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["release", "approver", "revision"], name="one_approval_per_revision"
+                fields=["release", "approver", "revision"],
+                condition=models.Q(override=False),
+                name="one_approval_per_revision",
             )
         ]
 
+    @property
+    def capacity_label(self) -> str:
+        if self.override:
+            return "Admin override"
+        try:
+            return Capacity(self.capacity).label
+        except ValueError:
+            return self.capacity
+
 
 class CheckRun(models.Model):
+    """One run of the automated checks on one revision.
+
+    Slow checks (network) are stored as "pending" results and finished by a worker; the
+    run is complete when `finished_at` is set, and only then does `passed` mean anything.
+    """
+
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="check_runs")
     revision = models.PositiveIntegerField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     passed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.finished_at is None
 
 
 class CheckResult(models.Model):
@@ -453,6 +595,85 @@ class CheckResult(models.Model):
     @property
     def blocks(self) -> bool:
         return self.severity == "error" and self.status in (self.Status.FAILED, self.Status.ERROR)
+
+
+class CheckSuppression(models.Model):
+    """A team decided that one automated check does not apply to an app, for a while.
+
+    It applies up to and including `expires_on` (local date) and stops on the next day;
+    removing it sets `removed_at` so the history stays. A suppressed check is not run:
+    its result is "suppressed" with the reason and expiry, on every run while it applies.
+    """
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="suppressions")
+    key = models.CharField(max_length=64)
+    reason = models.TextField()
+    expires_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="check_suppressions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "key"],
+                condition=models.Q(removed_at=None),
+                name="one_live_suppression_per_check",
+            )
+        ]
+
+    def applies_on(self, day) -> bool:
+        return self.removed_at is None and day <= self.expires_on
+
+
+class Qualification(models.Model):
+    """A licence or permit the platform asks for (business licence, category permits)."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_LICENCE = "business_licence", "Business licence"
+        CATEGORY_PERMIT = "category_permit", "Category permit"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="qualifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120, blank=True, help_text="e.g. 食品经营许可证")
+    number = models.CharField(max_length=64)
+    # Valid up to and including this date; empty for a permit without expiry (长期有效).
+    expires_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "expires_on", "pk"]
+
+    @property
+    def title(self) -> str:
+        label = self.name or self.get_kind_display()
+        return f"{label} {self.number}"
+
+
+class ChecklistTick(models.Model):
+    """A person confirms one manual checklist item for one revision of a release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="checklist_ticks")
+    revision = models.PositiveIntegerField()
+    key = models.CharField(max_length=48)
+    label = models.CharField(max_length=200)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["confirmed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "revision", "key"], name="one_tick_per_item_and_revision"
+            )
+        ]
 
 
 class AuditEvent(models.Model):

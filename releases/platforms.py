@@ -59,6 +59,18 @@ class PlatformAdapter:
     def rollback(self, release) -> None:
         raise NotImplementedError
 
+    def privacy_scan(self, release) -> list[dict] | None:
+        """The platform's own scan of the uploaded code for undeclared privacy interfaces.
+
+        None: this platform offers no scan (the `platform_privacy_scan` check then passes
+        with a note). Otherwise one dict per problem, empty when clean; each should carry
+        "api" (e.g. "wx.getLocation"), "problem" (a short code such as "without_auth" or
+        "without_conf") and "message" (a sentence for people). Called from a worker, so it
+        may take seconds; raise PlatformError when the scan cannot be read (the check then
+        reports an error and blocks, never a silent pass).
+        """
+        return None
+
 
 def adapter_for(account) -> PlatformAdapter:
     try:

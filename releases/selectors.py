@@ -48,3 +48,75 @@ def latest_published_version(app: App, *, exclude_release_id: int | None = None)
     if exclude_release_id:
         versions = versions.exclude(pk=exclude_release_id)
     return max_version(versions.values_list("version", flat=True))
+
+
+def member_capacities_for(user, team_id: int) -> list[str]:
+    """The approval capacities (qa, product) the user's membership carries, cached per request."""
+    if user is None or not user.is_authenticated:
+        return []
+    cache = getattr(user, "_sluice_capacities", None)
+    if cache is None:
+        cache = dict(Membership.objects.filter(user=user).values_list("team_id", "capacities"))
+        user._sluice_capacities = cache
+    return list(cache.get(team_id) or [])
+
+
+def active_suppressions(app: App, day=None) -> dict:
+    """{check key: CheckSuppression} of the suppressions that apply on `day` (today, local)."""
+    from django.utils import timezone
+
+    from releases.models import CheckSuppression
+
+    day = day or timezone.localdate()
+    live = CheckSuppression.objects.filter(app=app, removed_at=None, expires_on__gte=day).select_related(
+        "created_by"
+    )
+    return {s.key: s for s in live}
+
+
+def latest_check_run(release: Release):
+    return (
+        release.check_runs.select_related("actor")
+        .prefetch_related("results")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def checklist_items(release: Release) -> list[dict]:
+    """The app's manual checklist for this revision, each with its tick (or None)."""
+    ticks = {
+        t.key: t
+        for t in release.checklist_ticks.filter(revision=release.revision).select_related("confirmed_by")
+    }
+    return [
+        {"key": item["key"], "label": item.get("label", item["key"]), "tick": ticks.get(item["key"])}
+        for item in release.app.checklist or []
+        if isinstance(item, dict) and item.get("key")
+    ]
+
+
+def manual_check_rows(release: Release) -> list[dict]:
+    """The checklist in the shape of check results (kind "manual"), for the API's `checks`."""
+    rows = []
+    for item in checklist_items(release):
+        tick = item["tick"]
+        if tick is None:
+            status, message, evidence = "pending", "Waiting for a person to confirm this.", {}
+        else:
+            who = tick.confirmed_by.get_username()
+            status = "passed"
+            message = f"Confirmed by {who} for revision {tick.revision}."
+            evidence = {"confirmed_by": who, "confirmed_at": tick.confirmed_at.isoformat()}
+        rows.append(
+            {
+                "key": item["key"],
+                "title": item["label"],
+                "kind": "manual",
+                "severity": "error",
+                "status": status,
+                "message": message,
+                "evidence": evidence,
+            }
+        )
+    return rows

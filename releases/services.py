@@ -13,27 +13,32 @@ import django_fsm as fsm
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from releases import approvals
 from releases.audit import audit_record
-from releases.checks import run_checks
+from releases.checks import run_checks, run_pending
 from releases.checks.build_report import validate_build_report
-from releases.errors import Forbidden, Invalid, Refused
+from releases.errors import Forbidden, Invalid, NotFound, Refused
 from releases.models import (
     EDITABLE,
     IN_FLIGHT,
+    OVERRIDE,
     App,
     Approval,
+    Capacity,
+    ChecklistTick,
     CheckResult,
     CheckRun,
     Release,
     Role,
     State,
-    can_manage,
+    guard_text,
     may_attempt,
     role_at_least,
 )
 from releases.platforms import PlatformError, adapter_for
-from releases.selectors import latest_published_version, role_for
+from releases.selectors import active_suppressions, latest_published_version, role_for
 from releases.versioning import parse
 
 logger = logging.getLogger(__name__)
@@ -79,7 +84,11 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
             f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
         )
     if actor is not None and not may_attempt(release, name, actor):
-        if name in ("approve", "send_back") and release.author_id == actor.pk and can_manage(release, actor):
+        if (
+            name in ("approve", "send_back")
+            and release.author_id == actor.pk
+            and approvals.capacities_of(actor, release.app)
+        ):
             raise Forbidden(
                 "self_approval", "You are the author of this release; another release manager must decide."
             )
@@ -89,7 +98,22 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
     transition = method._django_fsm.get_transition(release.state)
     for condition in transition.conditions:
         if not condition(release):
-            raise Refused(condition.guard_code, condition.guard_message)
+            raise Refused(condition.guard_code, guard_text(condition, release))
+
+
+# Transitions whose platform limits (quota, withdrawals, locks...) a guard outside releases/ enforces.
+LIMITED_TRANSITIONS = ("submit", "withdraw", "retry")
+
+
+def _refuse_by_limits(release: Release, name: str) -> None:
+    """The limits guard (settings.SLUICE_TRANSITION_GUARD) names a refusal and when it lifts."""
+    path = getattr(settings, "SLUICE_TRANSITION_GUARD", "")
+    if not path or name not in LIMITED_TRANSITIONS:
+        return
+    refusal = import_string(path)(release, name)
+    if refusal:
+        code, message = refusal
+        raise Refused(code, message, details=getattr(refusal, "details", None))
 
 
 def _transition(release: Release, name: str, *, actor, ip=None, data=None, action=None, args=None) -> Release:
@@ -99,6 +123,7 @@ def _transition(release: Release, name: str, *, actor, ip=None, data=None, actio
             # Lock the app: guards such as "one release in review per app" read sibling rows.
             App.objects.select_for_update().filter(pk=release.app_id).first()
             _refuse_unless_allowed(release, name, actor)
+            _refuse_by_limits(release, name)
             from_state = release.state
             getattr(release, name)(**(args or {}))
             release.state_changed_at = (
@@ -218,40 +243,237 @@ def release_update(*, release: Release, actor, changes: dict, ip: str | None = N
 
 
 def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun:
-    """Run the checks and store the run; move to `checked` only if nothing blocks.
+    """Run the checks and store the run; the release moves to `checked` once nothing blocks
+    and the manual checklist is ticked.
 
-    A blocked run is kept (so the page can show what failed) and then refused with 409
-    `checks_failed`; the release stays in draft.
+    Fast checks run here. Slow ones (network) are stored "pending" and finished by a worker
+    (`release_check_finish`), which then moves the release on if it can. A run where a fast
+    check already blocks is kept (so the page can show what failed) and refused with 409
+    `checks_failed`; its slow checks still finish in the worker, so the report is complete.
+    When the run passes but checklist items are open, the release stays in draft and moves
+    on with the last tick (`release_confirm_check`).
     """
     if release.state != State.DRAFT:
         raise Refused(
             "invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}."
         )
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
-    results = run_checks(release)
+    results = run_checks(release, suppressions=active_suppressions(release.app))
     with transaction.atomic():
         run = CheckRun.objects.create(release=release, revision=release.revision, actor=actor)
         rows = CheckResult.objects.bulk_create(CheckResult(run=run, **result) for result in results)
-        run.passed = not any(row.blocks for row in rows)
-        run.save(update_fields=["passed"])
-    if not run.passed:
-        failing = [r.title for r in rows if r.blocks]
+        pending = [row.key for row in rows if row.status == CheckResult.Status.PENDING]
+        if pending:
+            from releases.jobs import enqueue_check_run
+
+            enqueue_check_run(run.pk)
+        else:
+            run.passed = not any(row.blocks for row in rows)
+            run.finished_at = timezone.now()
+            run.save(update_fields=["passed", "finished_at"])
+    failing = [r.title for r in rows if r.blocks]
+    if failing:
+        details = {"run_id": run.pk}
+        if pending:
+            details["pending"] = pending
         raise Refused(
-            "checks_failed",
-            f"{len(failing)} check(s) failed: {'; '.join(failing)}.",
-            details={"run_id": run.pk},
+            "checks_failed", f"{len(failing)} check(s) failed: {'; '.join(failing)}.", details=details
         )
-    _transition(release, "mark_checked", actor=actor, ip=ip, action="check", data={"check_run": run.pk})
+    if not pending:
+        with transaction.atomic():
+            _lock_app(release)
+            release.refresh_from_db()
+            _advance_if_ready(release, actor=actor, ip=ip, data={"check_run": run.pk})
     return run
 
 
-def release_approve(*, release: Release, actor, comment: str = "", ip: str | None = None) -> Approval:
+def _lock_app(release: Release) -> None:
+    """Serialise the writes that may complete the check gate (run finished, last tick)."""
+    App.objects.select_for_update().filter(pk=release.app_id).first()
+
+
+def _advance_if_ready(release: Release, *, actor, ip=None, data: dict) -> bool:
+    """draft -> checked when the latest run passed and the checklist is complete; else nothing.
+
+    Called with the app locked, by whichever of "run finished" and "last tick" comes last.
+    """
+    if release.state != State.DRAFT or not (release.has_passed_checks() and release.is_checklist_complete()):
+        return False
+    try:
+        _transition(release, "mark_checked", actor=actor, ip=ip, action="check", data=data)
+    except Refused:
+        return False  # someone moved it first
+    return True
+
+
+def release_check_finish(*, run_id: int) -> CheckRun | None:
+    """Finish the slow checks of a run (in a worker) and move the release on if nothing blocks.
+
+    Idempotent: a finished run is left alone. The slow checks run outside any transaction
+    (they call the network); the results, the verdict and the transition are written
+    together. If the release changed since the run started, the pending checks are not
+    run (they would judge content the run is not about); the run is closed with a note.
+    """
+    run = CheckRun.objects.select_related("release__app__platform_account", "actor").filter(pk=run_id).first()
+    if run is None or run.finished_at is not None:
+        return run
+    release = run.release
+    keys = list(run.results.filter(status=CheckResult.Status.PENDING).values_list("key", flat=True))
+    if release.revision == run.revision:
+        outcomes = run_pending(release, keys)
+    else:
+        stale = "The release changed before this check ran; run the checks again on the new revision."
+        outcomes = {key: {"status": "error", "message": stale, "evidence": {}} for key in keys}
     with transaction.atomic():
+        _lock_app(release)
+        run = CheckRun.objects.select_for_update().get(pk=run_id)
+        if run.finished_at is not None:
+            return run
+        for row in run.results.filter(key__in=keys, status=CheckResult.Status.PENDING):
+            outcome = outcomes[row.key]
+            row.status, row.message, row.evidence = outcome["status"], outcome["message"], outcome["evidence"]
+            row.save(update_fields=["status", "message", "evidence"])
+        run.passed = not any(row.blocks for row in run.results.all())
+        run.finished_at = timezone.now()
+        run.save(update_fields=["passed", "finished_at"])
+        release.refresh_from_db()
+        started_by = run.actor.get_username() if run.actor_id else None
+        _advance_if_ready(release, actor=None, data={"check_run": run.pk, "started_by": started_by})
+    return run
+
+
+def release_confirm_check(*, release: Release, actor, key: str, ip: str | None = None) -> ChecklistTick:
+    """A person ticks one manual checklist item for the current revision.
+
+    Ticking twice is harmless (the first tick stands). The tick that completes the
+    checklist of a release whose checks already passed moves it to `checked`.
+    """
+    _require_role(actor, release.app.team_id, Role.DEVELOPER, "tick the checklist")
+    item = next((i for i in release.app.checklist or [] if isinstance(i, dict) and i.get("key") == key), None)
+    if item is None:
+        raise NotFound("unknown_check", f"“{key}” is not an item of {release.app}'s manual checklist.")
+    with transaction.atomic():
+        _lock_app(release)
+        release.refresh_from_db()
+        if release.state != State.DRAFT:
+            raise Refused(
+                "invalid_state",
+                f"The checklist is ticked on drafts; this release is {_state_label(release.state)}.",
+            )
+        tick = release.checklist_ticks.filter(revision=release.revision, key=key).first()
+        if tick is not None:
+            return tick
+        tick = ChecklistTick.objects.create(
+            release=release,
+            revision=release.revision,
+            key=key,
+            label=item.get("label", key),
+            confirmed_by=actor,
+        )
+        audit_record(
+            action="checklist_confirm",
+            actor=actor,
+            release=release,
+            from_state=release.state,
+            to_state=release.state,
+            data={"key": key, "label": tick.label, "revision": release.revision},
+            ip=ip,
+        )
+        run = release.check_runs.order_by("-created_at", "-pk").first()
+        _advance_if_ready(
+            release,
+            actor=actor,
+            ip=ip,
+            data={"check_run": run.pk if run else None, "completed_by": "checklist"},
+        )
+    return tick
+
+
+def _approval_capacity(release: Release, actor, capacity: str) -> str:
+    """The capacity this approval fills: the one asked for, or the first open one the actor holds."""
+    status = approvals.policy_status(release)
+    if any(a.approver_id == actor.pk for a in status.approvals):
+        raise Refused("already_approved", "You have already approved this revision.")
+    held = approvals.capacities_of(actor, release.app)
+    if capacity:
+        if capacity not in Capacity.values:
+            raise Invalid(
+                "invalid_capacity",
+                f"“{capacity}” is not an approval capacity.",
+                details={"capacity": f"One of {', '.join(Capacity.values)}."},
+            )
+        if capacity not in held:
+            raise Forbidden(
+                "capacity_not_held",
+                f"You do not approve as {approvals.capacity_label(capacity)} in {release.app.team}.",
+            )
+        if capacity not in status.missing:
+            raise Refused(
+                "approval_not_needed",
+                f"Revision {release.revision} already has its {approvals.capacity_label(capacity)} approval.",
+            )
+        return capacity
+    open_ = [c for c in status.missing if c in held]
+    if not open_:
+        raise Refused(
+            "approval_not_needed",
+            "Your approval is not needed: " + approvals.missing_message(release),
+        )
+    return open_[0]
+
+
+def release_approve(
+    *, release: Release, actor, comment: str = "", capacity: str = "", ip: str | None = None
+) -> Approval:
+    """Approve the current revision in one capacity of the app's policy (see releases.approvals)."""
+    with transaction.atomic():
+        _lock_app(release)
+        _refuse_unless_allowed(release, "approve", actor)
+        capacity = _approval_capacity(release, actor, capacity)
+        data = {"revision": release.revision, "comment": comment}
+        if capacity != Capacity.RELEASE_MANAGER:
+            data["capacity"] = capacity
+        _transition(release, "approve", actor=actor, ip=ip, data=data)
+        return Approval.objects.create(
+            release=release, approver=actor, revision=release.revision, comment=comment, capacity=capacity
+        )
+
+
+def release_approve_override(*, release: Release, actor, reason: str, ip: str | None = None) -> Approval:
+    """A team admin approves in place of the missing approvers, with a written reason.
+
+    The override completes the policy for this revision on its own; it is audited as
+    `approval_override` with the reason and what was missing. The author still cannot.
+    """
+    if not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
+        raise Forbidden("forbidden", "Only a team admin can approve by override.")
+    if release.author_id == actor.pk:
+        raise Forbidden("self_approval", "You are the author of this release; another admin must override.")
+    if not (reason or "").strip():
+        raise Invalid(
+            "reason_required",
+            "Write why the approval policy is overridden for this revision.",
+            details={"reason": "Required."},
+        )
+    with transaction.atomic():
+        _lock_app(release)
+        _refuse_unless_allowed(release, "approve", actor)
+        missing = approvals.policy_status(release).missing
         _transition(
-            release, "approve", actor=actor, ip=ip, data={"revision": release.revision, "comment": comment}
+            release,
+            "approve",
+            actor=actor,
+            ip=ip,
+            action="approval_override",
+            data={"revision": release.revision, "reason": reason.strip(), "missing": missing},
         )
         return Approval.objects.create(
-            release=release, approver=actor, revision=release.revision, comment=comment
+            release=release,
+            approver=actor,
+            revision=release.revision,
+            comment=reason.strip(),
+            capacity=OVERRIDE,
+            override=True,
         )
 
 
@@ -390,11 +612,36 @@ def release_review_decided(
     args = {"reason": reason.strip()} if outcome != "approved" else {}
     payload = {**(data or {}), **({"reason": reason.strip()} if reason.strip() else {})}
     try:
-        return _transition(release, name, actor=actor, ip=ip, args=args, data=payload)
+        decided = _transition(release, name, actor=actor, ip=ip, args=args, data=payload)
     except Refused:
         if actor is None:
             return None
         raise
+    if outcome == "rejected":
+        _on_rejected(decided)
+    return decided
+
+
+def _on_rejected(release: Release) -> None:
+    """Turn the rejection into remediation tasks now (reviews' cron also catches up if this fails)."""
+    path = getattr(settings, "SLUICE_ON_REJECTED", "")
+    if not path:
+        return
+    try:
+        import_string(path)(release)
+    except Exception:
+        logger.exception("Recording the rejection of release %s failed; the sync job will retry", release.pk)
+
+
+def release_expire(*, release: Release) -> Release | None:
+    """The resubmission window passed (a cron job): rejected -> expired, as a system event.
+
+    A release no longer rejected (resubmitted or edited meanwhile) is left alone.
+    """
+    try:
+        return _transition(release, "expire", actor=None, data={"decided_at": release.decided_at})
+    except Refused:
+        return None
 
 
 def release_changed_outside(*, release: Release, change: str, audit_id: str = "", data: dict | None = None):
@@ -423,8 +670,18 @@ def release_record_outcome(
 
 
 def release_sweep_in_flight() -> int:
-    """Retry steps whose worker vanished: in flight for longer than the stale limit."""
+    """Retry steps whose worker vanished: in flight for longer than the stale limit.
+
+    Check runs whose worker vanished (still pending after the same limit) are finished too.
+    """
     cutoff = timezone.now() - timedelta(seconds=settings.SLUICE_INFLIGHT_STALE_SECONDS)
+    for run_id in CheckRun.objects.filter(finished_at=None, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        try:
+            release_check_finish(run_id=run_id)
+        except Exception:  # noqa: BLE001 -- one poisoned run must not stop the sweep
+            logger.exception("Sweep could not finish check run %s", run_id)
     stale = Release.objects.filter(state__in=list(IN_FLIGHT), state_changed_at__lt=cutoff).values_list(
         "pk", flat=True
     )

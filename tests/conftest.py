@@ -107,7 +107,11 @@ def make_release(app, alice):
         if upto == "draft":
             return release
         manager = approver or _manager(release)
-        services.release_check(release=release, actor=alice)
+        for item in release.app.checklist:  # the check gate also needs the manual checklist ticked
+            services.release_confirm_check(release=release, actor=alice, key=item["key"])
+        run = services.release_check(release=release, actor=alice)
+        if run.finished_at is None:  # slow checks (network platforms): finish them as the worker would
+            services.release_check_finish(run_id=run.pk)
         for step in steps[1 : steps.index(upto) + 1]:
             if step == "approved_by_manager":
                 services.release_approve(release=release, actor=manager)
@@ -132,3 +136,16 @@ def _manager(release: Release):
             role=Role.RELEASE_MANAGER,
         )
     return membership.user
+
+
+@pytest.fixture
+def tick_checklist():
+    """tick_checklist(release, actor): confirm every manual checklist item of the current revision."""
+
+    def tick(release, actor):
+        for item in release.app.checklist:
+            services.release_confirm_check(release=release, actor=actor, key=item["key"])
+        release.refresh_from_db()
+        return release
+
+    return tick

@@ -2,8 +2,9 @@
 
 Each check is a small unit with a key, a title, a severity (an "error" blocks, a "warning"
 informs), the platforms it applies to and an explanation for people. `run_checks` runs
-every applicable one and never lets a crashing check pass silently.
+every applicable one and never lets a crashing check pass silently; slow checks (network)
+are left "pending" for a worker (`run_pending`).
 """
 
-from releases.checks import builtin, category, content, performance  # noqa: F401,E402  (register checks)
-from releases.checks.base import REGISTRY, Check, Outcome, run_checks  # noqa: F401
+from releases.checks import builtin, category, content, performance, privacy, qualifications  # noqa: F401,E402
+from releases.checks.base import REGISTRY, Check, Outcome, run_checks, run_pending  # noqa: F401

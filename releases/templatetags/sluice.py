@@ -164,3 +164,45 @@ def by_urgency(results) -> list:
         return 3
 
     return sorted(results, key=lambda result: (rank(result), result.pk))
+
+
+@register.filter
+def span_parts(span) -> tuple[str, str, str]:
+    """A word-list span's context split around the offending text, for <mark>ing it exactly."""
+    from releases.checks.wordlists import CONTEXT_CHARS
+
+    if not isinstance(span, dict):
+        return ("", "", "")
+    context, text = str(span.get("context", "")), str(span.get("text", ""))
+    start = span.get("start") if isinstance(span.get("start"), int) else 0
+    left = max(0, start - CONTEXT_CHARS)
+    offset = start - left + (1 if left > 0 else 0)  # the leading "…"
+    if context[offset : offset + len(text)] != text:
+        offset = context.find(text)
+    if offset < 0 or not text:
+        return (context, "", "")
+    return (context[:offset], text, context[offset + len(text) :])
+
+
+@register.filter
+def megabytes_of(package) -> str:
+    return megabytes(package.get("size")) if isinstance(package, dict) else "—"
+
+
+@register.filter
+def dict_items(value) -> list:
+    """A list of dicts only (evidence lists from JSON), so templates never iterate over junk."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+@register.filter
+def lookup(mapping, key):
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def check_status_label(result) -> str:
+    """The badge word: a failed warning reads "Warning", everything else its status."""
+    if result.status == "failed" and not result.blocks:
+        return "Warning"
+    return result.get_status_display()

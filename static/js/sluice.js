@@ -5,3 +5,34 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// While slow checks run, ask the server how many are left and reload the page when none are.
+(function () {
+  var box = document.querySelector("[data-poll-url]");
+  if (!box || !window.fetch) {
+    return;
+  }
+  var url = box.getAttribute("data-poll-url");
+  var run = box.getAttribute("data-poll-run");
+  var delay = 2000;
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (status) {
+        if (status && (status.finished || String(status.run) !== run)) {
+          window.location.reload();
+          return;
+        }
+        if (status) {
+          var count = box.querySelector(".poll-count");
+          if (count) {
+            count.textContent = status.pending;
+          }
+        }
+        delay = Math.min(delay * 1.5, 15000);
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, 15000); });
+  }
+  window.setTimeout(poll, delay);
+})();

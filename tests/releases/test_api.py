@@ -163,7 +163,14 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
     assert created.status_code == 201, created.content
     rid = created.json()["id"]
     assert created.json()["build_report"]["extra"] == 1
-    assert api("post", f"/releases/{rid}/check", user=alice).json()["state"] == "checked"
+    checked = api("post", f"/releases/{rid}/check", user=alice).json()
+    assert checked["state"] == "draft"  # the automated checks passed; the manual checklist is open
+    manual = [c for c in checked["checks"] if c["kind"] == "manual"]
+    assert len(manual) == 5 and {c["status"] for c in manual} == {"pending"}
+    for item in manual:
+        ticked = api("post", f"/releases/{rid}/checks/{item['key']}/confirm", user=alice).json()
+    assert ticked["state"] == "checked"  # the last tick completes the gate
+    assert {c["status"] for c in ticked["checks"]} == {"passed"}
     refused = api("post", f"/releases/{rid}/submit", user=mike)
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "approval_required")
     assert api("post", f"/releases/{rid}/approve", user=alice).json()["error"]["code"] == "forbidden"
@@ -178,6 +185,13 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
     )
     assert rejected.json()["state"] == "rejected"
     assert rejected.json()["rejection_reason"].startswith("1:服务类目不符")
+    assert rejected.json()["rejection"]["items"][0]["text"].startswith("服务类目不符")
+    blocked = api("post", f"/releases/{rid}/submit", user=mike)
+    assert (blocked.status_code, blocked.json()["error"]["code"]) == (409, "remediation_incomplete")
+    waived = api(
+        "post", f"/releases/{rid}/remediation/override", user=mike, reason="Category fixed in the console."
+    )
+    assert waived.status_code == 200, waived.content
     assert api("post", f"/releases/{rid}/submit", user=mike).json()["state"] == "submitted"
     api("post", f"/releases/{rid}/record-outcome", user=mike, outcome="approved")
     published = api("post", f"/releases/{rid}/publish", user=mike)
@@ -185,11 +199,14 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
     events = api("get", f"/releases/{rid}/events", user=alice).json()["results"]
     assert [e["action"] for e in events] == [
         "create",
+        *["checklist_confirm"] * 5,
         "check",
         "approve",
         "submit",
         "submit_succeeded",
         "review_rejected",
+        "remediation_planned",
+        "remediation_override",
         "submit",
         "submit_succeeded",
         "review_approved",
@@ -197,7 +214,8 @@ def test_the_manual_journey_runs_end_to_end_through_the_api(api, app, alice, mik
         "publish_succeeded",
     ]
     assert set(events[0]) >= {"at", "actor", "action", "from_state", "to_state", "data"}
-    assert events[2]["actor"] == "mike" and events[4]["actor"] is None
+    assert events[7]["actor"] == "mike" and events[9]["actor"] is None
+    assert events[6]["actor"] == "alice" and events[6]["data"]["completed_by"] == "checklist"
 
 
 def test_failing_checks_answer_409_and_keep_the_run(api, app, alice, make_release):
@@ -234,5 +252,13 @@ def test_the_openapi_document_lists_the_contract(client):
         "/api/v1/releases/{release_id}",
         "/api/v1/releases/{release_id}/{action}",
         "/api/v1/releases/{release_id}/events",
+        "/api/v1/releases/{release_id}/checks/{key}/confirm",
+        "/api/v1/apps/{app_id}/suppressions",
+        "/api/v1/apps/{app_id}/qualifications",
+        "/api/v1/apps/{app_id}/checklist",
+        "/api/v1/apps/{app_id}/approval-policy",
+        "/api/v1/checks",
     ):
         assert path in spec["paths"], path
+    check = spec["components"]["schemas"]["CheckOut"]["properties"]
+    assert set(check) >= {"key", "title", "kind", "severity", "status", "message", "evidence"}

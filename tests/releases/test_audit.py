@@ -18,8 +18,8 @@ def _events(release):
     )
 
 
-def test_every_step_of_a_release_writes_exactly_one_event(make_release, alice, mike):
-    release = make_release()
+def test_every_step_of_a_release_writes_exactly_one_event(make_release, alice, mike, tick_checklist):
+    release = tick_checklist(make_release(), alice)
     calls = [
         (lambda: services.release_check(release=release, actor=alice), [("check", "draft", "checked")]),
         (lambda: services.release_approve(release=release, actor=mike), [("approve", "checked", "checked")]),

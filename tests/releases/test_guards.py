@@ -32,10 +32,11 @@ def test_it_refuses_submit_while_another_release_is_in_review(make_release, mike
     _refused(lambda: services.release_submit(release=second, actor=mike), "review_in_progress", second)
 
 
-def test_it_refuses_self_approval(app, mike, nina):
+def test_it_refuses_self_approval(app, mike, nina, tick_checklist):
     release = services.release_create(
         app=app, actor=mike, version="1.0.0", review_notes="Points page added.", build_report=GOOD_REPORT
     )
+    tick_checklist(release, mike)
     services.release_check(release=release, actor=mike)
     err = _refused(lambda: services.release_approve(release=release, actor=mike), "self_approval", release)
     assert err.status == 403

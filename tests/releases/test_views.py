@@ -344,7 +344,13 @@ def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_ur
         assert release.state == expected_state, name
         return response.content.decode()
 
-    press(dev, "check", State.CHECKED)
+    page = press(dev, "check", State.DRAFT)  # the automated checks pass; the checklist is still open
+    assert "Tick the 5 open checklist item(s)" in page
+    for item in app.checklist:
+        response = dev.post(reverse("releases:release-confirm", args=[release.pk, item["key"]]), follow=True)
+        assert item["label"] in " ".join(_messages(response))
+    release.refresh_from_db()
+    assert release.state == State.CHECKED  # the last tick moved it on
     assert "Approve revision 1" in _buttons(manager.get(_detail(release)).content.decode())
     press(manager, "approve", State.CHECKED, comment="Tested on iOS and Android.")
     press(manager, "submit", State.SUBMITTED)
@@ -357,6 +363,7 @@ def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_ur
     trail = _section(page, "audit-title")
     steps = [
         "create",
+        *["checklist_confirm"] * 5,
         "check",
         "approve",
         "submit",
@@ -367,7 +374,7 @@ def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_ur
     ]
     shown = re.findall(r'<td class="mono">([a-z_]+)</td>', trail)
     assert shown == steps
-    assert trail.count("alice") == 2 and trail.count("mike") == 4 and trail.count(">system<") == 2
+    assert trail.count("alice") == 7 and trail.count("mike") == 4 and trail.count(">system<") == 2
     assert "Approved by platform → Publishing" in trail
     assert "Tested on iOS and Android." in _section(page, "approvals-title")
 
@@ -382,10 +389,11 @@ def test_it_shows_disabled_actions_with_the_reason_they_cannot_run(login, mike, 
     assert "A release manager other than the author must approve this revision first." in panel
 
 
-def test_it_refuses_self_approval_with_a_visible_message(login, mike, nina, app):
+def test_it_refuses_self_approval_with_a_visible_message(login, mike, nina, app, tick_checklist):
     release = services.release_create(
         app=app, actor=mike, version="1.0.0", review_notes=GOOD_NOTES, build_report=GOOD_REPORT
     )
+    tick_checklist(release, mike)
     services.release_check(release=release, actor=mike)
     client = login(mike)
     assert not any("Approve" in b for b in _buttons(client.get(_detail(release)).content.decode()))

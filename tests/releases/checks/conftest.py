@@ -28,9 +28,11 @@ def run_check(app):
 
 @pytest.fixture
 def check_results(alice):
-    """Run the checks through services.release_check; return ({key: result row}, refused?)."""
+    """Tick the checklist, run the checks (services.release_check): ({key: result row}, refused?)."""
 
     def run(release):
+        for item in release.app.checklist:  # so that a passing run moves the release on
+            services.release_confirm_check(release=release, actor=alice, key=item["key"])
         try:
             run = services.release_check(release=release, actor=alice)
             refused = False

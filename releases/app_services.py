@@ -1,0 +1,364 @@
+"""Writes to an app's configuration: check suppressions, qualifications, the manual checklist
+template, the approval policy and approver capacities, and the privacy-policy URL.
+
+Same rules as releases/services.py: each validates first (bad input changes nothing),
+then writes and records its audit event in one transaction.
+"""
+
+import re
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from releases.audit import audit_record
+from releases.checks import REGISTRY
+from releases.errors import Forbidden, Invalid, NotFound
+from releases.models import (
+    MEMBER_CAPACITIES,
+    App,
+    Capacity,
+    CheckSuppression,
+    Membership,
+    Qualification,
+    Role,
+    role_at_least,
+)
+from releases.selectors import role_for
+
+MAX_CHECKLIST_ITEMS = 30
+CHECKLIST_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+def _require(actor, app: App, minimum: str, doing: str) -> None:
+    if not role_at_least(role_for(actor, app.team_id), minimum):
+        raise Forbidden("forbidden", f"Only a {Role(minimum).label.lower()} or above can {doing}.")
+
+
+def _required_text(value, field: str, message: str, *, max_length: int) -> str:
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if not text:
+        raise Invalid(f"{field}_required", message, details={field: "Required."})
+    if len(text) > max_length:
+        raise Invalid(
+            "invalid_field", f"“{field}” is too long.", details={field: f"At most {max_length} characters."}
+        )
+    return text
+
+
+def _date(value, field: str, *, required: bool) -> date | None:
+    if value in (None, ""):
+        if required:
+            raise Invalid(
+                f"{field}_required", f"Give the {field.replace('_', ' ')}.", details={field: "Required."}
+            )
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(
+            "invalid_date", f"“{value}” is not a date.", details={field: "Use YYYY-MM-DD, e.g. 2025-06-30."}
+        ) from None
+
+
+# -- suppressions ----------------------------------------------------------------------------
+
+
+def app_suppress_check(*, app: App, actor, key: str, reason: str, expires_on, ip=None) -> CheckSuppression:
+    """Suppress one automated check for this app until `expires_on` (inclusive).
+
+    A live suppression of the same check is replaced (and its removal recorded), so there
+    is never more than one reason in force.
+    """
+    _require(actor, app, Role.RELEASE_MANAGER, "suppress a check")
+    if key not in REGISTRY:
+        raise Invalid(
+            "unknown_check",
+            f"“{key}” is not an automated check.",
+            details={"key": f"One of {', '.join(sorted(REGISTRY))}."},
+        )
+    reason = _required_text(reason, "reason", "Say why this check does not apply.", max_length=2000)
+    expires_on = _date(expires_on, "expires_on", required=True)
+    if expires_on < timezone.localdate():
+        raise Invalid(
+            "invalid_date", "The expiry date is in the past.", details={"expires_on": "Today or later."}
+        )
+    with transaction.atomic():
+        App.objects.select_for_update().filter(pk=app.pk).first()
+        for old in CheckSuppression.objects.filter(app=app, key=key, removed_at=None):
+            _remove(old, actor, ip, replaced=True)
+        suppression = CheckSuppression.objects.create(
+            app=app, key=key, reason=reason, expires_on=expires_on, created_by=actor
+        )
+        audit_record(
+            action="check_suppress",
+            actor=actor,
+            target=suppression,
+            app=app,
+            data={"key": key, "reason": reason, "expires_on": expires_on.isoformat()},
+            ip=ip,
+        )
+    return suppression
+
+
+def _remove(suppression: CheckSuppression, actor, ip, *, replaced: bool = False) -> None:
+    suppression.removed_at = timezone.now()
+    suppression.removed_by = actor
+    suppression.save(update_fields=["removed_at", "removed_by"])
+    audit_record(
+        action="check_unsuppress",
+        actor=actor,
+        target=suppression,
+        app=suppression.app,
+        data={"key": suppression.key, "replaced": replaced},
+        ip=ip,
+    )
+
+
+def app_unsuppress_check(*, app: App, actor, suppression_id: int, ip=None) -> CheckSuppression:
+    _require(actor, app, Role.RELEASE_MANAGER, "remove a suppression")
+    with transaction.atomic():
+        suppression = (
+            CheckSuppression.objects.select_for_update()
+            .filter(app=app, pk=suppression_id, removed_at=None)
+            .first()
+        )
+        if suppression is None:
+            raise NotFound("not_found", "No such suppression in force on this app.")
+        _remove(suppression, actor, ip)
+    return suppression
+
+
+# -- qualifications --------------------------------------------------------------------------
+
+
+def app_add_qualification(
+    *, app: App, actor, kind: str, number: str, expires_on=None, name: str = "", ip=None
+) -> Qualification:
+    _require(actor, app, Role.RELEASE_MANAGER, "record qualifications")
+    if kind not in Qualification.Kind.values:
+        raise Invalid(
+            "invalid_kind",
+            f"“{kind}” is not a kind of qualification.",
+            details={"kind": f"One of {', '.join(Qualification.Kind.values)}."},
+        )
+    number = _required_text(number, "number", "Give the licence or permit number.", max_length=64)
+    name = (name or "").strip()
+    if len(name) > 120:
+        raise Invalid("invalid_field", "“name” is too long.", details={"name": "At most 120 characters."})
+    expires_on = _date(expires_on, "expires_on", required=False)
+    with transaction.atomic():
+        qualification = Qualification.objects.create(
+            app=app, kind=kind, name=name, number=number, expires_on=expires_on, created_by=actor
+        )
+        audit_record(
+            action="qualification_add",
+            actor=actor,
+            target=qualification,
+            app=app,
+            data={
+                "kind": kind,
+                "name": name,
+                "number": number,
+                "expires_on": expires_on.isoformat() if expires_on else None,
+            },
+            ip=ip,
+        )
+    return qualification
+
+
+def app_remove_qualification(*, app: App, actor, qualification_id: int, ip=None) -> None:
+    _require(actor, app, Role.RELEASE_MANAGER, "remove qualifications")
+    with transaction.atomic():
+        qualification = Qualification.objects.filter(app=app, pk=qualification_id).first()
+        if qualification is None:
+            raise NotFound("not_found", "No such qualification on this app.")
+        audit_record(
+            action="qualification_remove",
+            actor=actor,
+            target=qualification,
+            app=app,
+            data={"kind": qualification.kind, "name": qualification.name, "number": qualification.number},
+            ip=ip,
+        )
+        qualification.delete()
+
+
+# -- the manual checklist template ------------------------------------------------------------
+
+
+def _derive_key(label: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:40]
+    if not base or not base[0].isalpha():
+        base = f"item_{base}" if base else "item"
+    key, n = base, 2
+    while key in taken or key in REGISTRY:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
+    """Validate a template: [{"key"?: str, "label": str}]; a missing key is derived from the
+    label, or kept from the current item with the same label (so its ticks still count)."""
+    if not isinstance(items, list):
+        raise Invalid(
+            "invalid_checklist", "The checklist must be a list of items.", details={"items": "A list."}
+        )
+    if len(items) > MAX_CHECKLIST_ITEMS:
+        raise Invalid(
+            "invalid_checklist",
+            f"At most {MAX_CHECKLIST_ITEMS} checklist items.",
+            details={"items": f"At most {MAX_CHECKLIST_ITEMS}."},
+        )
+    known = {i.get("label"): i.get("key") for i in current or [] if isinstance(i, dict)}
+    result, taken = [], set()
+    for n, item in enumerate(items):
+        label = (item.get("label") if isinstance(item, dict) else None) or ""
+        label = label.strip() if isinstance(label, str) else ""
+        if not label or len(label) > 200:
+            raise Invalid(
+                "invalid_checklist",
+                f"Item {n + 1} needs a label of 1 to 200 characters.",
+                details={f"items.{n}.label": "1 to 200 characters."},
+            )
+        key = (item.get("key") or "").strip() or known.get(label) or _derive_key(label, taken)
+        if not CHECKLIST_KEY.match(key) or key in REGISTRY or key in taken:
+            raise Invalid(
+                "invalid_checklist",
+                f"Item {n + 1}: “{key}” cannot be a key (lowercase letters, digits and _, unique, "
+                "and not the key of an automated check).",
+                details={f"items.{n}.key": "Lowercase letters, digits and _; unique."},
+            )
+        taken.add(key)
+        result.append({"key": key, "label": label})
+    return result
+
+
+def app_set_checklist(*, app: App, actor, items, ip=None) -> list[dict]:
+    """Replace the manual checklist. Ticks are per item key, so unchanged items keep theirs."""
+    _require(actor, app, Role.RELEASE_MANAGER, "edit the checklist")
+    checklist = normalize_checklist(items, app.checklist)
+    if checklist == app.checklist:
+        return checklist
+    with transaction.atomic():
+        before = app.checklist
+        app.checklist = checklist
+        app.save(update_fields=["checklist"])
+        audit_record(
+            action="checklist_update",
+            actor=actor,
+            app=app,
+            data={"before": before, "after": checklist},
+            ip=ip,
+        )
+    return checklist
+
+
+# -- approval policy and capacities ----------------------------------------------------------
+
+
+def app_set_approval_policy(*, app: App, actor, required, ip=None) -> list[str]:
+    """Which capacities must approve each revision. A release manager always must; only a
+    team admin changes the policy (it decides who stands behind a submission)."""
+    _require(actor, app, Role.ADMIN, "change the approval policy")
+    if not isinstance(required, list) or any(c not in Capacity.values for c in required):
+        raise Invalid(
+            "invalid_capacity",
+            "The policy lists unknown capacities.",
+            details={"required": f"A list drawn from {', '.join(Capacity.values)}."},
+        )
+    policy = [c.value for c in Capacity if c in set(required) | {Capacity.RELEASE_MANAGER}]
+    if policy == app.required_approvals:
+        return policy
+    with transaction.atomic():
+        before = app.required_approvals
+        app.required_approvals = policy
+        app.save(update_fields=["required_approvals"])
+        audit_record(
+            action="approval_policy_update",
+            actor=actor,
+            app=app,
+            data={"before": before, "after": policy},
+            ip=ip,
+        )
+    return policy
+
+
+def member_set_capacities(*, team_id: int, actor, user, capacities, ip=None) -> Membership:
+    """Give a member approval capacities besides their role (e.g. QA). Team admins only."""
+    if not role_at_least(role_for(actor, team_id), Role.ADMIN):
+        raise Forbidden("forbidden", "Only a team admin can change approval capacities.")
+    allowed = [c.value for c in MEMBER_CAPACITIES]
+    if not isinstance(capacities, list) or any(c not in allowed for c in capacities):
+        raise Invalid(
+            "invalid_capacity",
+            "Unknown capacities.",
+            details={"capacities": f"A list drawn from {', '.join(allowed)}."},
+        )
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(team_id=team_id, user=user).first()
+        if membership is None:
+            raise NotFound("not_found", "No such member of this team.")
+        chosen = [c for c in allowed if c in capacities]
+        if chosen != membership.capacities:
+            before = membership.capacities
+            membership.capacities = chosen
+            membership.save(update_fields=["capacities"])
+            audit_record(
+                action="member_capacities_update",
+                actor=actor,
+                target=membership,
+                team_id=team_id,
+                data={"user": user.get_username(), "before": before, "after": chosen},
+                ip=ip,
+            )
+    for cached in (actor, user):
+        cached.__dict__.pop("_sluice_capacities", None)
+    return membership
+
+
+# -- app details ----------------------------------------------------------------------------
+
+
+def app_update(*, app: App, actor, changes: dict, ip=None) -> App:
+    """Change the privacy policy URL or the service categories (release managers and above)."""
+    _require(actor, app, Role.RELEASE_MANAGER, "change the app")
+    changed = {}
+    if "privacy_policy_url" in changes:
+        url = (changes["privacy_policy_url"] or "").strip()
+        if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+            raise Invalid(
+                "invalid_url",
+                f"“{url}” is not an http(s) URL.",
+                details={"privacy_policy_url": "An http(s) URL, e.g. https://example.com/privacy."},
+            )
+        if len(url) > 200:
+            raise Invalid(
+                "invalid_url", "The URL is too long.", details={"privacy_policy_url": "At most 200."}
+            )
+        if url != app.privacy_policy_url:
+            changed["privacy_policy_url"] = url
+    if "categories" in changes:
+        categories = changes["categories"]
+        if not isinstance(categories, list) or not all(isinstance(c, str) and c.strip() for c in categories):
+            raise Invalid(
+                "invalid_field",
+                "Categories must be a list of names.",
+                details={"categories": "A list of strings."},
+            )
+        categories = [c.strip() for c in categories]
+        if categories != app.categories:
+            changed["categories"] = categories
+    if not changed:
+        return app
+    with transaction.atomic():
+        before = {k: getattr(app, k) for k in changed}
+        for field, value in changed.items():
+            setattr(app, field, value)
+        app.save(update_fields=list(changed))
+        audit_record(
+            action="app_update", actor=actor, app=app, data={"before": before, "after": changed}, ip=ip
+        )
+    return app
