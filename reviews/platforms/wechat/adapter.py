@@ -1,0 +1,236 @@
+"""The WeChat third-party platform behind releases.platforms.PlatformAdapter.
+
+Each release step (submit, withdraw, publish, rollback) runs in an RQ worker on the
+`platform` queue; transient failures propagate so RQ retries, permanent ones are recorded
+on the release by releases.services. The step methods reconcile with WeChat before
+repeating a call whose effect may already have happened (a worker killed between the
+call and the database write). The lower-level methods mirror WeChat's code-management
+API one to one (platform-apis.md §2) and take the App they act for.
+"""
+
+from releases.models import State
+from releases.platforms import PlatformAdapter, Submission
+from reviews.platforms.wechat.client import WeChatClient
+from reviews.platforms.wechat.errors import WeChatError
+from reviews.platforms.wechat.schemas import (
+    Answer,
+    AuditState,
+    AuditStatus,
+    CodePrivacyInfo,
+    GrayReleasePlan,
+    HistoryVersions,
+    LatestAuditState,
+    Quota,
+    SubmitAudit,
+    VersionInfo,
+)
+from reviews.platforms.wechat.tokens import Tokens
+
+# WeChat stamps submissions in whole seconds with its own clock; allow for both. Too little
+# slack risks a second submit_audit (refused with 85009, shown); too much risks adopting an
+# older submission.
+CLOCK_SLACK_SECONDS = 10
+FEEDBACK_INFO_MAX = 200
+# get_latest_auditstatus answers these when the mini program has never been submitted.
+NO_SUBMISSION_ERRCODES = frozenset({85058, 85012, 86001})
+
+
+class WeChatAdapter(PlatformAdapter):
+    runs_inline = False
+    outcomes_recorded_by_hand = False
+
+    def __init__(self, account, client: WeChatClient | None = None, tokens: Tokens | None = None) -> None:
+        super().__init__(account)
+        self.client = client or WeChatClient()
+        self._tokens = tokens
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            self._tokens = Tokens(self.account, self.client)
+        return self._tokens
+
+    # -- release steps ----------------------------------------------------------------
+
+    def find_submission(self, release) -> Submission | None:
+        """Our submission, if WeChat already holds it: the latest one, made since this attempt began.
+
+        The submit step moved the release to `submitting` (state_changed_at) before calling,
+        so a submission stamped after that moment can only be the call whose answer a dead
+        worker never recorded. Anything older (the rejected previous attempt, a version
+        submitted in the console) is not ours, and submitting proceeds; so is the
+        submission this release already holds (a quick resubmission after a rejection).
+        """
+        latest = self.get_latest_auditstatus(release.app)
+        if latest is None or latest.submit_audit_time is None:
+            return None
+        if str(latest.auditid) == release.platform_audit_id:
+            return None
+        began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
+        if latest.submit_audit_time < began:
+            return None
+        return Submission(audit_id=str(latest.auditid))
+
+    def submit(self, release) -> Submission:
+        """feedback_info is WeChat's note to the reviewer, allowed only on a resubmission after a
+        rejection: the explanation written in the remediation tasks, else the review notes."""
+        feedback = None
+        if release.in_flight_from == State.REJECTED:
+            from reviews.remediation import feedback_info
+
+            feedback = feedback_info(release) or release.review_notes
+        answer = self.submit_audit(release.app, version_desc=release.review_notes, feedback_info=feedback)
+        return Submission(audit_id=str(answer.auditid))
+
+    def privacy_scan(self, release) -> list[dict]:
+        """get_code_privacy_info: interfaces the uploaded code uses without authorisation or without
+        a declaration in the privacy guideline; each one is a reason for rejection."""
+        info = self.get_code_privacy_info(release.app)
+        problems = [
+            {
+                "api": api,
+                "problem": "without_auth",
+                "message": f"{api} is used but not authorised for this app.",
+            }
+            for api in info.without_auth_list
+        ]
+        problems += [
+            {
+                "api": api,
+                "problem": "without_conf",
+                "message": f"{api} is used but not declared in the user-privacy guideline.",
+            }
+            for api in info.without_conf_list
+        ]
+        return problems
+
+    def on_submitted(self, release) -> None:
+        from reviews.polling import review_watch_start
+
+        review_watch_start(release)
+
+    def withdraw(self, release) -> None:
+        """undocodeaudit, unless WeChat already shows our submission withdrawn (a retried step)."""
+        latest = self.get_latest_auditstatus(release.app)
+        if (
+            latest is not None
+            and str(latest.auditid) == release.platform_audit_id
+            and latest.status == AuditStatus.WITHDRAWN
+        ):
+            return
+        self.undocodeaudit(release.app)
+
+    def publish(self, release) -> None:
+        """release; on a retried step, "already released" means the crashed attempt succeeded.
+
+        We only publish an approved release, which is the app's latest submission on WeChat,
+        so 85052 says that very version is online. 85019/85020 count as done only if WeChat
+        shows a release made since this step began.
+        """
+        try:
+            self.release(release.app)
+        except WeChatError as exc:
+            if exc.errcode == 85052:
+                return
+            if exc.errcode not in (85019, 85020) or not self._released_since(release):
+                raise
+
+    def rollback(self, release) -> None:
+        self.revertcoderelease(release.app)
+
+    def _released_since(self, release) -> bool:
+        try:
+            info = self.getversioninfo(release.app)
+        except WeChatError:
+            return False
+        released_at = info.release_info.release_time if info.release_info else None
+        began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
+        return released_at is not None and released_at >= began
+
+    # -- the code-management API (platform-apis.md §2) --------------------------------
+
+    def _get(self, app, path: str, schema, params: dict | None = None):
+        return self.tokens.as_app(
+            app, lambda token: self.client.get(path, schema, params={"access_token": token, **(params or {})})
+        )
+
+    def _post(self, app, path: str, schema, body: dict):
+        return self.tokens.as_app(
+            app, lambda token: self.client.post(path, schema, params={"access_token": token}, body=body)
+        )
+
+    def commit(self, app, *, template_id: str, ext_json: str, user_version: str, user_desc: str) -> Answer:
+        body = {
+            "template_id": template_id,
+            "ext_json": ext_json,
+            "user_version": user_version,
+            "user_desc": user_desc,
+        }
+        return self._post(app, "/wxa/commit", Answer, body)
+
+    def submit_audit(
+        self, app, *, version_desc: str, feedback_info: str | None = None, **extra
+    ) -> SubmitAudit:
+        """feedback_info is only honoured by WeChat after a rejection, so it is sent only then."""
+        body = {**extra, "version_desc": version_desc}
+        if feedback_info:
+            body["feedback_info"] = feedback_info[:FEEDBACK_INFO_MAX]
+        return self._post(app, "/wxa/submit_audit", SubmitAudit, body)
+
+    def get_auditstatus(self, app, auditid: int | str) -> AuditState:
+        return self._post(app, "/wxa/get_auditstatus", AuditState, {"auditid": int(auditid)})
+
+    def get_latest_auditstatus(self, app) -> LatestAuditState | None:
+        """None when the mini program has never been submitted."""
+        try:
+            return self._get(app, "/wxa/get_latest_auditstatus", LatestAuditState)
+        except WeChatError as exc:
+            if exc.errcode in NO_SUBMISSION_ERRCODES:
+                return None
+            raise
+
+    def undocodeaudit(self, app) -> Answer:
+        return self._get(app, "/wxa/undocodeaudit", Answer)
+
+    def speedupaudit(self, app, auditid: int | str) -> Answer:
+        return self._post(app, "/wxa/speedupaudit", Answer, {"auditid": int(auditid)})
+
+    def release(self, app) -> Answer:
+        return self._post(app, "/wxa/release", Answer, {})  # WeChat requires exactly {} (else 44002)
+
+    def grayrelease(
+        self,
+        app,
+        gray_percentage: int,
+        *,
+        support_debuger_first: bool = False,
+        support_experiencer_first: bool = False,
+    ) -> Answer:
+        body = {
+            "gray_percentage": gray_percentage,
+            "support_debuger_first": support_debuger_first,
+            "support_experiencer_first": support_experiencer_first,
+        }
+        return self._post(app, "/wxa/grayrelease", Answer, body)
+
+    def getgrayreleaseplan(self, app) -> GrayReleasePlan:
+        return self._get(app, "/wxa/getgrayreleaseplan", GrayReleasePlan)
+
+    def revertgrayrelease(self, app) -> Answer:
+        return self._get(app, "/wxa/revertgrayrelease", Answer)
+
+    def revertcoderelease(self, app, app_version: int | None = None) -> Answer:
+        params = {"app_version": app_version} if app_version is not None else None
+        return self._get(app, "/wxa/revertcoderelease", Answer, params)
+
+    def get_history_versions(self, app) -> HistoryVersions:
+        return self._get(app, "/wxa/revertcoderelease", HistoryVersions, {"action": "get_history_version"})
+
+    def queryquota(self, app) -> Quota:
+        return self._get(app, "/wxa/queryquota", Quota)
+
+    def get_code_privacy_info(self, app) -> CodePrivacyInfo:
+        return self._get(app, "/wxa/security/get_code_privacy_info", CodePrivacyInfo)
+
+    def getversioninfo(self, app) -> VersionInfo:
+        return self._post(app, "/wxa/getversioninfo", VersionInfo, {})
