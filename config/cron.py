@@ -3,6 +3,19 @@
 from rq import cron
 
 from releases.jobs import sweep_in_flight_job
+from reviews.jobs import sweep_reviews
+from reviews.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
+from reviews.simulator.jobs import push_tickets_job
 
 # Finish platform steps whose worker died (see release_sweep_in_flight).
 cron.register(sweep_in_flight_job, queue_name="default", interval=60)
+# Poll submitted WeChat reviews whose scheduled poll was lost (see reviews.polling.review_sweep).
+cron.register(sweep_reviews, queue_name="default", interval=300)
+# The simulator pushes a component_verify_ticket every 10 minutes, as WeChat does (no-op when off).
+cron.register(push_tickets_job, queue_name="default", interval=600)
+# Rejected releases past their 7-day resubmission window become expired.
+cron.register(expire_overdue_releases_job, queue_name="default", interval=600)
+# The platform accounts' review quota (queryquota): the meter between reads is computed locally.
+cron.register(refresh_quotas_job, queue_name="platform", interval=3600)
+# Rejections recorded without the on_rejected hook get their items and tasks.
+cron.register(sync_rejections_job, queue_name="default", interval=300)

@@ -183,6 +183,12 @@ WECHAT_CALLBACK_REPLAY_SECONDS = env_int("WECHAT_CALLBACK_REPLAY_SECONDS", 300, 
 # The platform simulator (WeChat's API, a reviewer console, pushes) is served under /sim/ when on.
 SIMULATOR = env_bool("SIMULATOR", False)
 
+# Checks that fetch pages (the privacy policy): how long they wait, and whether they may reach
+# private or loopback addresses (on in the demo, whose sample policy is served locally; off in
+# production, so a URL typed into an app cannot probe the internal network).
+SLUICE_FETCH_TIMEOUT_SECONDS = env_int("SLUICE_FETCH_TIMEOUT_SECONDS", 10, minimum=1)
+SLUICE_FETCH_ALLOW_PRIVATE = env_bool("SLUICE_FETCH_ALLOW_PRIVATE", DEBUG or DEMO)
+
 # An in-flight step (submitting, publishing...) untouched this long is retried by the sweep.
 SLUICE_INFLIGHT_STALE_SECONDS = env_int("SLUICE_INFLIGHT_STALE_SECONDS", 300, minimum=1)
 
@@ -198,3 +204,16 @@ if TESTING:
     # Test users are created by the hundred; the real hasher would dominate the run time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests never run collectstatic
+
+# Submission limits (reviews.limits), Beijing time.
+SAME_REASON_LOCK_REJECTIONS = env_int("SAME_REASON_LOCK_REJECTIONS", 2, minimum=1)
+SAME_REASON_LOCK_HOURS = env_int("SAME_REASON_LOCK_HOURS", 24, minimum=0)
+RESUBMISSION_WINDOW_DAYS = env_int("RESUBMISSION_WINDOW_DAYS", 7, minimum=1)
+WITHDRAW_DAILY_LIMIT = env_int("WITHDRAW_DAILY_LIMIT", 5, minimum=0)
+WITHDRAW_MONTHLY_LIMIT = env_int("WITHDRAW_MONTHLY_LIMIT", 10, minimum=0)
+# Hooks releases/ calls by dotted path (releases/ never imports reviews/).
+SLUICE_TRANSITION_GUARD = "reviews.limits.transition_refusal"
+SLUICE_ON_REJECTED = "reviews.remediation.on_rejected"
+SLUICE_RELEASE_EXTRAS = "reviews.api.release_extras"
+SLUICE_RELEASE_PAGE_CONTEXT = "reviews.pages.release_context"
+SLUICE_APP_PAGE_CONTEXT = "reviews.pages.app_context"

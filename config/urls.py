@@ -3,6 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from releases.api import api
+from reviews.api import router as reviews_router
+
+# Before api.urls is read: ninja refuses routers added later.
+api.add_router("", reviews_router)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -11,5 +15,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("callbacks/wechat/", include("reviews.urls")),
     path("sim/", include("reviews.simulator.urls")),
+    path("", include("reviews.page_urls")),
     path("", include("releases.urls")),
 ]

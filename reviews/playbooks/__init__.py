@@ -1,0 +1,1 @@
+"""Remediation playbooks: per rejection category, ordered steps; versioned, seeded from the domain."""
