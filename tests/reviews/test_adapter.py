@@ -11,7 +11,7 @@ from datetime import timedelta
 import django_rq
 from django.utils import timezone
 
-from releases.models import AuditEvent, State
+from releases.models import AuditEvent, Release, State
 from releases.platforms import adapter_for
 from releases.services import release_step_perform
 from reviews.models import ReviewWatch
@@ -257,3 +257,13 @@ def test_find_submission_ignores_the_rejected_submission_of_a_quick_resubmission
     sim_decide(auditid=auditid, outcome="rejected", reason=REJECTION)
     release = in_flight(wechat_release, came_from=State.REJECTED, audit_id=str(auditid))
     assert adapter(sim).find_submission(release) is None
+
+
+def test_find_submission_never_adopts_the_submission_another_release_recorded(sim, wechat_release):
+    previous = in_flight(wechat_release, state=State.SUBMITTING)
+    release_step_perform(release_id=previous.pk)
+    previous.refresh_from_db()
+    sim_decide(auditid=int(previous.platform_audit_id), outcome="approved")
+    Release.objects.filter(pk=previous.pk).update(state=State.PUBLISHED)
+    newer = in_flight(lambda **kw: wechat_release(version="1.1.0", **kw))
+    assert adapter(sim).find_submission(newer) is None

@@ -59,12 +59,14 @@ class WeChatAdapter(PlatformAdapter):
         so a submission stamped after that moment can only be the call whose answer a dead
         worker never recorded. Anything older (the rejected previous attempt, a version
         submitted in the console) is not ours, and submitting proceeds; so is the
-        submission this release already holds (a quick resubmission after a rejection).
+        submission this release already holds (a quick resubmission after a rejection), and one
+        any other release of the app recorded (the previous version, decided and published
+        seconds before this attempt: the clock slack alone would mistake it for ours).
         """
         latest = self.get_latest_auditstatus(release.app)
         if latest is None or latest.submit_audit_time is None:
             return None
-        if str(latest.auditid) == release.platform_audit_id:
+        if release.app.releases.filter(platform_audit_id=str(latest.auditid)).exists():
             return None
         began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
         if latest.submit_audit_time < began:
