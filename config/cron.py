@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from releases.audit_browser import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
 from releases.jobs import sweep_in_flight_job
 from reviews.jobs import sweep_reviews
 from reviews.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
@@ -19,3 +20,10 @@ cron.register(expire_overdue_releases_job, queue_name="default", interval=600)
 cron.register(refresh_quotas_job, queue_name="platform", interval=3600)
 # Rejections recorded without the on_rejected hook get their items and tasks.
 cron.register(sync_rejections_job, queue_name="default", interval=300)
+# Walk the audit hash chain and record the result the audit browser shows.
+cron.register(
+    verify_audit_job,
+    queue_name="default",
+    interval=VERIFY_EVERY_SECONDS,
+    job_timeout=VERIFY_JOB_TIMEOUT_SECONDS,
+)

@@ -103,6 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60, minimum=0))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # PostgreSQL's JIT compiles every query whose estimate passes jit_above_cost; for these short
+    # page queries that costs up to half a second and saves nothing (bench/pages.py, issue 6).
+    # `?options=...` in DATABASE_URL still wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -111,6 +115,19 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
     "platform": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
 }
+# One cache shared by every web process and worker (analytics results, rendered fragments).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if TESTING
+        else {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sluice",
+        }
+    )
+}
+
 # Jobs are enqueued only when the transaction that asked for them commits, so a worker
 # never sees a release in a state that was rolled back.
 RQ = {"COMMIT_MODE": "on_db_commit"}
@@ -122,7 +139,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "releases:app-list"
+LOGIN_REDIRECT_URL = "releases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -217,3 +234,4 @@ SLUICE_ON_REJECTED = "reviews.remediation.on_rejected"
 SLUICE_RELEASE_EXTRAS = "reviews.api.release_extras"
 SLUICE_RELEASE_PAGE_CONTEXT = "reviews.pages.release_context"
 SLUICE_APP_PAGE_CONTEXT = "reviews.pages.app_context"
+SLUICE_DASHBOARD_VIEW = "reviews.dashboard.dashboard"  # the home page (overview)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("callbacks/wechat/", include("reviews.urls")),
     path("sim/", include("reviews.simulator.urls")),
+    path("analytics/", include("reviews.analytics_urls")),
     path("", include("reviews.page_urls")),
     path("", include("releases.urls")),
 ]

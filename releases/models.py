@@ -300,7 +300,11 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["app", "version"], name="version_unique_per_app")]
-        indexes = [models.Index(fields=["app", "state"])]
+        indexes = [
+            models.Index(fields=["app", "state"]),
+            # An app's newest releases first (app list, app page, API): one short index range (issue 6).
+            models.Index(fields=["app", "created_at", "id"], name="release_app_created_idx"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -689,16 +693,16 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     target_type = models.CharField(max_length=40)
     target_id = models.BigIntegerField(null=True, blank=True)
-    team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    app_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    release_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    app_id = models.BigIntegerField(null=True, blank=True)
+    release_id = models.BigIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -706,6 +710,21 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The audit browser lists one filter's events newest first, (at, id) descending, and pages
+        # by keyset: each filter column leads an index ending in (at, id), so a page is one short
+        # index range at any size. Analytics look up a release's earlier submissions and decisions
+        # for each event: (release_id, action, id, at) answers that from the index alone. They replace
+        # the single-column indexes they start with.
+        indexes = [
+            models.Index(fields=["team_id", "at", "id"], name="audit_team_at_idx"),
+            models.Index(fields=["app_id", "at", "id"], name="audit_app_at_idx"),
+            models.Index(fields=["actor_id", "at", "id"], name="audit_actor_at_idx"),
+            models.Index(fields=["action", "at", "id"], name="audit_action_at_idx"),
+            models.Index(fields=["release_id", "action", "id", "at"], name="audit_release_action_idx"),
+            # "The app's latest review_approved", "its withdrawals this month": one index-only probe
+            # each, instead of reading every event of the app to check its action (issue 6, scale).
+            models.Index(fields=["app_id", "action", "at"], name="audit_app_action_at_idx"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -721,6 +740,26 @@ class AuditChainHead(models.Model):
 
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
+
+
+class AuditVerification(models.Model):
+    """One walk of the audit hash chain (the periodic job or `manage.py verify_audit`).
+
+    Walking the chain takes about 30 s per two million events, so pages show the latest of these
+    rows instead of verifying inside a request. `broken_id` is the first event whose hash or link does not
+    hold (None when intact, or when events at the end are missing: then `problem` says so).
+    """
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(default=timezone.now, db_index=True)
+    checked = models.BigIntegerField(default=0)
+    ok = models.BooleanField()
+    broken_id = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+    source = models.CharField(max_length=20, default="job")  # "job" or "command"
+
+    class Meta:
+        ordering = ["-finished_at", "-pk"]
 
 
 class ApiToken(models.Model):

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from releases import views
+from releases import audit_views, browse, ping, views
 
 app_name = "releases"
 urlpatterns: list = [
-    path("", views.app_list, name="app-list"),
+    path("apps/", views.app_list, name="app-list"),
     path("apps/<int:app_id>/", views.app_detail, name="app-detail"),
     path("apps/<int:app_id>/settings", views.app_settings, name="app-settings"),
     path("apps/<int:app_id>/suppressions", views.suppression_create, name="suppression-create"),
@@ -41,4 +41,14 @@ urlpatterns: list = [
         {"variant": "no-location"},
         name="demo-privacy-policy-no-location",
     ),
+    # the overview (issue 6): home page, every release filtered, what open pages poll
+    path("", browse.dashboard, name="dashboard"),
+    path("releases/", browse.release_list, name="release-list"),
+    path("releases/<int:release_id>/live", browse.release_live, name="release-live"),
+    path("live/overview", browse.overview_live, name="overview-live"),
+    # the audit trail browser (issue 6): filters, keyset pages, streamed exports, chain status
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.<slug:fmt>", audit_views.audit_export, name="audit-export"),
+    # the benchmark's baseline (issue 6): a trivial logged-in page, see bench/pages.py
+    path("ping/", ping.ping, name="ping"),
 ]

@@ -21,7 +21,7 @@ NEXT_STEP = {
         "A release manager other than the author approves this revision; then a release "
         "manager submits it to the platform for review."
     ),
-    State.SUBMITTING: "Sluice is handing this version to the platform. Reload the page in a moment.",
+    State.SUBMITTING: "Sluice is handing this version to the platform. This page updates when it is done.",
     State.SUBMIT_FAILED: (
         "The platform did not accept the submission (see the error). Retry it, "
         "or edit the release and run the checks again."
@@ -37,13 +37,13 @@ NEXT_STEP = {
         "The platform rejected this version (reason below). Edit it to fix the problem "
         "(it goes back to draft), resubmit it as it is, or cancel it."
     ),
-    State.WITHDRAWING: "Sluice is withdrawing this version from review. Reload the page in a moment.",
+    State.WITHDRAWING: "Sluice is withdrawing this version from review. This page updates when it is done.",
     State.WITHDRAW_FAILED: "Withdrawing did not work (see the error). Retry it.",
     State.WITHDRAWN: "Withdrawn from review. Edit it to start again from draft, or cancel it.",
-    State.PUBLISHING: "Sluice is publishing this version. Reload the page in a moment.",
+    State.PUBLISHING: "Sluice is publishing this version. This page updates when it is done.",
     State.PUBLISH_FAILED: "Publishing did not work (see the error). Retry it, or cancel the release.",
     State.PUBLISHED: "This version is live. A release manager can roll it back if something is wrong.",
-    State.ROLLING_BACK: "Sluice is rolling this version back. Reload the page in a moment.",
+    State.ROLLING_BACK: "Sluice is rolling this version back. This page updates when it is done.",
     State.ROLLBACK_FAILED: "Rolling back did not work (see the error). Retry it.",
     State.ROLLED_BACK: (
         "Rolled back: the previous version is live again. Nothing more happens to this release."

@@ -134,8 +134,14 @@ def rejection_streak(app) -> Streak:
     rejections = Rejection.objects.filter(app_id=app.pk).order_by("-at", "-pk")
     if approved is not None:
         rejections = rejections.filter(at__gt=approved["at"])
+    return streak_of(rejections[:50])
+
+
+def streak_of(rejections) -> Streak:
+    """The streak of rejections given newest first (anything with `categories` and `at`), all
+    after the app's last approval; shared with the overview, which loads many apps at once."""
     count, shared, last_at = 0, None, None
-    for rejection in rejections[:50]:
+    for rejection in rejections:
         categories = set(rejection.categories) - {OTHER}
         narrowed = categories if shared is None else shared & categories
         if not narrowed:

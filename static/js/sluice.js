@@ -9,7 +9,8 @@ document.addEventListener("submit", function (event) {
 // While slow checks run, ask the server how many are left and reload the page when none are.
 (function () {
   var box = document.querySelector("[data-poll-url]");
-  if (!box || !window.fetch) {
+  // A live page (static/js/live.js) follows the run itself, without reloading under the person's hands.
+  if (!box || !window.fetch || document.querySelector("[data-live]")) {
     return;
   }
   var url = box.getAttribute("data-poll-url");

@@ -96,7 +96,7 @@ def test_it_renders_the_login_page_and_logs_a_member_in(client, alice):
     assert b"csrfmiddlewaretoken" in page.content
     response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
     assert response.status_code == 302
-    assert response.url == reverse("releases:app-list")
+    assert response.url == reverse("releases:dashboard")
 
 
 def test_it_logs_out_with_a_post_from_the_top_bar(login, alice, app):
@@ -137,7 +137,7 @@ def test_it_lists_only_the_apps_of_the_users_teams_with_their_latest_release(
 ):
     make_release("1.0.0", upto="published")
     make_release("1.1.0")
-    page = login(alice).get("/").content.decode()
+    page = login(alice).get(reverse("releases:app-list")).content.decode()
     assert "Shop" in page
     assert "Secret" not in page
     assert reverse("releases:app-detail", args=[app.pk]) in page
@@ -146,7 +146,7 @@ def test_it_lists_only_the_apps_of_the_users_teams_with_their_latest_release(
 
 def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_release):
     make_release("1.0.0", upto="submitted")
-    response = login(alice).get("/")
+    response = login(alice).get(reverse("releases:app-list"))
     (row,) = response.context["apps"]
     assert row.in_review == 1
     assert row.latest_state == State.SUBMITTED
@@ -156,11 +156,11 @@ def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_rel
 def test_it_lists_apps_with_a_constant_number_of_queries(login, alice, app, make_release, manual_account):
     make_release("1.0.0")
     client = login(alice)
-    client.get("/")  # warm the session
+    client.get(reverse("releases:app-list"))  # warm the session
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert client.get("/").status_code == 200
+            assert client.get(reverse("releases:app-list")).status_code == 200
         return len(queries)
 
     few = count()
@@ -181,7 +181,7 @@ def test_it_never_renders_the_authorizer_refresh_token(login, alice, app, team):
     app.authorizer_refresh_token = "refresh-token-do-not-show-0451"
     app.save()
     client = login(alice)
-    for url in ("/", reverse("releases:app-detail", args=[app.pk])):
+    for url in (reverse("releases:app-list"), reverse("releases:app-detail", args=[app.pk])):
         page = client.get(url).content.decode()
         assert "refresh-token-do-not-show-0451" not in page
     assert "Authorized" in client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()

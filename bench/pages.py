@@ -1,0 +1,365 @@
+"""Page timings at scale: every page against a trivial logged-in page, served by gunicorn on PostgreSQL.
+
+Seed a database once (a few minutes), then run the benchmark as often as you like:
+
+    createdb -h 127.0.0.1 -U postgres sluice_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sluice_bench SLUICE_DEMO=1 \\
+        .venv/bin/python manage.py migrate && \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sluice_bench SLUICE_DEMO=1 \\
+        .venv/bin/python manage.py seed_scale          # 2,000 apps, 200,000 releases, 2,000,000 events
+    .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/sluice_bench
+
+Options: --rounds 50, --warmup 3, --port 8239, --workers 2, --user manager, --only NAME, --no-migrate;
+the database defaults to $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/sluice_bench.
+
+What it does: applies pending migrations to the bench database (--no-migrate to skip), collects the
+static files into a temporary STATIC_ROOT, starts `gunicorn config.wsgi -w 2` on 127.0.0.1 with
+production settings (DEBUG off, a random SECRET_KEY, no SSL redirect or secure cookies since it
+speaks plain HTTP), logs in through the real login form (CSRF, session cookie), asks for an API
+token for the API pages, warms every page up, then loads the pages in turn, `--rounds` times, one
+request at a time, and prints p50 and p95 per page with their ratio to the trivial page (/ping/)
+measured in the same run. The target is every ratio at most 3. A page answering 404 is skipped
+with a note (it does not exist yet). gunicorn is stopped on exit, on an error and on Ctrl-C.
+
+Pages are the PAGES list below: (name, path); a path may use {app}, {release_rejected},
+{release_published} and {release_submitted}, ids picked from the database (an app of the demo
+users' big team whose newest release is rejected, and releases of it). Only 127.0.0.1 is contacted.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice_bench"
+BASELINE = ("trivial page", "/ping/")
+TARGET_RATIO = 3.0
+
+# (name, path): add a page here. "/" is the overview (the app list before it moved to /apps/);
+# every page is measured, one answering 404 is skipped with a note.
+PAGES = [
+    BASELINE,
+    ("dashboard", "/"),
+    ("app list", "/apps/"),
+    ("app page", "/apps/{app}/"),
+    ("release page (rejected)", "/releases/{release_rejected}/"),
+    ("release page (published)", "/releases/{release_published}/"),
+    ("release list", "/releases/"),
+    ("release list, filtered", "/releases/?state=submitted"),
+    ("analytics", "/analytics/"),
+    ("audit trail", "/audit/"),
+    ("audit trail, one app", "/audit/?app={app}"),
+    ("playbooks", "/playbooks/"),
+    ("API: releases of an app", "/api/v1/apps/{app}/releases"),
+    ("API: one release", "/api/v1/releases/{release_rejected}"),
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "", None}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help=f"PostgreSQL on 127.0.0.1 (default: $DATABASE_URL, else {DEFAULT_DATABASE_URL}).",
+    )
+    parser.add_argument("--rounds", type=int, default=50, help="Timed loads of each page (default 50).")
+    parser.add_argument("--warmup", type=int, default=3, help="Untimed loads of each page first (default 3).")
+    parser.add_argument("--port", type=int, default=8239)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--user", default="manager")
+    parser.add_argument("--password", default="sluice-demo")
+    parser.add_argument("--no-migrate", action="store_true", help="Do not apply pending migrations first.")
+    parser.add_argument("--only", default="", help="Measure only pages whose name contains this text.")
+    args = parser.parse_args(argv)
+    if not 1 <= args.rounds <= 10_000 or not 0 <= args.warmup <= 100:
+        parser.error("--rounds must be 1..10000 and --warmup 0..100")
+    url = urlparse(args.database_url)
+    if url.scheme not in ("postgres", "postgresql") or url.hostname not in LOCAL_HOSTS:
+        parser.error("the benchmark runs on PostgreSQL on 127.0.0.1: give a local postgres:// DATABASE_URL")
+    return args
+
+
+def server_env(args, static_root: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SLUICE_DEMO", "SLUICE_TESTING", "DEBUG")}
+    env.update(
+        DATABASE_URL=args.database_url,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        STATIC_ROOT=static_root,
+        SIMULATOR="0",
+        LOG_LEVEL="ERROR",
+    )
+    return env
+
+
+def manage(env: dict, *command: str, capture: bool = False) -> str:
+    result = subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
+        [str(PYTHON), "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+        timeout=3_600,
+    )
+    return result.stdout or ""
+
+
+def pick_ids(database_url: str) -> dict:
+    """An app of the big team (the one the demo users belong to) whose newest release is rejected."""
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.id FROM releases_app a
+            JOIN releases_team t ON t.id = a.team_id AND t.name = 'Scale Platform'
+            JOIN LATERAL (SELECT state FROM releases_release r WHERE r.app_id = a.id
+                          ORDER BY created_at DESC, id DESC LIMIT 1) newest ON newest.state = 'rejected'
+            ORDER BY a.id LIMIT 1
+            """
+        )
+        row = cursor.fetchone()
+        if row is None:
+            sys.exit("No generated data in this database: run `manage.py seed_scale` on it first.")
+        app = row[0]
+        ids = {"app": app}
+        for name, state in (
+            ("release_rejected", "rejected"),
+            ("release_published", "published"),
+            ("release_submitted", "submitted"),
+        ):
+            cursor.execute(
+                "SELECT id FROM releases_release WHERE state = %s ORDER BY app_id = %s DESC, created_at DESC "
+                "LIMIT 1",
+                [state, app],
+            )
+            found = cursor.fetchone()
+            ids[name] = found[0] if found else 0
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM releases_app), (SELECT count(*) FROM releases_release), "
+            "(SELECT count(*) FROM releases_auditevent)"
+        )
+        ids["counts"] = cursor.fetchone()
+    return ids
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+class Server:
+    """gunicorn in its own process group, stopped (TERM, then KILL) whatever happens."""
+
+    def __init__(self, args, env: dict, log_path: str):
+        self.base = f"http://127.0.0.1:{args.port}"
+        self.log_path = log_path
+        command = [
+            str(GUNICORN),
+            "config.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "120",
+            "--error-logfile",
+            log_path,
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log_path}")
+            try:
+                if httpx.get(self.base + "/login/", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def login(client: httpx.Client, user: str, password: str) -> None:
+    page = client.get("/login/")
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if page.status_code != 200 or match is None:
+        raise RuntimeError(f"GET /login/ answered {page.status_code} without a CSRF token")
+    answer = client.post(
+        "/login/",
+        data={"username": user, "password": password, "csrfmiddlewaretoken": match.group(1)},
+        headers={"Referer": str(client.base_url) + "/login/"},
+    )
+    if answer.status_code != 302:
+        raise RuntimeError(
+            f"Logging in as {user} failed ({answer.status_code}): wrong password or no such user"
+        )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def title_of(html: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", html, re.S)
+    return re.sub(r"\s+", " ", match.group(1)).strip() if match else ""
+
+
+def run(args) -> int:
+    with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
+        env = server_env(args, os.path.join(tmp, "static"))
+        if not args.no_migrate:
+            print("Applying pending migrations to the bench database...", flush=True)
+            manage(env, "migrate", "--noinput", "-v", "0")
+        print("Collecting static files...", flush=True)
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        token = manage(env, "api_token", args.user, "--name", "bench/pages.py", capture=True).strip()
+        ids = pick_ids(args.database_url)
+        apps, releases, events = ids.pop("counts")
+        print(f"Data: {apps:,} apps, {releases:,} releases, {events:,} audit events; page ids {ids}")
+        if not port_free(args.port):
+            print(f"Port {args.port} is taken; pass --port.", file=sys.stderr)
+            return 2
+        server = Server(args, env, os.path.join(tmp, "gunicorn.log"))
+        try:
+            server.wait_ready()
+            return measure(args, server, token, ids)
+        finally:
+            server.stop()
+
+
+def measure(args, server: Server, token: str, ids: dict) -> int:
+    pages = [(name, path.format(**ids)) for name, path in PAGES]
+    if args.only:
+        pages = [p for p in pages if p == BASELINE or args.only.lower() in p[0].lower()]
+    with httpx.Client(base_url=server.base, timeout=120, follow_redirects=False) as client:
+        login(client, args.user, args.password)
+        api_headers = {"Authorization": f"Bearer {token}"}
+
+        def get(path: str) -> httpx.Response:
+            return client.get(path, headers=api_headers if path.startswith("/api/") else None)
+
+        notes, measured, titles = [], [], {}
+        for name, path in pages:
+            answer = get(path)
+            if answer.status_code == 404:
+                notes.append(f"skipped {name} ({path}): 404, not there (yet)")
+                continue
+            if answer.status_code != 200:
+                notes.append(f"skipped {name} ({path}): answered {answer.status_code}")
+                if answer.status_code >= 500:
+                    notes.append(server.log_tail())
+                continue
+            titles[path] = (
+                title_of(answer.text) if "html" in answer.headers.get("content-type", "") else "JSON"
+            )
+            measured.append((name, path))
+        if BASELINE not in measured:
+            print(
+                "The trivial page /ping/ is missing: it is the baseline (releases/ping.py).", file=sys.stderr
+            )
+            return 2
+        for _ in range(args.warmup):
+            for _name, path in measured:
+                get(path)
+        times: dict[str, list[float]] = {path: [] for _, path in measured}
+        sizes: dict[str, int] = {}
+        print(f"Measuring {len(measured)} pages x {args.rounds} rounds, one request at a time...", flush=True)
+        for _ in range(args.rounds):  # interleaved, so a slow moment of the machine hits every page alike
+            for _name, path in measured:
+                started = time.perf_counter()
+                answer = get(path)
+                times[path].append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200:
+                    notes.append(f"{path} answered {answer.status_code} during the run")
+                sizes[path] = len(answer.content)
+    report(args, measured, times, sizes, titles, notes)
+    return 0
+
+
+def report(args, measured, times, sizes, titles, notes) -> None:
+    base50 = statistics.median(times[BASELINE[1]])
+    base95 = percentile(times[BASELINE[1]], 0.95)
+    print()
+    print(f"{'page':28} {'path':34} {'p50 ms':>8} {'p95 ms':>8} {'x p50':>6} {'x p95':>6}  {'KB':>6}  title")
+    over = []
+    for name, path in measured:
+        p50, p95 = statistics.median(times[path]), percentile(times[path], 0.95)
+        r50, r95 = p50 / base50, p95 / base95
+        flag = "  OVER" if max(r50, r95) > TARGET_RATIO else ""
+        if flag:
+            over.append(name)
+        print(
+            f"{name[:28]:28} {path[:34]:34} {p50:8.1f} {p95:8.1f} {r50:6.2f} {r95:6.2f}  "
+            f"{sizes[path] / 1024:6.1f}  {titles.get(path, '')[:40]}{flag}"
+        )
+    print()
+    print(
+        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}; ratios to {BASELINE[1]}."
+    )
+    if over:
+        print(f"Over {TARGET_RATIO:g}x the trivial page: {', '.join(over)}.")
+    else:
+        print(f"Every page within {TARGET_RATIO:g}x the trivial page.")
+    for note in notes:
+        print("note:", note)
+
+
+def main() -> int:
+    args = parse_args()
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("Interrupted; gunicorn stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,490 @@
+"""The audit trail browser: the events of the user's teams, filtered, newest first, paged by keyset,
+exported as streamed CSV or JSON, and the result of the last chain verification.
+
+Pages never walk the chain (millions of rows): a periodic job and `manage.py verify_audit` record
+each walk as an AuditVerification row and the page shows the latest. Every page query is bounded
+(one index range per filter, see the indexes on AuditEvent), so a page costs the same with ten
+events or two million.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from releases import selectors
+from releases.audit import ChainReport, audit_verify
+from releases.models import AuditEvent, AuditVerification, Membership, Release, Role, State
+from releases.options import options
+
+PAGE_SIZE = 50
+EXPORT_CHUNK = 2000
+SYSTEM = "system"  # the actor filter's value for events without a person (pushes, polls, jobs)
+# config/cron.py runs verify_audit_job this often (2,000,000 events take about 30 s of one core);
+# a verification older than three rounds is shown as stale: the periodic job has probably stopped.
+VERIFY_EVERY_SECONDS = 3600
+VERIFY_JOB_TIMEOUT_SECONDS = 1800
+VERIFICATION_STALE_AFTER = timedelta(seconds=3 * VERIFY_EVERY_SECONDS)
+EXPORT_FIELDS = (
+    "id",
+    "at",
+    "team_id",
+    "team",
+    "app_id",
+    "app",
+    "release_id",
+    "release_version",
+    "actor_id",
+    "actor_name",
+    "action",
+    "from_state",
+    "to_state",
+    "data",
+    "ip",
+    "hash",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# -- the filter ----------------------------------------------------------------------------------
+
+
+class AuditFilterForm(forms.Form):
+    """The filter of /audit/ and of its exports: values are accepted only from the user's teams.
+
+    Plain fields checked against sets rather than ChoiceFields: a platform team has thousands of
+    apps, and Django re-normalises choice lists on every form.
+    """
+
+    app = forms.IntegerField(required=False, label="App")
+    actor = forms.CharField(required=False, label="User")
+    action = forms.CharField(required=False, max_length=64, label="Action")
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+
+    def __init__(self, data, *, choices: "AuditChoices"):
+        super().__init__(data)
+        self.choices = choices
+
+    def clean_app(self):
+        app = self.cleaned_data["app"]
+        if app is not None and app not in self.choices.app_names:
+            raise forms.ValidationError("Select a valid choice: that app is not in your teams.")
+        return app
+
+    def clean_actor(self):
+        actor = self.cleaned_data["actor"]
+        members = {str(a["user_id"]) for a in self.choices.actors}
+        if actor and actor != SYSTEM and actor not in members:
+            raise forms.ValidationError("Select a valid choice: that user is not in your teams.")
+        return actor
+
+    def clean_action(self):
+        action = self.cleaned_data["action"]
+        if action and action not in self.choices.actions:
+            raise forms.ValidationError("Select a valid choice: no event has that action.")
+        return action
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The “From” date is after the “To” date.")
+        return cleaned
+
+    def select_options(self) -> dict:
+        """The three selects' <option>s, the current values selected (joined in Python: thousands)."""
+        value = self.data.get
+        return {
+            "app": options(
+                [("", "All apps")]
+                + [(app_id, f"{name} ({team})") for app_id, name, team in self.choices.apps],
+                value("app"),
+            ),
+            "actor": options(
+                [("", "Everyone"), (SYSTEM, "System (no person)")]
+                + [(a["user_id"], a["user__username"]) for a in self.choices.actors],
+                value("actor"),
+            ),
+            "action": options(
+                [("", "All actions")] + [(a, a) for a in self.choices.actions], value("action")
+            ),
+        }
+
+
+@dataclass
+class AuditChoices:
+    """What the filter offers, loaded once per request (three queries)."""
+
+    apps: list[tuple[int, str, str]]  # (id, name, team name)
+    actors: list[dict]
+    actions: list[str]
+
+    @cached_property
+    def app_names(self) -> dict[int, str]:
+        return {app_id: name for app_id, name, _team in self.apps}
+
+
+def audit_choices(user) -> AuditChoices:
+    team_ids = selectors.team_ids_for(user)
+    apps = list(
+        selectors.apps_for(user).order_by("team__name", "name").values_list("id", "name", "team__name")
+    )
+    actors = list(
+        Membership.objects.filter(team_id__in=team_ids)
+        .values("user_id", "user__username")
+        .distinct()
+        .order_by("user__username")
+    )
+    return AuditChoices(apps=apps, actors=actors, actions=distinct_actions())
+
+
+def distinct_actions() -> list[str]:
+    """Every action name in the trail, by a loose index scan (one probe per distinct name).
+
+    Action names are code constants, not team data, so the list is global; it stays a few
+    dozen index probes however many events there are.
+    """
+    table = AuditEvent._meta.db_table
+    sql = f"""
+        WITH RECURSIVE names(action) AS (
+            SELECT MIN(action) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(e.action) FROM {table} e WHERE e.action > names.action)
+            FROM names WHERE names.action IS NOT NULL
+        )
+        SELECT action FROM names WHERE action IS NOT NULL
+    """  # noqa: S608 - the table name is ours, no user input
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of a local (Beijing, the site's time zone) day, as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def audit_events(user, cleaned: dict | None = None) -> QuerySet[AuditEvent]:
+    """The events of the user's teams matching a cleaned filter; dates are whole local days."""
+    cleaned = cleaned or {}
+    events = AuditEvent.objects.filter(team_id__in=selectors.team_ids_for(user))
+    if cleaned.get("app"):
+        events = events.filter(app_id=cleaned["app"])
+    actor = cleaned.get("actor")
+    if actor == SYSTEM:
+        events = events.filter(actor_id__isnull=True)
+    elif actor:
+        events = events.filter(actor_id=int(actor))
+    if cleaned.get("action"):
+        events = events.filter(action=cleaned["action"])
+    if cleaned.get("date_from"):
+        events = events.filter(at__gte=day_start(cleaned["date_from"]))
+    if cleaned.get("date_to"):
+        events = events.filter(at__lt=day_start(cleaned["date_to"] + timedelta(days=1)))
+    return events
+
+
+# -- keyset pages --------------------------------------------------------------------------------
+
+
+def cursor_of(event: AuditEvent) -> str:
+    """A page boundary: the event's time in microseconds and its id (events sort by both)."""
+    return f"{(event.at - _EPOCH) // timedelta(microseconds=1)}.{event.pk}"
+
+
+def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
+    try:
+        micros, pk = (value or "").split(".")
+        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _older_than(at: datetime, pk: int) -> Q:
+    # at__lte lets the database use the (…, at, id) index range; the rest breaks ties by id.
+    return Q(at__lte=at) & (Q(at__lt=at) | Q(pk__lt=pk))
+
+
+def _newer_than(at: datetime, pk: int) -> Q:
+    return Q(at__gte=at) & (Q(at__gt=at) | Q(pk__gt=pk))
+
+
+@dataclass
+class AuditPage:
+    events: list[AuditEvent]
+    older: str | None = None  # cursor for the next (older) page, if there is one
+    newer: str | None = None  # cursor for the previous (newer) page, if there is one
+    is_first: bool = True
+
+
+def audit_page(events: QuerySet[AuditEvent], *, before=None, after=None, size=PAGE_SIZE) -> AuditPage:
+    """One page newest first. `before`/`after` are cursors (see cursor_of); a bad one means page one."""
+    before, after = parse_cursor(before), parse_cursor(after)
+    if after is not None:
+        rows = list(events.filter(_newer_than(*after)).order_by("at", "id")[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return AuditPage(
+            rows,
+            older=cursor_of(rows[-1]) if rows else None,
+            newer=cursor_of(rows[0]) if rows and more_newer else None,
+            is_first=not more_newer,
+        )
+    if before is not None:
+        events = events.filter(_older_than(*before))
+    rows = list(events.order_by("-at", "-id")[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    return AuditPage(
+        rows,
+        older=cursor_of(rows[-1]) if rows and more_older else None,
+        newer=cursor_of(rows[0]) if rows and before is not None else None,
+        is_first=before is None,
+    )
+
+
+@dataclass
+class AuditRow:
+    """One event as the page shows it; the texts and links are prepared here, not in the template,
+    because a page of fifty rows through template filters costs more than the database does."""
+
+    event: AuditEvent
+    at_iso: str
+    at_text: str
+    at_title: str
+    app_name: str | None
+    app_url: str | None
+    release_version: str | None
+    release_url: str | None
+    states: str
+    show_ip: bool
+    data_items: list = field(default_factory=list)
+
+
+def _state(state: str) -> str:
+    try:
+        return State(state).label
+    except ValueError:
+        return state
+
+
+def _states(event: AuditEvent) -> str:
+    if not event.to_state:
+        return ""
+    if event.from_state and event.from_state != event.to_state:
+        return f"{_state(event.from_state)} → {_state(event.to_state)}"
+    return _state(event.to_state)
+
+
+def _as_text(value) -> str:
+    """A JSON value as one readable line (as the release page's audit table shows it)."""
+    if value == "" or value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def ip_team_ids(user) -> set[int]:
+    """Teams whose event IPs this user may see: only admins and release managers see them."""
+    return set(selectors.team_ids_for(user, Role.RELEASE_MANAGER))
+
+
+def _url_maker(name: str):
+    """The URL of `name` for any id, reversed once per page rather than once per row."""
+    marker = "8642097531"
+    url = reverse(name, args=[int(marker)])
+    return lambda pk: url.replace(marker, str(int(pk)))
+
+
+def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[int]) -> list[AuditRow]:
+    """Events with their app name and release version (one query for the versions)."""
+    release_ids = {e.release_id for e in events if e.release_id}
+    versions = (
+        dict(Release.objects.filter(pk__in=release_ids).order_by().values_list("pk", "version"))
+        if release_ids
+        else {}
+    )
+    app_url, release_url = _url_maker("releases:app-detail"), _url_maker("releases:release-detail")
+    rows = []
+    for e in events:
+        app_name, at = apps.get(e.app_id), timezone.localtime(e.at)
+        version = versions.get(e.release_id)
+        rows.append(
+            AuditRow(
+                event=e,
+                at_iso=at.isoformat(),
+                at_text=at.strftime("%Y-%m-%d %H:%M"),
+                at_title=at.strftime("%Y-%m-%d %H:%M:%S"),
+                app_name=app_name,
+                app_url=app_url(e.app_id) if app_name else None,
+                release_version=version,
+                release_url=release_url(e.release_id) if version else None,
+                states=_states(e),
+                show_ip=e.team_id in ip_teams,
+                data_items=[(k, _as_text(v)) for k, v in sorted(e.data.items())]
+                if isinstance(e.data, dict)
+                else [],
+            )
+        )
+    return rows
+
+
+# -- exports -------------------------------------------------------------------------------------
+
+
+def export_records(events: QuerySet[AuditEvent], *, user, chunk: int = EXPORT_CHUNK) -> Iterator[dict]:
+    """Every matching event, oldest first, read in keyset chunks so memory and transactions stay small.
+
+    IPs are blank for teams where the user is not an admin or release manager.
+    """
+    apps = {a["id"]: a for a in selectors.apps_for(user).values("id", "name", "team__name")}
+    ip_teams = ip_team_ids(user)
+    boundary = None
+    while True:
+        page = events.filter(_newer_than(*boundary)) if boundary else events
+        rows = list(page.order_by("at", "id")[:chunk])
+        if not rows:
+            return
+        release_ids = {e.release_id for e in rows if e.release_id}
+        versions = dict(Release.objects.filter(pk__in=release_ids).order_by().values_list("pk", "version"))
+        for e in rows:
+            app = apps.get(e.app_id) or {}
+            yield {
+                "id": e.pk,
+                "at": timezone.localtime(e.at).isoformat(),
+                "team_id": e.team_id,
+                "team": app.get("team__name", ""),
+                "app_id": e.app_id,
+                "app": app.get("name", ""),
+                "release_id": e.release_id,
+                "release_version": versions.get(e.release_id, ""),
+                "actor_id": e.actor_id,
+                "actor_name": e.actor_name,
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "data": e.data,
+                "ip": e.ip if e.team_id in ip_teams else None,
+                "hash": e.hash,
+            }
+        if len(rows) < chunk:
+            return
+        boundary = (rows[-1].at, rows[-1].pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
+def csv_lines(records: Iterable[dict]) -> Iterator[str]:
+    """UTF-8 CSV with a byte-order mark, so spreadsheet programs read the Chinese texts right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)
+    for record in records:
+        yield writer.writerow([_cell(record[name]) for name in EXPORT_FIELDS])
+
+
+def json_chunks(records: Iterable[dict]) -> Iterator[str]:
+    """One JSON array, written an event at a time."""
+    yield "["
+    separator = "\n"
+    for record in records:
+        yield separator + json.dumps(record, ensure_ascii=False, cls=DjangoJSONEncoder)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+def export_filename(extension: str, today: date | None = None) -> str:
+    return f"sluice-audit-{(today or timezone.localdate()).isoformat()}.{extension}"
+
+
+# -- chain verification --------------------------------------------------------------------------
+
+
+def _verify_on_one_snapshot() -> ChainReport:
+    """audit_verify on one consistent view of the table.
+
+    Outside a transaction on PostgreSQL the walk runs REPEATABLE READ, so events appended by
+    others while it walks (it takes minutes at scale) neither appear half-way nor make the
+    chain head look ahead of the rows it read.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return audit_verify()
+    return audit_verify()
+
+
+def audit_verify_and_record(source: str = "job") -> AuditVerification:
+    """Walk the chain once and keep the outcome for the pages (the periodic job calls this)."""
+    started = timezone.now()
+    report = _verify_on_one_snapshot()
+    return AuditVerification.objects.create(
+        started_at=started,
+        finished_at=timezone.now(),
+        checked=report.checked,
+        ok=report.ok,
+        broken_id=report.broken_id,
+        problem=report.problem,
+        source=source,
+    )
+
+
+def verify_audit_job() -> dict:
+    """RQ entry point for config/cron.py; the result is stored, the return value is for RQ's log."""
+    run = audit_verify_and_record("job")
+    return {"ok": run.ok, "checked": run.checked, "broken_id": run.broken_id}
+
+
+@dataclass
+class ChainStatus:
+    run: AuditVerification | None
+    stale: bool = False
+    broken_visible: bool = False  # the broken event belongs to one of the user's teams
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.run is None:
+            return None
+        return max(0.0, (self.run.finished_at - self.run.started_at).total_seconds())
+
+
+def chain_status(user, now: datetime | None = None) -> ChainStatus:
+    """The latest recorded verification; one query, two when it names a broken event."""
+    run = AuditVerification.objects.order_by("-finished_at", "-pk").first()
+    if run is None:
+        return ChainStatus(None)
+    stale = (now or timezone.now()) - run.finished_at > VERIFICATION_STALE_AFTER
+    visible = bool(
+        run.broken_id
+        and AuditEvent.objects.filter(pk=run.broken_id, team_id__in=selectors.team_ids_for(user)).exists()
+    )
+    return ChainStatus(run, stale=stale, broken_visible=visible)

@@ -1,0 +1,194 @@
+"""Open pages follow a release changed elsewhere, in a real headless chromium (Debian's, at
+/usr/bin/chromium; nothing downloads a browser). The change is made on another database
+connection while the page stays open: it must appear without a reload, and never over what a
+person is typing."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from releases import services
+from reviews.remediation import remediation_complete as remediation_done
+
+CHROMIUM = os.environ.get("SLUICE_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(os.environ.get("SLUICE_SHOTS", "var/screenshots"))
+WAIT_MS = 15_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() or shutil.which("chromium")),
+        reason="chromium is not installed (apt-get install chromium): the live browser tests did not run",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """page_for(user) -> a Playwright page logged in as `user` on the live server.
+
+    Playwright's sync API runs an event loop in this thread, where Django refuses ORM calls:
+    set the data up before the first page, and change it afterwards with `elsewhere`.
+    """
+    from playwright.sync_api import sync_playwright
+
+    running = {}
+
+    def page_for(user):
+        client = Client()
+        client.force_login(user)
+        if "browser" not in running:
+            running["playwright"] = sync_playwright().start()
+            running["browser"] = running["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = running["browser"].new_context(viewport={"width": 1280, "height": 900})
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+        )
+        return context.new_page()
+
+    yield page_for
+    if "browser" in running:
+        running["browser"].close()
+        running["playwright"].stop()
+
+
+def elsewhere(fn, *args, **kwargs):
+    """Run `fn` on another thread with its own database connection, as a worker would."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed back to the test
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"live-{name}.png"), full_page=True)
+
+
+def test_a_rejection_recorded_elsewhere_appears_on_the_open_release_page_without_a_reload(
+    live_server, browser_page, make_release, mike, nina
+):
+    release = make_release("1.0.0", upto="submitted")
+    page = browser_page(nina)
+    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    assert page.locator("h1 .badge").inner_text() == "In review"
+    page.evaluate("window.__sameDocument = true")
+
+    elsewhere(
+        services.release_record_outcome,
+        release=release,
+        actor=mike,
+        outcome="rejected",
+        reason="1:隐私政策不完善<br>2:首屏加载过慢",
+    )
+
+    page.wait_for_function(
+        "document.querySelector('h1 .badge').textContent.trim() === 'Rejected'", timeout=WAIT_MS
+    )
+    assert page.evaluate("window.__sameDocument") is True  # no reload
+    assert "The platform rejected this version" in page.locator("#next-title + .next-step").inner_text()
+    page.wait_for_selector("text=review_rejected", timeout=WAIT_MS)  # the audit trail
+    page.wait_for_selector("#remediation-title", timeout=WAIT_MS)  # the tasks planned from it
+    assert page.locator("[data-live-status]").inner_text() == "Shop 1.0.0 is rejected."
+    _shot(page, "rejected")
+
+
+def test_what_a_person_is_typing_is_kept_while_the_rest_of_the_page_updates(
+    live_server, browser_page, make_release, mike, nina
+):
+    release = make_release("1.0.0", upto="submitted")
+    page = browser_page(nina)
+    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    page.fill("#f-outcome-reason", "Half-written note from the console")
+
+    elsewhere(services.release_record_outcome, release=release, actor=mike, outcome="approved")
+
+    page.wait_for_function(
+        "document.querySelector('h1 .badge').textContent.trim() === 'Approved by platform'", timeout=WAIT_MS
+    )
+    assert page.input_value("#f-outcome-reason") == "Half-written note from the console"
+    assert page.locator(".live-note").is_visible()
+    _shot(page, "typing-kept")
+
+    page.fill("#f-outcome-reason", "")  # the person gives up on the note and leaves the field
+    page.locator("h1").click()
+    page.wait_for_selector("#f-outcome-reason", state="detached", timeout=WAIT_MS)
+    assert "The platform approved this version" in page.locator(".next-step").inner_text()
+    assert not page.locator(".live-note").is_visible()
+
+
+def test_the_overview_follows_a_release_changed_elsewhere(
+    live_server, browser_page, make_release, mike, alice
+):
+    release = make_release("1.0.0", upto="checked")
+    page = browser_page(mike)
+    page.goto(live_server.url + "/")
+    assert "waiting for your approval" in page.locator("#needs-action").inner_text()
+    page.evaluate("window.__sameDocument = true")
+
+    elsewhere(services.release_approve, release=release, actor=mike)
+
+    page.wait_for_function(
+        "document.querySelector('#needs-action').textContent.includes('has every approval it needs')",
+        timeout=WAIT_MS,
+    )
+    assert page.evaluate("window.__sameDocument") is True
+    _shot(page, "overview")
+
+
+def test_a_note_being_typed_stays_with_its_own_task_when_another_task_is_done_elsewhere(
+    live_server, browser_page, make_release, mike, alice
+):
+    from reviews.playbooks.seed import seed_playbooks
+    from reviews.remediation import on_rejected
+
+    seed_playbooks()
+    release = make_release("1.0.0", upto="submitted")
+    services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="隐私政策不完善")
+    release.refresh_from_db()
+    on_rejected(release)
+    first, second = release.remediation_tasks.filter(required=True).order_by("position")[:2]
+    page = browser_page(alice)
+    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    second_form = f"form[action$='/remediation/{second.key}/done']"
+    page.fill(f"{second_form} input[name=note]", "Half-typed evidence")
+
+    elsewhere(remediation_done, release=release, key=first.key, actor=mike, note="Done by a colleague")
+
+    page.wait_for_selector("text=Done by mike: Done by a colleague", timeout=WAIT_MS)
+    assert page.input_value(f"{second_form} input[name=note]") == "Half-typed evidence"
+    task = page.locator("li", has=page.locator(second_form))
+    assert second.title in task.inner_text()  # the note is still under its own task's title
+    assert (
+        page.locator("input[name=note]")
+        .evaluate_all("els => els.map(e => e.value)")
+        .count("Half-typed evidence")
+        == 1
+    )
+    _shot(page, "task-note-kept")

@@ -1,0 +1,352 @@
+"""The audit trail browser: the user's teams' events only, filtered, paged by keyset, exported as
+CSV and JSON with the same filter, IPs for admins and release managers only, and the hash chain's
+last verification shown without walking the chain in the request."""
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import django_rq
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.urls import reverse
+
+from releases import services
+from releases.audit import audit_record
+from releases.audit_browser import (
+    SYSTEM,
+    VERIFY_JOB_TIMEOUT_SECONDS,
+    audit_events,
+    audit_page,
+    audit_verify_and_record,
+    chain_status,
+    export_records,
+    verify_audit_job,
+)
+from releases.models import App, AuditEvent, AuditVerification
+
+IP = "203.0.113.7"
+
+
+def _get(client, user, name="releases:audit", *args, **params):
+    client.force_login(user)
+    return client.get(reverse(name, args=args), params)
+
+
+def _html(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _ids(html: str) -> list[int]:
+    return [int(part.split('"', 1)[0]) for part in html.split('<tr id="event-')[1:]]
+
+
+@pytest.fixture
+def second_app(team, manual_account):
+    return App.objects.create(team=team, platform_account=manual_account, name="Cafe", appid="wxcafe0001")
+
+
+@pytest.fixture
+def trail(make_release, second_app, other_app, olga, mike, alice):
+    """Events in two apps of the team (one with an IP), and in another team."""
+    shop = make_release("1.0.0", upto="approved_by_manager")
+    services.release_cancel(release=shop, actor=mike, ip=IP)
+    cafe = make_release("2.0.0", app=second_app)
+    secret = services.release_create(app=other_app, actor=olga, version="9.9.9", review_notes="secret", ip=IP)
+    return {"shop": shop, "cafe": cafe, "secret": secret}
+
+
+def _bulk(app, count, *, actor=None, start=None):
+    """`count` events of one app, a minute apart from `start`, written through audit_record."""
+    start = start or datetime(2026, 3, 1, tzinfo=UTC)
+    with transaction.atomic():
+        for i in range(count):
+            with time_machine.travel(start + timedelta(minutes=i), tick=False):
+                audit_record(action="app_update", actor=actor, app=app, data={"n": i})
+
+
+# -- who sees what -------------------------------------------------------------------------------
+
+
+def test_members_see_their_teams_events_newest_first_and_nothing_of_other_teams(client, trail, vera):
+    html = _html(_get(client, vera))
+    ids = _ids(html)
+    mine = list(
+        AuditEvent.objects.filter(team_id=trail["shop"].app.team_id)
+        .order_by("-at", "-id")
+        .values_list("id", flat=True)
+    )
+    assert ids == mine
+    assert "9.9.9" not in html and "Secret" not in html
+
+
+def test_an_outsider_sees_none_of_the_team_even_through_filters_and_exports(client, trail, olga, app):
+    html = _html(_get(client, olga))
+    assert set(_ids(html)) == set(
+        AuditEvent.objects.filter(team_id=trail["secret"].app.team_id).values_list("id", flat=True)
+    )
+    filtered = _get(client, olga, app=app.pk)
+    assert "Select a valid choice" in _html(filtered) and not _ids(filtered.content.decode())
+    assert _get(client, olga, "releases:audit-export", "csv", app=app.pk).status_code == 400
+    exported = b"".join(_get(client, olga, "releases:audit-export", "json").streaming_content)
+    assert {row["team_id"] for row in json.loads(exported)} == {trail["secret"].app.team_id}
+
+
+def test_only_admins_and_release_managers_see_ips(client, trail, vera, alice, mike, adam):
+    for user, sees in ((vera, False), (alice, False), (mike, True), (adam, True)):
+        html = _html(_get(client, user))
+        assert (IP in html) is sees, user
+        rows = list(export_records(audit_events(user), user=user))
+        assert any(row["ip"] == IP for row in rows) is sees
+
+
+def test_the_page_needs_a_login(client):
+    for url in (reverse("releases:audit"), reverse("releases:audit-export", args=["csv"])):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_event_texts_are_escaped(client, make_release, mike, vera):
+    release = make_release(upto="submitted")
+    services.release_record_outcome(
+        release=release, actor=mike, outcome="rejected", reason="<script>alert(1)</script>"
+    )
+    html = _html(_get(client, vera))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+def test_filters_narrow_by_app_user_action_and_together(client, trail, second_app, alice, mike, vera):
+    by_app = _ids(_html(_get(client, vera, app=second_app.pk)))
+    assert by_app and set(by_app) == set(
+        AuditEvent.objects.filter(app_id=second_app.pk).values_list("id", flat=True)
+    )
+    by_mike = _ids(_html(_get(client, vera, actor=mike.pk)))
+    assert by_mike and set(
+        AuditEvent.objects.filter(pk__in=by_mike).values_list("actor_name", flat=True)
+    ) == {"mike"}
+    cancels = _ids(_html(_get(client, vera, action="cancel")))
+    assert cancels == list(AuditEvent.objects.filter(action="cancel").values_list("id", flat=True))
+    assert _ids(_html(_get(client, vera, action="cancel", actor=alice.pk))) == []
+
+
+def test_the_system_actor_filter_shows_events_without_a_person(client, app, vera):
+    _bulk(app, 2)
+    _bulk(app, 1, actor=vera)
+    ids = _ids(_html(_get(client, vera, actor=SYSTEM)))
+    assert len(ids) == 2 and not AuditEvent.objects.filter(pk__in=ids, actor_id__isnull=False).exists()
+
+
+def test_dates_are_whole_beijing_days(client, app, vera):
+    # 2026-03-01 23:30 in Beijing is 15:30 UTC; 2026-03-02 00:30 Beijing is 16:30 UTC on the 1st.
+    _bulk(app, 1, start=datetime(2026, 3, 1, 15, 30, tzinfo=UTC))
+    _bulk(app, 1, start=datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
+    mar1, mar2 = AuditEvent.objects.order_by("id").values_list("id", flat=True)
+    assert _ids(_html(_get(client, vera, date_from="2026-03-01", date_to="2026-03-01"))) == [mar1]
+    assert _ids(_html(_get(client, vera, date_from="2026-03-02"))) == [mar2]
+    html = _html(_get(client, vera, date_from="2026-03-03", date_to="2026-03-02"))
+    assert "“From” date is after the “To” date" in html and not _ids(html)
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def test_keyset_pages_walk_older_and_back_newer_without_gaps_or_repeats(app, vera):
+    _bulk(app, 120)
+    events = audit_events(vera)
+    first = audit_page(events, size=50)
+    second = audit_page(events, before=first.older, size=50)
+    third = audit_page(events, before=second.older, size=50)
+    assert [len(first.events), len(second.events), len(third.events)] == [50, 50, 20]
+    assert (first.newer, third.older) == (None, None)
+    seen = [e.pk for page in (first, second, third) for e in page.events]
+    assert seen == list(AuditEvent.objects.order_by("-at", "-id").values_list("id", flat=True))
+    back = audit_page(events, after=third.newer, size=50)
+    assert [e.pk for e in back.events] == [e.pk for e in second.events]
+    assert [e.pk for e in audit_page(events, after=back.newer, size=50).events] == [
+        e.pk for e in first.events
+    ]
+
+
+def test_events_at_the_same_moment_page_by_id(app, vera):
+    with transaction.atomic(), time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=False):
+        for _ in range(5):
+            audit_record(action="app_update", app=app)
+    events = audit_events(vera)
+    first = audit_page(events, size=2)
+    rest = audit_page(events, before=first.older, size=2)
+    last = audit_page(events, before=rest.older, size=2)
+    assert [e.pk for p in (first, rest, last) for e in p.events] == sorted(
+        AuditEvent.objects.values_list("id", flat=True), reverse=True
+    )
+
+
+def test_a_broken_cursor_shows_the_first_page(client, app, vera):
+    _bulk(app, 3)
+    assert len(_ids(_html(_get(client, vera, before="nonsense")))) == 3
+
+
+def test_the_pager_links_keep_the_filter(client, app, second_app, vera):
+    _bulk(app, 60)
+    html = _html(_get(client, vera, app=app.pk))
+    assert f"?app={app.pk}&amp;before=" in html and "Older →" in html
+
+
+@pytest.mark.parametrize("count", [5, 150])
+def test_the_page_runs_a_fixed_number_of_queries_whatever_the_data(
+    client, make_release, app, vera, mike, count, django_assert_max_num_queries
+):
+    _bulk(app, count, actor=mike)
+    make_release(upto="submitted")
+    client.force_login(vera)
+    audit_verify_and_record()
+    for params in (
+        {},
+        {"app": app.pk, "action": "app_update", "date_from": "2026-03-01"},
+        {"actor": "system"},
+    ):
+        with django_assert_max_num_queries(9):
+            assert client.get(reverse("releases:audit"), params).status_code == 200
+
+
+# -- exports -------------------------------------------------------------------------------------
+
+
+def test_the_csv_export_streams_the_filtered_events_with_a_dated_filename(client, trail, second_app, mike):
+    with time_machine.travel(datetime(2026, 5, 4, 12, tzinfo=UTC)):
+        response = _get(client, mike, "releases:audit-export", "csv", app=second_app.pk)
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="sluice-audit-2026-05-04.csv"'
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = AuditEvent.objects.filter(app_id=second_app.pk).order_by("at", "id")
+    assert [int(r["id"]) for r in rows] == list(expected.values_list("id", flat=True))
+    assert {r["app"] for r in rows} == {"Cafe"} and rows[0]["release_version"] == "2.0.0"
+    assert rows[0]["at"].endswith("+08:00")
+
+
+def test_the_json_export_is_one_array_of_events_with_their_data(client, trail, vera):
+    response = _get(client, vera, "releases:audit-export", "json", action="cancel")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="sluice-audit-')
+    rows = json.loads(b"".join(response.streaming_content))
+    assert [r["action"] for r in rows] == ["cancel"]
+    assert rows[0]["from_state"] == "checked" and rows[0]["ip"] is None  # vera is a viewer
+    assert rows[0]["release_version"] == "1.0.0" and isinstance(rows[0]["data"], dict)
+
+
+def test_exports_read_in_chunks_and_lose_nothing(app, vera):
+    _bulk(app, 7)
+    rows = list(export_records(audit_events(vera), user=vera, chunk=3))
+    assert [r["data"]["n"] for r in rows] == list(range(7))
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(client, app, vera):
+    evil = get_user_model().objects.create_user(username="=HYPERLINK(1)")
+    with transaction.atomic():
+        audit_record(action="app_update", app=app, actor=evil)
+    text = b"".join(_get(client, vera, "releases:audit-export", "csv").streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+
+
+def test_an_unknown_export_format_is_a_404(client, vera):
+    assert _get(client, vera, "releases:audit-export", "xml").status_code == 404
+
+
+# -- the chain ------------------------------------------------------------------------------------
+
+
+def test_before_any_verification_the_page_says_so(client, vera):
+    assert "has not been verified yet" in _html(_get(client, vera))
+
+
+def test_the_last_verification_shows_intact_with_its_count(client, make_release, vera):
+    make_release()
+    run = verify_audit_job()
+    assert run == {"ok": True, "checked": AuditEvent.objects.count(), "broken_id": None}
+    html = _html(_get(client, vera))
+    assert "Hash chain intact" in html and f"{AuditEvent.objects.count()} event" in html
+
+
+def test_a_tampered_row_shows_as_broken_naming_the_event_to_its_team_only(client, make_release, vera, olga):
+    make_release("1.0.0", upto="published")
+    victim = AuditEvent.objects.filter(action="approve").get()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE releases_auditevent DISABLE TRIGGER releases_auditevent_append_only")
+        cursor.execute("UPDATE releases_auditevent SET actor_name = 'mallory' WHERE id = %s", [victim.pk])
+        cursor.execute("ALTER TABLE releases_auditevent ENABLE TRIGGER releases_auditevent_append_only")
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+    run = AuditVerification.objects.get()
+    assert (run.ok, run.broken_id, run.source) == (False, victim.pk, "command")
+    html = _html(_get(client, vera))
+    assert "hash chain is broken" in html and f"#{victim.pk}" in html
+    assert "its content does not match its hash" in html
+    outsider = _html(_get(client, olga))
+    assert "hash chain is broken" in outsider and "An event outside your teams" in outsider
+    assert f"#{victim.pk}</span>" not in outsider
+
+
+def test_an_old_verification_is_flagged_as_stale(make_release, vera):
+    make_release()
+    audit_verify_and_record()
+    assert not chain_status(vera).stale
+    assert chain_status(vera, now=datetime.now(UTC) + timedelta(days=2)).stale
+
+
+def test_the_verify_command_records_its_run(make_release):
+    make_release()
+    call_command("verify_audit")
+    run = AuditVerification.objects.get()
+    assert (run.ok, run.checked, run.source) == (True, AuditEvent.objects.count(), "command")
+
+
+def test_the_migrations_keep_the_append_only_triggers_on_sqlite(tmp_path):
+    """Replacing the audit indexes must not rebuild the table on SQLite (the demo's database):
+    a rebuild would silently drop the triggers that refuse UPDATE and DELETE."""
+    database = tmp_path / "demo.sqlite3"
+    env = {**os.environ, "SLUICE_TESTING": "1", "DATABASE_URL": f"sqlite:///{database}"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    with sqlite3.connect(database) as db:
+        triggers = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"releases_auditevent_no_update", "releases_auditevent_no_delete"} <= triggers
+    assert {"audit_team_at_idx", "audit_release_action_idx"} <= indexes
+
+
+def test_the_periodic_job_runs_in_a_real_worker_and_records_its_run(
+    make_release, drain, django_capture_on_commit_callbacks
+):
+    make_release()
+    with django_capture_on_commit_callbacks(execute=True):  # queued on commit
+        django_rq.get_queue("default").enqueue(verify_audit_job, job_timeout=VERIFY_JOB_TIMEOUT_SECONDS)
+    assert drain() == 1
+    run = AuditVerification.objects.get()
+    assert (run.ok, run.checked, run.source) == (True, AuditEvent.objects.count(), "job")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_walk_reads_one_snapshot(app, alice):
+    services.release_create(app=app, actor=alice, version="1.0.0", review_notes="x")
+    run = audit_verify_and_record()
+    assert (run.ok, run.checked) == (True, AuditEvent.objects.count())
+    assert not connection.in_atomic_block

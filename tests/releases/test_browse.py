@@ -1,0 +1,214 @@
+"""Every release in one filterable list, and the endpoints open pages poll to update themselves."""
+
+from datetime import UTC
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from releases import services
+from releases.browse import overview_stamp, release_stamp
+from releases.models import App, Release, State
+from tests.conftest import GOOD_NOTES
+
+
+@pytest.fixture
+def login():
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+LIST = "/releases/"
+
+
+# -- the release list -------------------------------------------------------------------------
+
+
+def test_the_release_list_needs_a_login(client):
+    assert client.get(LIST).url == f"/login/?next={LIST}"
+
+
+def test_it_lists_the_releases_of_my_teams_only_newest_first(login, make_release, alice, olga, other_app):
+    make_release("1.0.0")
+    make_release("1.1.0")
+    services.release_create(app=other_app, actor=olga, version="9.9.9")
+    response = login(alice).get(LIST)
+    assert [r.version for r in response.context["page"]] == ["1.1.0", "1.0.0"]
+    assert "9.9.9" not in response.content.decode()
+
+
+def test_it_filters_by_state_app_and_text(login, make_release, alice, app, manual_account):
+    other = App.objects.create(
+        team=app.team, platform_account=manual_account, name="Blog", appid="wxblog0001"
+    )
+    make_release("1.0.0", upto="submitted")
+    make_release("1.1.0")
+    make_release("2.0.0", app=other)
+    client = login(alice)
+
+    def versions(query: str) -> list[str]:
+        return sorted(r.version for r in client.get(f"{LIST}?{query}").context["page"])
+
+    assert versions("state=draft") == ["1.1.0", "2.0.0"]
+    assert versions("state=submitted") == ["1.0.0"]
+    assert versions(f"app={other.pk}") == ["2.0.0"]
+    assert versions(f"state=draft&app={app.pk}") == ["1.1.0"]
+    assert versions("q=blog") == ["2.0.0"]
+    assert versions("q=1.1") == ["1.1.0"]
+    assert versions("state=nonsense") == ["1.0.0", "1.1.0", "2.0.0"]  # an unknown state is ignored
+    page = client.get(f"{LIST}?state=draft").content.decode()
+    assert '<option value="draft" selected>Draft</option>' in page
+    assert '<h1>Releases <span class="muted">· Draft</span></h1>' in page
+
+
+def test_filtering_by_another_teams_app_is_a_404(login, alice, other_app):
+    assert login(alice).get(f"{LIST}?app={other_app.pk}").status_code == 404
+
+
+def test_it_pages_fifty_at_a_time_keeping_the_filter(login, app, alice):
+    Release.objects.bulk_create(
+        Release(app=app, version=f"1.0.{n}", author=alice, state=State.DRAFT) for n in range(60)
+    )
+    client = login(alice)
+    first = client.get(f"{LIST}?state=draft")
+    assert len(first.context["page"].object_list) == 50
+    assert '<a href="?state=draft&amp;page=2" rel="next">Older →</a>' in first.content.decode()
+    second = client.get(f"{LIST}?state=draft&page=2")
+    assert len(second.context["page"].object_list) == 10
+
+
+def test_the_release_list_runs_a_fixed_number_of_queries(
+    login, app, alice, manual_account, django_assert_max_num_queries
+):
+    client = login(alice)
+    Release.objects.create(app=app, version="0.0.1", author=alice)
+    with django_assert_max_num_queries(6):
+        assert client.get(f"{LIST}?app={app.pk}").status_code == 200
+    apps = App.objects.bulk_create(
+        App(team=app.team, platform_account=manual_account, name=f"App {n}", appid=f"wxl{n}")
+        for n in range(30)
+    )
+    Release.objects.bulk_create(
+        Release(app=a, version=f"1.{k}.0", author=alice, state=State.DRAFT) for a in apps for k in range(10)
+    )
+    with django_assert_max_num_queries(6):
+        assert client.get(f"{LIST}?app={app.pk}").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get(f"{LIST}?state=draft&q=App&page=3").status_code == 200
+
+
+# -- the release page's live endpoint ------------------------------------------------------------
+
+
+def _live(release) -> str:
+    return reverse("releases:release-live", args=[release.pk])
+
+
+def test_the_live_endpoint_needs_a_login_and_hides_other_teams_releases(client, login, make_release, olga):
+    release = make_release()
+    assert client.get(_live(release)).status_code == 302
+    assert login(olga).get(_live(release)).status_code == 404
+    assert login(olga).get(reverse("releases:release-live", args=[999999])).status_code == 404
+
+
+def test_the_live_endpoint_answers_the_state_and_a_stamp_that_moves_with_every_change(
+    login, make_release, alice, mike
+):
+    release = make_release("1.0.0", upto="submitted")
+    client = login(alice)
+    first = client.get(_live(release))
+    assert first["Cache-Control"] == "no-store"
+    answer = first.json()
+    assert (answer["state"], answer["state_label"]) == ("submitted", "In review")
+    services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="隐私政策不完善")
+    after = client.get(_live(release)).json()
+    assert after["state"] == "rejected"
+    assert after["stamp"] != answer["stamp"]
+    assert client.get(_live(release)).json()["stamp"] == after["stamp"]  # nothing changed since
+
+
+def test_the_stamp_moves_when_an_approval_or_a_tick_is_recorded_without_a_state_change(
+    make_release, alice, mike, app
+):
+    draft = make_release("1.0.0")
+    before = release_stamp(alice, draft.pk)["stamp"]
+    services.release_confirm_check(release=draft, actor=alice, key=app.checklist[0]["key"])
+    assert release_stamp(alice, draft.pk)["stamp"] != before
+    checked = make_release("1.1.0", upto="checked")
+    before = release_stamp(alice, checked.pk)["stamp"]
+    services.release_approve(release=checked, actor=mike)
+    assert release_stamp(alice, checked.pk)["state"] == "checked"
+    assert release_stamp(alice, checked.pk)["stamp"] != before
+
+
+def test_the_live_endpoint_runs_a_fixed_number_of_queries(
+    login, make_release, alice, mike, django_assert_max_num_queries
+):
+    release = make_release("1.0.0", upto="published")
+    client = login(alice)
+    with django_assert_max_num_queries(4):  # session, user, memberships, the release
+        client.get(_live(release))
+    for n in range(5):
+        make_release(f"2.{n}.0", upto="checked")
+    services.release_rollback(release=release, actor=mike)
+    with django_assert_max_num_queries(4):
+        assert client.get(_live(release)).json()["state"] == "rolled_back"
+
+
+def test_the_release_page_carries_its_stamp_and_the_live_script(login, make_release, alice):
+    release = make_release()
+    page = login(alice).get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    stamp = release_stamp(alice, release.pk)["stamp"]
+    assert f'data-live-url="{_live(release)}" data-live-stamp="{stamp}"' in page
+    assert '<p class="visually-hidden" role="status" aria-live="polite" data-live-status></p>' in page
+    assert '<script src="/static/js/live.js" defer></script>' in page
+
+
+def test_a_live_refresh_leaves_the_flash_messages_for_the_next_page(login, make_release, alice):
+    release = make_release(review_notes=GOOD_NOTES)
+    client = login(alice)
+    client.post(reverse("releases:release-action", args=[release.pk, "check"]))
+    url = reverse("releases:release-detail", args=[release.pk])
+    live = client.get(url, headers={"X-Sluice-Live": "1"}).content.decode()
+    assert 'class="messages"' not in live
+    assert 'class="messages"' in client.get(url).content.decode()
+
+
+# -- the overview's live endpoint -------------------------------------------------------------------
+
+
+def test_the_overview_stamp_moves_with_my_teams_events_only(
+    login, make_release, alice, olga, other_app, client
+):
+    assert client.get(reverse("releases:overview-live")).status_code == 302
+    release = make_release()
+    mine = login(alice)
+    before = mine.get(reverse("releases:overview-live")).json()["stamp"]
+    services.release_create(app=other_app, actor=olga, version="9.9.9")
+    assert mine.get(reverse("releases:overview-live")).json()["stamp"] == before
+    services.release_update(release=release, actor=alice, changes={"release_notes": "New text."})
+    assert mine.get(reverse("releases:overview-live")).json()["stamp"] != before
+
+
+def test_the_overview_stamp_also_moves_every_five_minutes_so_countdowns_stay_current(alice, app):
+    from datetime import datetime, timedelta
+
+    noon = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    assert overview_stamp(alice, noon) == overview_stamp(alice, noon + timedelta(minutes=4, seconds=59))
+    assert overview_stamp(alice, noon) != overview_stamp(alice, noon + timedelta(minutes=5))
+
+
+def test_the_overview_live_endpoint_runs_a_fixed_number_of_queries(
+    login, make_release, alice, django_assert_max_num_queries
+):
+    client = login(alice)
+    with django_assert_max_num_queries(4):  # session, user, memberships, the newest event
+        client.get(reverse("releases:overview-live"))
+    for n in range(5):
+        make_release(f"2.{n}.0", upto="checked")
+    with django_assert_max_num_queries(4):
+        client.get(reverse("releases:overview-live"))
