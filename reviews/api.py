@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from releases import selectors
 from releases.api import ERRORS
+from releases.api import RemediationTaskOut as TaskOut
 from releases.errors import NotFound
 from reviews.limits import app_limits
 from reviews.remediation import (
@@ -34,23 +35,6 @@ class NoteIn(Schema):
 class ReasonIn(Schema):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field("", max_length=4000)
-
-
-class TaskOut(Schema):
-    key: str
-    title: str
-    description: str
-    category: str
-    required: bool
-    done: bool
-    done_by: str | None
-    done_at: datetime | None
-    note: str
-    check: str | None
-    evidence: str
-    waived: bool
-    waived_by: str | None
-    waive_reason: str
 
 
 class TaskList(Schema):
