@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
 from releases.errors import Invalid, NotFound
@@ -20,7 +21,7 @@ from releases.selectors import role_for
 @dataclass(frozen=True)
 class Action:
     name: str  # the URL segment: POST /api/v1/releases/{id}/{name}
-    label: str
+    label: str  # translated lazily: shown on the pages only
     transition: str
     style: str = "secondary"
     fields: tuple[str, ...] = ()  # form fields the action takes
@@ -29,17 +30,19 @@ class Action:
 
 
 ACTIONS = [
-    Action("check", "Run checks", "mark_checked", "primary", check_guards=False),
-    Action("approve", "Approve", "approve", "primary", ("comment", "capacity")),
-    Action("override-approval", "Approve by override", "approve", "danger", ("reason",), min_role=Role.ADMIN),
-    Action("send-back", "Send back to draft", "send_back", "danger", ("comment",)),
-    Action("submit", "Submit for review", "submit", "primary"),
-    Action("record-outcome", "Record review outcome", "review_approved", "primary", ("outcome", "reason")),
-    Action("withdraw", "Withdraw from review", "withdraw", "danger"),
-    Action("publish", "Publish", "publish", "primary"),
-    Action("rollback", "Roll back", "rollback", "danger"),
-    Action("retry", "Retry", "retry", "primary"),
-    Action("cancel", "Cancel release", "cancel", "danger"),
+    Action("check", _("Run checks"), "mark_checked", "primary", check_guards=False),
+    Action("approve", _("Approve"), "approve", "primary", ("comment", "capacity")),
+    Action(
+        "override-approval", _("Approve by override"), "approve", "danger", ("reason",), min_role=Role.ADMIN
+    ),
+    Action("send-back", _("Send back to draft"), "send_back", "danger", ("comment",)),
+    Action("submit", _("Submit for review"), "submit", "primary"),
+    Action("record-outcome", _("Record review outcome"), "review_approved", "primary", ("outcome", "reason")),
+    Action("withdraw", _("Withdraw from review"), "withdraw", "danger"),
+    Action("publish", _("Publish"), "publish", "primary"),
+    Action("rollback", _("Roll back"), "rollback", "danger"),
+    Action("retry", _("Retry"), "retry", "primary"),
+    Action("cancel", _("Cancel release"), "cancel", "danger"),
 ]
 BY_NAME = {action.name: action for action in ACTIONS}
 

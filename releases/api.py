@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -23,8 +24,10 @@ from releases import actions, app_services, approvals, selectors
 from releases.audit import audit_record
 from releases.checks import REGISTRY
 from releases.errors import Forbidden, Invalid, NotFound, SluiceError
+from releases.memo import in_read_scope
 from releases.models import (
     App,
+    Approval,
     AuditEvent,
     CheckSuppression,
     Membership,
@@ -384,6 +387,34 @@ class ReleaseOut(Schema):
     remediation: list[RemediationTaskOut] = []
 
 
+class ReleaseSummaryOut(Schema):
+    """One row of an app's release list: the release itself, without the checks, approvals and
+    actions of GET /releases/{id} (which cost several queries each)."""
+
+    id: int
+    app: int
+    version: str
+    state: str
+    revision: int
+    author: str
+    owner: str | None
+    approved: bool
+    platform_audit_id: str
+    last_error: dict[str, str] | None
+    rejection_reason: str
+    review_delay: dict[str, Any] | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    url: str
+
+
+class ReleasePageOut(Schema):
+    results: list[ReleaseSummaryOut]
+    next: str | None = None
+
+
 class EventOut(Schema):
     id: int
     at: datetime
@@ -696,7 +727,7 @@ def _suppression_out(s: CheckSuppression) -> dict:
     return {
         "id": s.pk,
         "key": s.key,
-        "title": check.title if check else s.key,
+        "title": str(check.title) if check else s.key,
         "reason": s.reason,
         "expires_on": s.expires_on,
         "created_by": s.created_by.get_username(),
@@ -714,11 +745,11 @@ def list_check_definitions(request):
         "results": [
             {
                 "key": c.key,
-                "title": c.title,
+                "title": str(c.title),
                 "severity": c.severity,
                 "platforms": list(c.platforms),
                 "slow": c.slow,
-                "explanation": c.explanation,
+                "explanation": str(c.explanation),
             }
             for c in REGISTRY.values()
         ]
@@ -863,11 +894,95 @@ def put_member_capacities(request, team_id: int, username: str, payload: Capacit
 # -- releases ----------------------------------------------------------------------------
 
 
-@api.get("/apps/{app_id}/releases", response={200: _list(ReleaseOut), **ERRORS}, tags=["releases"])
-def list_releases(request, app_id: int):
+RELEASES_PER_PAGE = 50
+
+
+@api.get("/apps/{app_id}/releases", response={200: ReleasePageOut, **ERRORS}, tags=["releases"])
+def list_releases(request, app_id: int, offset: int = 0):
+    """The app's releases, newest first, 50 at a time: `next` is the path of the following page
+    (null on the last). Each row is a summary; GET /releases/{id} has checks, approvals, actions."""
     app = _get(selectors.apps_for(request.user), app_id)
-    releases = selectors.releases_for(request.user).filter(app=app).order_by("-created_at")[:200]
-    return {"results": [release_out(r, request.user) for r in releases]}
+    offset = max(0, offset)
+    rows = list(release_summaries(app)[offset : offset + RELEASES_PER_PAGE + 1])
+    more = len(rows) > RELEASES_PER_PAGE
+    path = f"{request.path}?offset={offset + RELEASES_PER_PAGE}"
+    return {
+        "results": [_summary_out(r) for r in rows[:RELEASES_PER_PAGE]],
+        "next": path if more else None,
+    }
+
+
+def release_summaries(app: App):
+    """The app's releases newest first, with `approved` computed in SQL: an override, or an
+    approval in every capacity the app requires, for the current revision (policy_status)."""
+    current = Approval.objects.filter(release=OuterRef("pk"), revision=OuterRef("revision"))
+    every_capacity = Q()
+    for capacity in approvals.required_capacities(app):
+        every_capacity &= Q(Exists(current.filter(capacity=capacity, override=False)))
+    return (
+        Release.objects.filter(app=app)
+        .select_related("author", "owner")
+        .only(
+            *SUMMARY_FIELDS,
+            "author__username",
+            "owner__username",
+        )
+        .annotate(
+            approved=ExpressionWrapper(
+                Q(Exists(current.filter(override=True))) | every_capacity, output_field=BooleanField()
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+SUMMARY_FIELDS = (
+    "pk",
+    "app_id",
+    "version",
+    "state",
+    "revision",
+    "author",
+    "owner",
+    "platform_audit_id",
+    "last_error",
+    "last_error_code",
+    "rejection_reason",
+    "review_delayed_at",
+    "review_delay_reason",
+    "submitted_at",
+    "decided_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _summary_out(release: Release) -> dict:
+    return {
+        "id": release.pk,
+        "app": release.app_id,
+        "version": release.version,
+        "state": release.state,
+        "revision": release.revision,
+        "author": release.author.username,
+        "owner": release.owner.username if release.owner_id else None,
+        "approved": release.approved,
+        "platform_audit_id": release.platform_audit_id,
+        "last_error": {"code": release.last_error_code, "message": release.last_error}
+        if release.last_error
+        else None,
+        "rejection_reason": release.rejection_reason,
+        "review_delay": (
+            {"at": release.review_delayed_at, "reason": release.review_delay_reason}
+            if release.review_delayed_at
+            else None
+        ),
+        "submitted_at": release.submitted_at,
+        "decided_at": release.decided_at,
+        "created_at": release.created_at,
+        "updated_at": release.updated_at,
+        "url": f"/api/v1/releases/{release.pk}",
+    }
 
 
 @api.post("/apps/{app_id}/releases", response={201: ReleaseOut, **ERRORS}, tags=["releases"])
@@ -878,6 +993,7 @@ def create_release(request, app_id: int, payload: ReleaseIn):
 
 
 @api.get("/releases/{release_id}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
+@in_read_scope
 def get_release(request, release_id: int):
     return release_out(_get(selectors.releases_for(request.user), release_id), request.user)
 

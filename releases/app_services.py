@@ -22,6 +22,7 @@ from releases.models import (
     Membership,
     Qualification,
     Role,
+    english,
     role_at_least,
 )
 from releases.selectors import role_for
@@ -32,7 +33,7 @@ CHECKLIST_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 def _require(actor, app: App, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, app.team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {Role(minimum).label.lower()} or above can {doing}.")
+        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
 
 
 def _required_text(value, field: str, message: str, *, max_length: int) -> str:

@@ -12,6 +12,8 @@ Pure reads: the services enforce, the pages and the API show the same answers.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from releases.models import (
     MEMBER_CAPACITIES,
     OVERRIDE,
@@ -20,13 +22,15 @@ from releases.models import (
     Capacity,
     Release,
     Role,
+    english,
     role_at_least,
 )
 
 
 def capacity_label(capacity: str) -> str:
+    """The capacity's label in the active language (lazy); `english()` it inside service sentences."""
     if capacity == OVERRIDE:
-        return "Admin override"
+        return _("Admin override")
     try:
         return Capacity(capacity).label
     except ValueError:
@@ -55,6 +59,18 @@ def capacities_of(user, app: App) -> list[str]:
     return found
 
 
+def capacities_of_membership(membership) -> list[str]:
+    """capacities_of() for a member, read from the membership row itself (no query): what a
+    page listing every member of a team uses."""
+    found = []
+    if role_at_least(membership.role, Role.RELEASE_MANAGER):
+        found.append(Capacity.RELEASE_MANAGER.value)
+    if role_at_least(membership.role, Role.DEVELOPER):
+        held = membership.capacities or []
+        found += [c.value for c in MEMBER_CAPACITIES if c in held]
+    return found
+
+
 @dataclass
 class PolicyStatus:
     required: list[str]
@@ -73,6 +89,13 @@ class PolicyStatus:
 
 
 def policy_status(release: Release) -> PolicyStatus:
+    """The policy of the release's current revision (remembered within a page's read scope)."""
+    from releases.memo import memoized
+
+    return memoized(("policy_status", release.pk, release.revision), lambda: _policy_status(release))
+
+
+def _policy_status(release: Release) -> PolicyStatus:
     current = list(
         release.approvals.filter(revision=release.revision).select_related("approver").order_by("created_at")
     )
@@ -88,8 +111,8 @@ def missing_message(release: Release) -> str:
         return ""
     if status.missing == [Capacity.RELEASE_MANAGER] and status.required == [Capacity.RELEASE_MANAGER]:
         return "A release manager other than the author must approve this revision first."
-    missing = ", ".join(capacity_label(c) for c in status.missing)
-    policy = ", ".join(capacity_label(c) for c in status.required)
+    missing = ", ".join(english(capacity_label(c)) for c in status.missing)
+    policy = ", ".join(english(capacity_label(c)) for c in status.required)
     return (
         f"Revision {release.revision} still needs approval as: {missing} "
         f"(this app requires {policy}; each from someone other than the author)."

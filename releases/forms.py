@@ -3,6 +3,7 @@
 import json
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from releases.errors import SluiceError
 from releases.models import Qualification, Release
@@ -14,26 +15,33 @@ BUILD_REPORT_EXAMPLE = (
 
 class ReleaseForm(forms.Form):
     version = forms.CharField(
+        label=_("Version"),
         max_length=64,
-        help_text="A semantic version such as 1.4.0, greater than the published one.",
+        help_text=_("A semantic version such as 1.4.0, greater than the published one."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "1.4.0"}),
     )
     release_notes = forms.CharField(
+        label=_("Release notes"),
         required=False,
         max_length=10_000,
-        help_text="What users get in this version.",
+        help_text=_("What users get in this version."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     review_notes = forms.CharField(
+        label=_("Review notes"),
         required=False,
         max_length=10_000,
-        help_text="For the platform's reviewer: what changed and where to find it (at least 10 characters).",
+        help_text=_(
+            "For the platform's reviewer: what changed and where to find it (at least 10 characters)."
+        ),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     build_report = forms.CharField(
         required=False,
-        label="Build report (JSON)",
-        help_text="The build tool's report as a JSON object, sizes in bytes. Leave empty if you have none.",
+        label=_("Build report (JSON)"),
+        help_text=_(
+            "The build tool's report as a JSON object, sizes in bytes. Leave empty if you have none."
+        ),
         widget=forms.Textarea(
             attrs={"rows": 8, "spellcheck": "false", "class": "mono", "placeholder": BUILD_REPORT_EXAMPLE}
         ),
@@ -42,7 +50,7 @@ class ReleaseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Optional to save a draft, but the checks refuse a release without them.
-        self.fields["review_notes"].hint = "needed to pass the checks"
+        self.fields["review_notes"].hint = _("needed to pass the checks")
 
     @classmethod
     def for_release(cls, release: Release, data=None) -> "ReleaseForm":
@@ -65,13 +73,13 @@ class ReleaseForm(forms.Form):
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
-                "This is not valid JSON: %(problem)s at line %(line)s, column %(column)s.",
+                _("This is not valid JSON: %(problem)s at line %(line)s, column %(column)s."),
                 code="invalid_json",
                 params={"problem": exc.msg, "line": exc.lineno, "column": exc.colno},
             ) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(
-                'The build report must be a JSON object, such as {"packages": [...]}; got a %(kind)s.',
+                _('The build report must be a JSON object, such as {"packages": [...]}; got a %(kind)s.'),
                 code="not_an_object",
                 params={"kind": _json_kind(value)},
             )
@@ -85,7 +93,7 @@ class ReleaseForm(forms.Form):
         """
         self.add_error(None, exc.message)
         for key, problem in exc.details.items():
-            field, _, part = str(key).partition(".")
+            field, _sep, part = str(key).partition(".")
             if field in self.fields:
                 self.add_error(field, f"{part}: {problem}" if part else str(problem))
             else:
@@ -122,39 +130,45 @@ def _check_choices():
 
 
 class SuppressionForm(_Flat):
-    key = forms.ChoiceField(label="Check", choices=_check_choices)
+    key = forms.ChoiceField(label=_("Check"), choices=_check_choices)
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
-        help_text="Why this check does not apply to this app; shown on every run while it holds.",
+        help_text=_("Why this check does not apply to this app; shown on every run while it holds."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     expires_on = forms.DateField(
-        label="Until (inclusive)",
-        help_text="The check counts again from the next day.",
+        label=_("Until (inclusive)"),
+        help_text=_("The check counts again from the next day."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 class QualificationForm(_Flat):
-    kind = forms.ChoiceField(choices=Qualification.Kind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Qualification.Kind.choices)
     name = forms.CharField(
-        required=False, max_length=120, widget=forms.TextInput(attrs={"placeholder": "食品经营许可证"})
-    )
-    number = forms.CharField(max_length=64)
-    expires_on = forms.DateField(
-        label="Valid until",
+        label=_("Name"),
         required=False,
-        help_text="Inclusive. Leave empty for a permit without expiry (长期有效).",
+        max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": "食品经营许可证"}),
+    )
+    number = forms.CharField(label=_("Number"), max_length=64)
+    expires_on = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        help_text=_("Inclusive. Leave empty for a permit without expiry (长期有效)."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 class ChecklistForm(_Flat):
     items = forms.CharField(
-        label="Checklist items",
+        label=_("Checklist items"),
         required=False,
         max_length=6000,
-        help_text="One item per line. Every release of this app must have each ticked before it is checked.",
+        help_text=_(
+            "One item per line. Every release of this app must have each ticked before it is checked."
+        ),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 

@@ -5,16 +5,24 @@ import secrets
 import django_fsm as fsm
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from releases.crypto import EncryptedTextField
 
 
 class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    DEVELOPER = "developer", "Developer"
-    RELEASE_MANAGER = "release_manager", "Release manager"
-    ADMIN = "admin", "Admin"
+    VIEWER = "viewer", _("Viewer")
+    DEVELOPER = "developer", _("Developer")
+    RELEASE_MANAGER = "release_manager", _("Release manager")
+    ADMIN = "admin", _("Admin")
+
+
+def english(label) -> str:
+    """A (lazily translated) label in English, for the sentences services build: their messages
+    are English in the API and in pages alike, so a label inside them must not switch language."""
+    with translation.override("en"):
+        return str(label)
 
 
 ROLE_RANK = {Role.VIEWER: 10, Role.DEVELOPER: 20, Role.RELEASE_MANAGER: 30, Role.ADMIN: 40}
@@ -24,9 +32,9 @@ class Capacity(models.TextChoices):
     """What an approval vouches for. Release managers approve as release managers by role;
     the other capacities are carried by a membership (Membership.capacities)."""
 
-    RELEASE_MANAGER = "release_manager", "Release manager"
-    QA = "qa", "QA"
-    PRODUCT = "product", "Product"
+    RELEASE_MANAGER = "release_manager", _("Release manager")
+    QA = "qa", _("QA")
+    PRODUCT = "product", _("Product")
 
 
 # Capacities a membership can carry on top of its role.
@@ -79,8 +87,8 @@ class Membership(models.Model):
 
 
 class Platform(models.TextChoices):
-    WECHAT = "wechat", "WeChat third-party platform"
-    MANUAL = "manual", "Manual (submitted by hand)"
+    WECHAT = "wechat", _("WeChat third-party platform")
+    MANUAL = "manual", _("Manual (submitted by hand)")
 
 
 def _callback_key() -> str:
@@ -142,24 +150,24 @@ class App(models.Model):
 
 
 class State(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    CHECKED = "checked", "Checked"
-    SUBMITTING = "submitting", "Submitting"
-    SUBMIT_FAILED = "submit_failed", "Submit failed"
-    SUBMITTED = "submitted", "In review"
-    APPROVED = "approved", "Approved by platform"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWING = "withdrawing", "Withdrawing"
-    WITHDRAW_FAILED = "withdraw_failed", "Withdraw failed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    PUBLISHING = "publishing", "Publishing"
-    PUBLISH_FAILED = "publish_failed", "Publish failed"
-    PUBLISHED = "published", "Published"
-    ROLLING_BACK = "rolling_back", "Rolling back"
-    ROLLBACK_FAILED = "rollback_failed", "Rollback failed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    CHECKED = "checked", _("Checked")
+    SUBMITTING = "submitting", _("Submitting")
+    SUBMIT_FAILED = "submit_failed", _("Submit failed")
+    SUBMITTED = "submitted", _("In review")
+    APPROVED = "approved", _("Approved by platform")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWING = "withdrawing", _("Withdrawing")
+    WITHDRAW_FAILED = "withdraw_failed", _("Withdraw failed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISH_FAILED = "publish_failed", _("Publish failed")
+    PUBLISHED = "published", _("Published")
+    ROLLING_BACK = "rolling_back", _("Rolling back")
+    ROLLBACK_FAILED = "rollback_failed", _("Rollback failed")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 S = State
@@ -547,7 +555,7 @@ class Approval(models.Model):
     @property
     def capacity_label(self) -> str:
         if self.override:
-            return "Admin override"
+            return _("Admin override")
         try:
             return Capacity(self.capacity).label
         except ValueError:
@@ -578,11 +586,11 @@ class CheckRun(models.Model):
 
 class CheckResult(models.Model):
     class Status(models.TextChoices):
-        PASSED = "passed"
-        FAILED = "failed"
-        ERROR = "error"
-        SUPPRESSED = "suppressed"
-        PENDING = "pending"
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        ERROR = "error", _("Error")
+        SUPPRESSED = "suppressed", _("Suppressed")
+        PENDING = "pending", _("Pending")
 
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
     key = models.CharField(max_length=64)
@@ -640,8 +648,8 @@ class Qualification(models.Model):
     """A licence or permit the platform asks for (business licence, category permits)."""
 
     class Kind(models.TextChoices):
-        BUSINESS_LICENCE = "business_licence", "Business licence"
-        CATEGORY_PERMIT = "category_permit", "Category permit"
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        CATEGORY_PERMIT = "category_permit", _("Category permit")
 
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="qualifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -771,3 +779,13 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class UserPreference(models.Model):
+    """A person's settings that outlive a session: for now the language of the pages (issue 6).
+
+    Empty `language` means "no choice made": the browser's Accept-Language decides.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)

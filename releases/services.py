@@ -33,6 +33,7 @@ from releases.models import (
     Release,
     Role,
     State,
+    english,
     guard_text,
     may_attempt,
     role_at_least,
@@ -49,11 +50,11 @@ OUTCOMES = ("approved", "rejected", "delayed")
 
 def _require_role(actor, team_id: int, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {Role(minimum).label.lower()} or above can {doing}.")
+        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
 
 
 def _state_label(state: str) -> str:
-    return State(state).label.lower()
+    return english(State(state).label).lower()
 
 
 # What a refusal says the release cannot do, in words rather than transition names.
@@ -405,12 +406,13 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
         if capacity not in held:
             raise Forbidden(
                 "capacity_not_held",
-                f"You do not approve as {approvals.capacity_label(capacity)} in {release.app.team}.",
+                f"You do not approve as {english(approvals.capacity_label(capacity))} in {release.app.team}.",
             )
         if capacity not in status.missing:
             raise Refused(
                 "approval_not_needed",
-                f"Revision {release.revision} already has its {approvals.capacity_label(capacity)} approval.",
+                f"Revision {release.revision} already has its "
+                f"{english(approvals.capacity_label(capacity))} approval.",
             )
         return capacity
     open_ = [c for c in status.missing if c in held]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from releases import audit_views, browse, ping, views
+from releases import audit_views, browse, language, ping, views
 
 app_name = "releases"
 urlpatterns: list = [
@@ -51,4 +51,6 @@ urlpatterns: list = [
     path("audit/export.<slug:fmt>", audit_views.audit_export, name="audit-export"),
     # the benchmark's baseline (issue 6): a trivial logged-in page, see bench/pages.py
     path("ping/", ping.ping, name="ping"),
+    # the language switcher in the top bar (issue 6)
+    path("language", language.switch_language, name="language"),
 ]

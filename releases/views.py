@@ -1,17 +1,22 @@
 """Server-rendered pages. Thin: load through the selectors (another team's object is a 404),
 call one service or `actions.perform`, then render or redirect with a flash message."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from releases import actions, app_services, approvals, selectors, services
@@ -19,6 +24,7 @@ from releases.checks import REGISTRY
 from releases.checks.qualifications import REVIEW_WINDOW_DAYS, qualification_problems
 from releases.errors import SluiceError
 from releases.forms import ChecklistForm, QualificationForm, ReleaseForm, SuppressionForm
+from releases.memo import in_read_scope
 from releases.models import (
     EDITABLE,
     IN_REVIEW,
@@ -37,17 +43,17 @@ RELEASES_PER_PAGE = 50
 
 # What the flash says after a pressed button worked; the new state follows it.
 DONE = {
-    "check": "The checks passed",
-    "approve": "Approved",
-    "override-approval": "Approved by override",
-    "send-back": "Sent back to the author",
-    "submit": "Submitted for review",
-    "record-outcome": "Review outcome recorded",
-    "withdraw": "Withdrawal requested",
-    "publish": "Publish requested",
-    "rollback": "Rollback requested",
-    "retry": "Retried",
-    "cancel": "Cancelled",
+    "check": gettext_lazy("The checks passed"),
+    "approve": gettext_lazy("Approved"),
+    "override-approval": gettext_lazy("Approved by override"),
+    "send-back": gettext_lazy("Sent back to the author"),
+    "submit": gettext_lazy("Submitted for review"),
+    "record-outcome": gettext_lazy("Review outcome recorded"),
+    "withdraw": gettext_lazy("Withdrawal requested"),
+    "publish": gettext_lazy("Publish requested"),
+    "rollback": gettext_lazy("Rollback requested"),
+    "retry": gettext_lazy("Retried"),
+    "cancel": gettext_lazy("Cancelled"),
 }
 
 
@@ -70,30 +76,72 @@ def _require_developer(request, team_id: int) -> None:
         raise PermissionDenied("Only a developer or above can create or edit releases.")
 
 
+APPS_PER_PAGE = 50
+
+
+def _release_count(**filters):
+    """How many releases the outer app has (matching `filters`): a correlated COUNT, computed
+    only for the rows of the page shown, not a join over every release of every app."""
+    counted = (
+        Release.objects.filter(app=OuterRef("pk"), **filters)
+        .order_by()
+        .values("app")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def app_rows(user, q: str = ""):
+    """The apps of the user's teams (name or AppID containing `q`), by team and name, each with
+    its latest and live release and its release counts, as subqueries a page of rows pays for."""
+    latest = Release.objects.filter(app=OuterRef("pk")).order_by("-created_at", "-pk")
+    # Live: the newest published release (read backwards along the app's creation index, which
+    # stops at the first one, instead of sorting every published release of the app).
+    live = Release.objects.filter(app=OuterRef("pk"), state=State.PUBLISHED).order_by("-created_at", "-pk")
+    apps = selectors.apps_for(user).defer("authorizer_refresh_token", "settings", "checklist")
+    if q:
+        apps = apps.filter(Q(name__icontains=q) | Q(appid__icontains=q))
+    return apps.annotate(
+        latest=Subquery(latest.values(json=JSONObject(id="pk", version="version", state="state"))[:1]),
+        live=Subquery(live.values(json=JSONObject(id="pk", version="version"))[:1]),
+        in_review=_release_count(state__in=IN_REVIEW),
+        release_count=_release_count(),
+    ).order_by("team__name", "name", "pk")
+
+
+def _with_releases(apps) -> list:
+    """Spread the latest and live release (one subquery each, as JSON) into attributes."""
+    rows = list(apps)
+    for app in rows:
+        latest, live = app.latest or {}, app.live or {}
+        app.latest_id, app.latest_version, app.latest_state = (
+            latest.get("id"),
+            latest.get("version"),
+            latest.get("state"),
+        )
+        app.live_id, app.live_version = live.get("id"), live.get("version")
+    return rows
+
+
 @login_required
 def app_list(request):
-    latest = Release.objects.filter(app=OuterRef("pk")).order_by("-created_at", "-pk")
-    live = Release.objects.filter(app=OuterRef("pk"), state=State.PUBLISHED).order_by(
-        "-state_changed_at", "-pk"
+    q = request.GET.get("q", "").strip()[:100]
+    page = Paginator(app_rows(request.user, q), APPS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "releases/app_list.html",
+        {
+            "apps": _with_releases(page.object_list),
+            "page": page,
+            "q": q,
+            "query": urlencode({"q": q}) if q else "",
+        },
     )
-    apps = (
-        selectors.apps_for(request.user)
-        .defer("authorizer_refresh_token", "settings")
-        .annotate(
-            latest_id=Subquery(latest.values("pk")[:1]),
-            latest_version=Subquery(latest.values("version")[:1]),
-            latest_state=Subquery(latest.values("state")[:1]),
-            live_id=Subquery(live.values("pk")[:1]),
-            live_version=Subquery(live.values("version")[:1]),
-            in_review=Count("releases", filter=Q(releases__state__in=IN_REVIEW)),
-            release_count=Count("releases"),
-        )
-        .order_by("team__name", "name")
-    )
-    return render(request, "releases/app_list.html", {"apps": apps})
 
 
 @login_required
+@in_read_scope
 def app_detail(request, app_id: int):
     app = get_object_or_404(selectors.apps_for(request.user), pk=app_id)
     role = _role(request, app.team_id)
@@ -133,7 +181,7 @@ def app_detail(request, app_id: int):
             "policy": approvals.required_capacities(app),
             "capacities": [(c.value, c.label) for c in Capacity],
             "member_capacities": [(c.value, c.label) for c in MEMBER_CAPACITIES],
-            "members": [(m, approvals.capacities_of(m.user, app)) for m in members],
+            "members": [(m, approvals.capacities_of_membership(m)) for m in members],
         },
     )
 
@@ -170,7 +218,7 @@ def app_settings(request, app_id: int):
         lambda: app_services.app_update(
             app=app, actor=request.user, changes={"privacy_policy_url": url}, ip=_ip(request)
         ),
-        "Privacy policy URL saved. Run the checks again to use it.",
+        _("Privacy policy URL saved. Run the checks again to use it."),
     )
 
 
@@ -180,7 +228,7 @@ def suppression_create(request, app_id: int):
     app = _app_for_post(request, app_id)
     form = SuppressionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The suppression was not saved: " + form.errors_text())
+        messages.error(request, _("The suppression was not saved:") + " " + form.errors_text())
         return _back_to_app(app, "suppressions-title")
     key = form.cleaned_data["key"]
     return _run_app_service(
@@ -190,7 +238,8 @@ def suppression_create(request, app_id: int):
         lambda: app_services.app_suppress_check(
             app=app, actor=request.user, ip=_ip(request), **form.cleaned_data
         ),
-        f"“{REGISTRY[key].title}” is suppressed until {form.cleaned_data['expires_on']:%Y-%m-%d}.",
+        _("“%(check)s” is suppressed until %(until)s.")
+        % {"check": REGISTRY[key].title, "until": f"{form.cleaned_data['expires_on']:%Y-%m-%d}"},
     )
 
 
@@ -205,7 +254,7 @@ def suppression_remove(request, app_id: int, suppression_id: int):
         lambda: app_services.app_unsuppress_check(
             app=app, actor=request.user, suppression_id=suppression_id, ip=_ip(request)
         ),
-        "Suppression removed: the check counts again from the next run.",
+        _("Suppression removed: the check counts again from the next run."),
     )
 
 
@@ -215,7 +264,7 @@ def qualification_create(request, app_id: int):
     app = _app_for_post(request, app_id)
     form = QualificationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The qualification was not saved: " + form.errors_text())
+        messages.error(request, _("The qualification was not saved:") + " " + form.errors_text())
         return _back_to_app(app, "qualifications-title")
     return _run_app_service(
         request,
@@ -224,7 +273,7 @@ def qualification_create(request, app_id: int):
         lambda: app_services.app_add_qualification(
             app=app, actor=request.user, ip=_ip(request), **form.cleaned_data
         ),
-        "Qualification recorded.",
+        _("Qualification recorded."),
     )
 
 
@@ -239,7 +288,7 @@ def qualification_remove(request, app_id: int, qualification_id: int):
         lambda: app_services.app_remove_qualification(
             app=app, actor=request.user, qualification_id=qualification_id, ip=_ip(request)
         ),
-        "Qualification removed.",
+        _("Qualification removed."),
     )
 
 
@@ -249,7 +298,7 @@ def checklist_update(request, app_id: int):
     app = _app_for_post(request, app_id)
     form = ChecklistForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The checklist was not saved: " + form.errors_text())
+        messages.error(request, _("The checklist was not saved:") + " " + form.errors_text())
         return _back_to_app(app, "checklist-title")
     return _run_app_service(
         request,
@@ -258,7 +307,7 @@ def checklist_update(request, app_id: int):
         lambda: app_services.app_set_checklist(
             app=app, actor=request.user, items=form.cleaned_data["items"], ip=_ip(request)
         ),
-        "Checklist saved. It applies to every release of this app from now on.",
+        _("Checklist saved. It applies to every release of this app from now on."),
     )
 
 
@@ -274,7 +323,7 @@ def approval_policy_update(request, app_id: int):
         lambda: app_services.app_set_approval_policy(
             app=app, actor=request.user, required=required, ip=_ip(request)
         ),
-        "Approval policy saved.",
+        _("Approval policy saved."),
     )
 
 
@@ -297,7 +346,7 @@ def member_capacities_update(request, app_id: int, membership_id: int):
             capacities=capacities,
             ip=_ip(request),
         ),
-        f"Approval capacities of {membership.user.get_username()} saved.",
+        _("Approval capacities of %(user)s saved.") % {"user": membership.user.get_username()},
     )
 
 
@@ -314,7 +363,11 @@ def release_create(request, app_id: int):
         except SluiceError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, f"Created {app} {release.version} as a draft. Next: run the checks.")
+            messages.success(
+                request,
+                _("Created %(app)s %(version)s as a draft. Next: run the checks.")
+                % {"app": app, "version": release.version},
+            )
             return redirect("releases:release-detail", release_id=release.pk)
     return render(request, "releases/release_form.html", {"app": app, "form": form, "release": None})
 
@@ -325,7 +378,9 @@ def release_edit(request, release_id: int):
     _require_developer(request, release.app.team_id)
     if release.state not in EDITABLE:
         messages.error(
-            request, f"A release that is {State(release.state).label.lower()} can no longer be edited."
+            request,
+            _("A release that is %(state)s can no longer be edited.")
+            % {"state": State(release.state).label.lower()},
         )
         return redirect("releases:release-detail", release_id=release.pk)
     form = ReleaseForm.for_release(release, request.POST if request.method == "POST" else None)
@@ -339,10 +394,12 @@ def release_edit(request, release_id: int):
             form.add_service_error(exc)
         else:
             if (release.revision, release.state) == before:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             else:
                 messages.success(
-                    request, f"Saved revision {release.revision}. It is a draft: run the checks again."
+                    request,
+                    _("Saved revision %(revision)s. It is a draft: run the checks again.")
+                    % {"revision": release.revision},
                 )
             return redirect("releases:release-detail", release_id=release.pk)
     return render(
@@ -351,6 +408,7 @@ def release_edit(request, release_id: int):
 
 
 @login_required
+@in_read_scope
 def release_detail(request, release_id: int):
     release = get_object_or_404(selectors.releases_for(request.user).select_related("owner"), pk=release_id)
     role = _role(request, release.app.team_id)
@@ -418,9 +476,11 @@ def release_confirm(request, release_id: int, key: str):
         messages.error(request, exc.message)
     else:
         release.refresh_from_db()
-        done = f"Confirmed: {tick.label}."
+        done = _("Confirmed: %(item)s.") % {"item": tick.label}
         if release.state == State.CHECKED:
-            done += f" The checklist is complete and the checks passed: {release.version} is now checked."
+            done += " " + _(
+                "The checklist is complete and the checks passed: %(version)s is now checked."
+            ) % {"version": release.version}
         messages.success(request, done)
     return redirect(f"{reverse('releases:release-detail', args=[release.pk])}#checklist-title")
 
@@ -431,20 +491,31 @@ def _after_check(request, release: Release) -> None:
     pending = sum(1 for r in run.results.all() if r.status == "pending") if run else 0
     open_items = release.unticked_checklist()
     if release.state == State.CHECKED:
-        messages.success(request, f"The checks passed: {release.app} {release.version} is now checked.")
+        messages.success(
+            request,
+            _("The checks passed: %(app)s %(version)s is now checked.")
+            % {"app": release.app, "version": release.version},
+        )
     elif pending:
         messages.info(
             request,
-            f"Checks started: {pending} still running in the background. This page updates when they finish.",
+            _(
+                "Checks started: %(pending)s still running in the background. "
+                "This page updates when they finish."
+            )
+            % {"pending": pending},
         )
     elif open_items:
         messages.info(
             request,
-            f"The automated checks passed. Tick the {len(open_items)} open checklist item(s) to move "
-            f"{release.version} to checked.",
+            _(
+                "The automated checks passed. Tick the %(count)s open checklist item(s) "
+                "to move %(version)s to checked."
+            )
+            % {"count": len(open_items), "version": release.version},
         )
     else:
-        messages.info(request, "Checks run.")
+        messages.info(request, _("Checks run."))
 
 
 @login_required
@@ -459,6 +530,7 @@ def release_action(request, release_id: int, name: str):
         actions.perform(release, name, actor=request.user, payload=payload, ip=_ip(request))
     except SluiceError as exc:
         still = exc.details.get("pending") if isinstance(exc.details, dict) else None
+        # part of the service's refusal, which stays English like every SluiceError message
         messages.error(request, exc.message + (f" {len(still)} more still running." if still else ""))
     else:
         release = selectors.releases_for(request.user).get(pk=release.pk)
@@ -466,7 +538,11 @@ def release_action(request, release_id: int, name: str):
             _after_check(request, release)
             return redirect("releases:release-detail", release_id=release.pk)
         state = State(release.state).label.lower()
-        messages.success(request, f"{DONE[name]}: {release.app} {release.version} is now {state}.")
+        messages.success(
+            request,
+            _("%(done)s: %(app)s %(version)s is now %(state)s.")
+            % {"done": DONE[name], "app": release.app, "version": release.version, "state": state},
+        )
     return redirect("releases:release-detail", release_id=release.pk)
 
 

@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from releases import selectors
 from releases.approvals import capacity_label, required_capacities
@@ -33,6 +35,7 @@ from releases.models import (
     ChecklistTick,
     CheckResult,
     CheckRun,
+    Platform,
     PlatformAccount,
     Release,
     Role,
@@ -43,42 +46,52 @@ from reviews.limits import clock
 from reviews.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
 from reviews.limits.rules import window_days
 from reviews.pages import countdown
-from reviews.workdays import EXPECTED_WORKING_DAYS, MAX_WORKING_DAYS, elapsed_working_days, review_tone
+from reviews.workdays import (
+    EXPECTED_WORKING_DAYS,
+    MAX_WORKING_DAYS,
+    elapsed_working_days,
+    review_tone,
+    working_days_between,
+)
 
 SHOWN_ACTIONS = 30
-SHOWN_REVIEWS = 50
+SHOWN_REVIEWS = 20
 RECENT_EVENTS = 20
 
 # The pipeline, in the order a release travels; each lane is a row of counters.
 LANES = (
-    ("Preparing", (State.DRAFT, State.CHECKED)),
-    ("With the platform", (State.SUBMITTING, State.SUBMITTED, State.WITHDRAWING)),
-    ("Decided", (State.APPROVED, State.REJECTED, State.WITHDRAWN, State.EXPIRED)),
-    ("Live", (State.PUBLISHING, State.PUBLISHED, State.ROLLING_BACK, State.ROLLED_BACK)),
+    (gettext_lazy("Preparing"), (State.DRAFT, State.CHECKED)),
+    (gettext_lazy("With the platform"), (State.SUBMITTING, State.SUBMITTED, State.WITHDRAWING)),
+    (gettext_lazy("Decided"), (State.APPROVED, State.REJECTED, State.WITHDRAWN, State.EXPIRED)),
+    (gettext_lazy("Live"), (State.PUBLISHING, State.PUBLISHED, State.ROLLING_BACK, State.ROLLED_BACK)),
     (
-        "Failed platform steps",
+        gettext_lazy("Failed platform steps"),
         (State.SUBMIT_FAILED, State.WITHDRAW_FAILED, State.PUBLISH_FAILED, State.ROLLBACK_FAILED),
     ),
-    ("Closed", (State.CANCELLED,)),
+    (gettext_lazy("Closed"), (State.CANCELLED,)),
 )
 
+# Where releases end: counted nowhere on the overview (see pipeline()).
+ENDED_STATES = (State.PUBLISHED, State.WITHDRAWN, State.EXPIRED, State.ROLLED_BACK, State.CANCELLED)
+COUNTED_STATES = [state for _, states in LANES for state in states if state not in ENDED_STATES]
+
 STEP_NAMES = {
-    State.SUBMIT_FAILED: "Submitting",
-    State.WITHDRAW_FAILED: "Withdrawing",
-    State.PUBLISH_FAILED: "Publishing",
-    State.ROLLBACK_FAILED: "Rolling back",
+    State.SUBMIT_FAILED: gettext_lazy("Submitting"),
+    State.WITHDRAW_FAILED: gettext_lazy("Withdrawing"),
+    State.PUBLISH_FAILED: gettext_lazy("Publishing"),
+    State.ROLLBACK_FAILED: gettext_lazy("Rolling back"),
 }
 
 # Needs my action: the kinds, most urgent first (the page sorts by this, then by age).
 KINDS = {
-    "retry": (0, "Retry"),
-    "approve": (1, "Approve"),
-    "submit": (2, "Submit"),
-    "remediate": (3, "Fix rejection"),
-    "resubmit": (4, "Resubmit"),
-    "publish": (5, "Publish"),
-    "checks": (6, "Checks"),
-    "checklist": (7, "Checklist"),
+    "retry": (0, gettext_lazy("Retry")),
+    "approve": (1, gettext_lazy("Approve")),
+    "submit": (2, gettext_lazy("Submit")),
+    "remediate": (3, gettext_lazy("Fix rejection")),
+    "resubmit": (4, gettext_lazy("Resubmit")),
+    "publish": (5, gettext_lazy("Publish")),
+    "checks": (6, gettext_lazy("Checks")),
+    "checklist": (7, gettext_lazy("Checklist")),
 }
 
 
@@ -119,9 +132,44 @@ def _releases(access: Access):
 # -- the pipeline ------------------------------------------------------------------------------
 
 
-def pipeline(access: Access) -> list[dict]:
-    """Counts per state, in lanes; one grouped query."""
-    counts = dict(_releases(access).values_list("state").annotate(n=Count("id")).order_by())
+def state_counts(access: Access, now: datetime | None = None) -> dict[str, dict]:
+    """{state: {"n": releases, "late": of those in review, the late or overdue}} for the states a
+    release passes through (COUNTED_STATES), in one grouped query.
+
+    Late means delayed by the platform or past the expected working days: started on a Beijing
+    date before a cutoff found here (working days only move forward, so it is one comparison)."""
+    now = clock.now_or(now)
+    today = clock.local(now).date()
+    cutoff = today
+    while working_days_between(cutoff, today) <= EXPECTED_WORKING_DAYS:
+        cutoff -= timedelta(days=1)  # a few steps: working days come back within a week or two
+    late_before = clock.next_day_start(datetime.combine(cutoff, datetime.min.time(), tzinfo=clock.BEIJING))
+    rows = (
+        _releases(access)
+        .filter(state__in=COUNTED_STATES)
+        .annotate(since=_since())
+        .values("state")
+        .annotate(
+            n=Count("id"),
+            late=Count(
+                "id",
+                filter=Q(state=State.SUBMITTED)
+                & (Q(review_delayed_at__isnull=False) | Q(since__lt=late_before)),
+            ),
+        )
+        .order_by()
+    )
+    return {row["state"]: {"n": row["n"], "late": row["late"]} for row in rows}
+
+
+def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dict]:
+    """Counts per state, in lanes (one grouped query, or the state_counts given).
+
+    The states a release ends in (published, withdrawn, expired, rolled back, cancelled) pile up
+    by the hundred thousand and ask nothing of anyone: their tiles link to the list without a
+    count (None), which keeps the query on the few live releases whatever the history."""
+    counted = state_counts(access) if counted is None else counted
+    counts = {state: row["n"] for state, row in counted.items()}
     url = reverse("releases:release-list")
     return [
         {
@@ -130,7 +178,7 @@ def pipeline(access: Access) -> list[dict]:
                 {
                     "state": state.value,
                     "label": state.label,
-                    "count": counts.get(state.value, 0),
+                    "count": counts.get(state.value, 0) if state in COUNTED_STATES else None,
                     "url": f"{url}?state={state.value}",
                 }
                 for state in states
@@ -178,7 +226,7 @@ class ActionItem:
     def age(self) -> str:
         """How long it has been in its state: "3 days", "5 hours", or "a moment"."""
         if timezone.now() - self.since < timedelta(minutes=1):
-            return "under a minute"
+            return gettext("under a minute")
         return timesince(self.since, depth=1)
 
 
@@ -229,16 +277,23 @@ def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
             "busy",
         )
     )
+    labels = {c.value: str(capacity_label(c.value)) for c in Capacity}
+    policies: dict[tuple, list[str]] = {}
     for row in rows:
         team_id = row["app__team_id"]
-        required = required_capacities(App(required_approvals=row["app__required_approvals"]))
+        policy = tuple(row["app__required_approvals"] or ())
+        if policy not in policies:
+            policies[policy] = required_capacities(App(required_approvals=list(policy)))
+        required = policies[policy]
         missing = [c for c in required if not row[f"ok_{c}"]]
         complete = row["overridden"] or not missing
         if complete:
             if team_id in access.managing:
-                reason = f"Revision {row['revision']} has every approval it needs: submit it for review."
+                reason = gettext(
+                    "Revision %(revision)s has every approval it needs: submit it for review."
+                ) % {"revision": row["revision"]}
                 if row["busy"]:
-                    reason += " Another release of this app is in review; submit when it ends."
+                    reason += " " + gettext("Another release of this app is in review; submit when it ends.")
                 _item(items, row).add("submit", reason)
             continue
         if row["author_id"] == user.pk or row["mine"]:
@@ -246,12 +301,12 @@ def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
         mine = [c for c in missing if c in access.capacities.get(team_id, set())]
         if not mine:
             continue
-        others = [capacity_label(c) for c in missing if c not in mine]
-        reason = (
-            f"Checked by {row['author__username']}; waiting for your approval as "
-            f"{' or '.join(capacity_label(c) for c in mine)}"
-        )
-        reason += f" (also missing: {', '.join(others)})." if others else "."
+        others = [labels[c] for c in missing if c not in mine]
+        reason = gettext("Checked by %(author)s; waiting for your approval as %(capacities)s") % {
+            "author": row["author__username"],
+            "capacities": gettext(" or ").join(labels[c] for c in mine),
+        }
+        reason += gettext(" (also missing: %(others)s).") % {"others": ", ".join(others)} if others else "."
         _item(items, row).add("approve", reason)
 
 
@@ -306,17 +361,31 @@ def _my_drafts(access: Access, user, items: dict) -> None:
         item = None
         if not current:
             item = _item(items, row)
-            item.add("checks", f"Run the checks on revision {row['revision']}.")
+            item.add(
+                "checks", gettext("Run the checks on revision %(revision)s.") % {"revision": row["revision"]}
+            )
         elif row["run_finished"] is not None and row["blocking"]:
             item = _item(items, row)
             n = row["blocking"]
-            item.add("checks", f"{n} blocking check{'s' if n != 1 else ''} failed: fix and run them again.")
+            item.add(
+                "checks",
+                ngettext(
+                    "%(count)s blocking check failed: fix and run them again.",
+                    "%(count)s blocking checks failed: fix and run them again.",
+                    n,
+                )
+                % {"count": n},
+            )
         if open_items:
             item = item or _item(items, row)
             item.add(
                 "checklist",
-                f"{open_items} checklist item{'s' if open_items != 1 else ''} to tick for revision "
-                f"{row['revision']}.",
+                ngettext(
+                    "%(count)s checklist item to tick for revision %(revision)s.",
+                    "%(count)s checklist items to tick for revision %(revision)s.",
+                    open_items,
+                )
+                % {"count": open_items, "revision": row["revision"]},
             )
 
 
@@ -363,19 +432,34 @@ def _platform_outcomes(access: Access, user, items: dict, now: datetime) -> None
         is_mine = user.pk in (row["author_id"], row["owner_id"])
         tasks = row["open_tasks"] or 0
         if state in FAILED_TO_IN_FLIGHT:
-            error = (row["last_error"] or "no error recorded").strip().splitlines()[0][:160]
-            _item(items, row).add("retry", f"{STEP_NAMES[state]} failed ({error}); retry it or give up.")
+            error = (row["last_error"] or gettext("no error recorded")).strip().splitlines()[0][:160]
+            _item(items, row).add(
+                "retry",
+                gettext("%(step)s failed (%(error)s); retry it or give up.")
+                % {"step": STEP_NAMES[state], "error": error},
+            )
         elif state == State.APPROVED:
-            _item(items, row).add("publish", "Approved by the platform: publish it when the team is ready.")
+            _item(items, row).add(
+                "publish", gettext("Approved by the platform: publish it when the team is ready.")
+            )
         elif tasks and (is_mine and team_id in access.developing):
             _item(items, row).add(
                 "remediate",
-                f"{tasks} required remediation task{'s' if tasks != 1 else ''} open after the rejection.",
+                ngettext(
+                    "%(count)s required remediation task open after the rejection.",
+                    "%(count)s required remediation tasks open after the rejection.",
+                    tasks,
+                )
+                % {"count": tasks},
             )
         elif state == State.REJECTED and not tasks and team_id in access.managing:
-            reason = "Rejected; the remediation tasks are done: resubmit"
+            reason = gettext("Rejected; the remediation tasks are done: resubmit")
             closes = row["decided_at"] + timedelta(days=window_days()) if row["decided_at"] else None
-            reason += f" (the window closes {countdown(closes, now)})." if closes else "."
+            reason += (
+                gettext(" (the window closes %(when)s).") % {"when": countdown(closes, now)}
+                if closes
+                else "."
+            )
             _item(items, row).add("resubmit", reason)
 
 
@@ -400,42 +484,61 @@ def needs_action(access: Access, user, now: datetime | None = None) -> list[Acti
 # -- reviews in progress ------------------------------------------------------------------------
 
 
-def reviews_in_progress(access: Access, now: datetime | None = None) -> list[dict]:
-    """Every submitted release (the platform takes one per app, so at most one per app), with
-    the working days it has taken; overdue first, then late, then the longest-running."""
+REVIEW_FIELDS = (
+    "pk",
+    "version",
+    "submitted_at",
+    "state_changed_at",
+    "review_delayed_at",
+    "review_delay_reason",
+    "app__name",
+    "app__platform_account__name",
+)
+REVIEW_ORDER = {"overdue": 0, "late": 1, "on_time": 2}
+
+
+def _review_row(row: dict, now: datetime) -> dict:
+    since = row["submitted_at"] or row["state_changed_at"]
+    elapsed = elapsed_working_days(since, now)
+    return {
+        **row,
+        "since": since,
+        "elapsed": elapsed,
+        "tone": review_tone(elapsed, row["review_delayed_at"] is not None),
+        "delayed": row["review_delayed_at"] is not None,
+        "url": reverse("releases:release-detail", args=[row["pk"]]),
+        "meter": min(elapsed, MAX_WORKING_DAYS + 1),
+    }
+
+
+def _review_key(row: dict):
+    return (REVIEW_ORDER[row["tone"]], -row["elapsed"], row["since"], row["pk"])
+
+
+def reviews_in_progress(access: Access, now: datetime | None = None, limit: int | None = None) -> list[dict]:
+    """The submitted releases (the platform takes one per app, so at most one per app), with the
+    working days each has taken; overdue first, then late, then the longest-running.
+
+    With `limit`, only the most urgent `limit` of them, read in two small queries whatever the
+    number in review: the longest-running overall and the longest-running the platform marked
+    delayed (the only ones that can be late while younger than others) hold every one of them."""
     now = clock.now_or(now)
-    rows = (
-        _releases(access)
-        .filter(state=State.SUBMITTED)
-        .values(
-            "pk",
-            "version",
-            "submitted_at",
-            "state_changed_at",
-            "review_delayed_at",
-            "review_delay_reason",
-            "app__name",
-            "app__platform_account__name",
-        )
-    )
-    order = {"overdue": 0, "late": 1, "on_time": 2}
-    found = []
-    for row in rows:
-        since = row["submitted_at"] or row["state_changed_at"]
-        elapsed = elapsed_working_days(since, now)
-        tone = review_tone(elapsed, row["review_delayed_at"] is not None)
-        found.append(
-            {
-                **row,
-                "since": since,
-                "elapsed": elapsed,
-                "tone": tone,
-                "delayed": row["review_delayed_at"] is not None,
-                "url": reverse("releases:release-detail", args=[row["pk"]]),
-                "meter": min(elapsed, MAX_WORKING_DAYS + 1),
-            }
-        )
-    return sorted(found, key=lambda r: (order[r["tone"]], -r["elapsed"], r["since"]))
+    submitted = _releases(access).filter(state=State.SUBMITTED).annotate(since=_since())
+    if limit is None:
+        rows = list(submitted.values(*REVIEW_FIELDS))
+    else:
+        oldest = submitted.order_by("since", "pk").values(*REVIEW_FIELDS)[:limit]
+        delayed = (
+            submitted.filter(review_delayed_at__isnull=False).order_by("since", "pk").values(*REVIEW_FIELDS)
+        )[:limit]
+        # Two plain queries, not a UNION of slices: SQLite refuses LIMIT inside a compound query.
+        rows = list({row["pk"]: row for row in [*oldest, *delayed]}.values())
+    found = sorted((_review_row(row, now) for row in rows), key=_review_key)
+    return found if limit is None else found[:limit]
+
+
+def _since():
+    return Coalesce("submitted_at", "state_changed_at")
 
 
 # -- quota and limits -----------------------------------------------------------------------------
@@ -465,7 +568,9 @@ def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
         .only("pk", "name", "platform", "team__name")
         .order_by("team__name", "name")
     )
-    budgets = account_budgets(accounts, now)
+    # A manual account submits by hand in the platform's console: no meter is shown for it, so
+    # its submissions are not counted (that would read every manual submission of the month).
+    budgets = account_budgets([a for a in accounts if a.platform != Platform.MANUAL], now)
     app_ids = App.objects.filter(team_id__in=access.team_ids).values("pk")
     reached = locks_in_force(app_ids, now) + withdrawals_reached(app_ids, now)
     apps = {
@@ -493,8 +598,8 @@ def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
     return [
         {
             "account": account,
-            "review": _meter(budgets[account.pk].review, now),
-            "speedup": _meter(budgets[account.pk].speedup, now),
+            "review": _meter(budgets[account.pk].review, now) if account.pk in budgets else None,
+            "speedup": _meter(budgets[account.pk].speedup, now) if account.pk in budgets else None,
             "apps_at_limit": by_account.get(account.pk, []),
         }
         for account in accounts
@@ -541,16 +646,18 @@ def overview(user, now: datetime | None = None) -> dict:
     now = clock.now_or(now)
     access = Access.of(user)
     actions = needs_action(access, user, now)
-    reviews = reviews_in_progress(access, now)
+    reviews = reviews_in_progress(access, now, limit=SHOWN_REVIEWS)
+    counted = state_counts(access, now)
+    in_review = counted.get(State.SUBMITTED.value, {"n": 0, "late": 0})
     return {
         "access": access,
         "app_count": App.objects.filter(team_id__in=access.team_ids).count(),
-        "pipeline": pipeline(access),
+        "pipeline": pipeline(access, counted),
         "actions": actions[:SHOWN_ACTIONS],
         "actions_total": len(actions),
-        "reviews": reviews[:SHOWN_REVIEWS],
-        "reviews_total": len(reviews),
-        "reviews_late": sum(1 for r in reviews if r["tone"] != "on_time"),
+        "reviews": reviews,
+        "reviews_total": in_review["n"],
+        "reviews_late": in_review["late"],
         "accounts": account_meters(access, now),
         "events": recent_events(access),
         "live_stamp": overview_stamp(user, now),

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from releases import selectors
@@ -39,15 +40,15 @@ def countdown(moment: datetime | None, now: datetime | None = None) -> str:
         return ""
     seconds = int((moment - (now or timezone.now())).total_seconds())
     if seconds <= 0:
-        return "now"
+        return gettext("now")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = max(1, rest // 60) if not (days or hours) else rest // 60
     if days:
-        return f"in {days} d {hours} h"
+        return gettext("in %(days)s d %(hours)s h") % {"days": days, "hours": hours}
     if hours:
-        return f"in {hours} h {minutes} min"
-    return f"in {minutes} min"
+        return gettext("in %(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return gettext("in %(minutes)s min") % {"minutes": minutes}
 
 
 def _meters(limits: list[dict]) -> list[dict]:
@@ -91,7 +92,7 @@ def task_done(request, release_id: int, key: str):
     except SluiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Done: {task.title}.")
+        messages.success(request, gettext("Done: %(task)s.") % {"task": task.title})
     return _back(release.pk)
 
 
@@ -107,7 +108,9 @@ def override(request, release_id: int):
         messages.error(request, exc.message)
     else:
         messages.warning(
-            request, f"Overrode {len(tasks)} open required task(s); the reason is in the audit trail."
+            request,
+            gettext("Overrode %(count)s open required task(s); the reason is in the audit trail.")
+            % {"count": len(tasks)},
         )
     return _back(release.pk)
 

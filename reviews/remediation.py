@@ -12,12 +12,14 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from releases.audit import audit_record
 from releases.errors import Forbidden, Invalid, NotFound, Refused
-from releases.models import AuditEvent, Release, Role, State, role_at_least
+from releases.memo import memoized, remembered
+from releases.models import AuditEvent, Release, Role, State, english, role_at_least
 from releases.selectors import role_for
 from reviews.models import Playbook, Rejection, RejectionCategory, RemediationTask, UnclassifiedReason
 from reviews.rejections import OTHER, classify_reason, normalise
@@ -144,15 +146,27 @@ def _record(release: Release, *, reason, screenshots, audit_id, at, event) -> Re
 
 
 def sync_rejections(*, app=None, release: Release | None = None) -> int:
-    """Record every `review_rejected` event that has no Rejection yet (idempotent)."""
+    """Record every `review_rejected` event that has no Rejection yet (idempotent).
+
+    Once per release or app inside a page's read scope (releases.memo); every time elsewhere."""
+    if release is not None:
+        if remembered(("sync_rejections", "app", release.app_id)):
+            return 0
+        return memoized(("sync_rejections", "release", release.pk), lambda: _sync(release=release))
+    if app is not None:
+        return memoized(("sync_rejections", "app", app.pk), lambda: _sync(app=app))
+    return _sync()
+
+
+def _sync(*, app=None, release: Release | None = None) -> int:
     events = AuditEvent.objects.filter(action=REJECTED_ACTION, release_id__isnull=False)
     if release is not None:
         events = events.filter(release_id=release.pk)
     elif app is not None:
         events = events.filter(app_id=app.pk)
-    seen = Rejection.objects.filter(audit_event_id__isnull=False).values("audit_event_id")
+    seen = Rejection.objects.filter(audit_event_id=OuterRef("pk"))
     count = 0
-    for event in events.exclude(pk__in=seen).order_by("id"):
+    for event in events.exclude(Exists(seen)).order_by("id"):
         target = release if release is not None else Release.objects.filter(pk=event.release_id).first()
         if target is not None and on_rejected(target, event=event) is not None:
             count += 1
@@ -264,7 +278,12 @@ def _reopen(task: RemediationTask, rejection: Rejection) -> None:
 
 
 def tasks_for(release: Release) -> list[RemediationTask]:
-    return list(release.remediation_tasks.select_related("done_by", "waived_by").order_by("position", "pk"))
+    return memoized(
+        ("remediation_tasks", release.pk),
+        lambda: list(
+            release.remediation_tasks.select_related("done_by", "waived_by").order_by("position", "pk")
+        ),
+    )
 
 
 def open_required(release: Release) -> list[RemediationTask]:
@@ -273,7 +292,7 @@ def open_required(release: Release) -> list[RemediationTask]:
 
 def _require(actor, release: Release, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, release.app.team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {Role(minimum).label.lower()} or above can {doing}.")
+        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
 
 
 def _clean_note(note, *, key: str) -> str:

@@ -1,6 +1,8 @@
 import logging
 from dataclasses import dataclass, field
 
+from django.utils import translation
+
 logger = logging.getLogger(__name__)
 
 PENDING_MESSAGE = "Running in the background…"
@@ -44,9 +46,11 @@ def applicable_checks(release) -> list[Check]:
 
 
 def _row(check: Check, status: str, outcome: Outcome) -> dict:
+    with translation.override("en"):  # stored results keep the English title; pages translate by key
+        title = str(check.title)
     return {
         "key": check.key,
-        "title": check.title,
+        "title": title,
         "kind": "auto",
         "severity": check.severity,
         "status": status,

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 from releases.checks.base import Check, Outcome, register
 from releases.versioning import parse
 
@@ -15,8 +17,8 @@ MB = 1024 * 1024
 @register
 class VersionIsSemantic(Check):
     key = "version_semantic"
-    title = "Version is a semantic version"
-    explanation = "Platforms compare versions numerically; use MAJOR.MINOR.PATCH such as 1.4.0."
+    title = _("Version is a semantic version")
+    explanation = _("Platforms compare versions numerically; use MAJOR.MINOR.PATCH such as 1.4.0.")
 
     def run(self, release) -> Outcome:
         if parse(release.version) is None:
@@ -31,8 +33,8 @@ class VersionIsSemantic(Check):
 @register
 class VersionIsNewer(Check):
     key = "version_newer"
-    title = "Version is greater than the latest published one"
-    explanation = "The platform refuses a version that does not move forward."
+    title = _("Version is greater than the latest published one")
+    explanation = _("The platform refuses a version that does not move forward.")
 
     def run(self, release) -> Outcome:
         from releases.selectors import latest_published_version
@@ -53,8 +55,8 @@ class VersionIsNewer(Check):
 @register
 class ReviewNotesPresent(Check):
     key = "review_notes"
-    title = "Review notes tell the reviewer what changed"
-    explanation = (
+    title = _("Review notes tell the reviewer what changed")
+    explanation = _(
         "Reviewers reject versions whose notes do not explain what to look at. Describe the new "
         "features and where to find them; a bare “test” or “更新” is not enough."
     )
@@ -77,8 +79,8 @@ class ReviewNotesPresent(Check):
 @register
 class PackageSize(Check):
     key = "package_size"
-    title = "Packages within the size limits"
-    explanation = "WeChat allows at most 2 MB for the main package and each subpackage, 20 MB in total."
+    title = _("Packages within the size limits")
+    explanation = _("WeChat allows at most 2 MB for the main package and each subpackage, 20 MB in total.")
     main_limit = 2 * MB
     total_limit = 20 * MB
 

@@ -4,6 +4,8 @@ import json
 import re
 from functools import cache
 
+from django.utils.translation import gettext_lazy as _
+
 from releases.checks.base import Check, Outcome, register
 from releases.checks.wordlists import DATA_DIR
 
@@ -41,8 +43,8 @@ def _strings(report: dict, key: str) -> list[str]:
 @register
 class CategoryFeatures(Check):
     key = "category_features"
-    title = "Features match the service category"
-    explanation = (
+    title = _("Features match the service category")
+    explanation = _(
         "“Features do not match the category” is one of the most common rejections. Reviewers "
         "expect an e-commerce category (商家自营, 电商, 商城, 购物) to show goods and take orders; a "
         "social or community category (社交, 社区, 论坛) to have made the UGC declaration (content "

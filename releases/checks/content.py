@@ -4,6 +4,8 @@ Word lists and their allow-listed contexts live in data/ad_law_claims.json and
 data/induced_sharing.json (format: releases/checks/wordlists.py).
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from releases.checks.base import Check, Outcome, register
 from releases.checks.wordlists import find_spans, load_rules, release_texts
 
@@ -27,10 +29,10 @@ class _WordListCheck(Check):
 @register
 class AdLawClaims(_WordListCheck):
     key = "ad_law_claims"
-    title = "No absolute claims banned by advertising law"
+    title = _("No absolute claims banned by advertising law")
     wordlist = "ad_law_claims"
     what = "absolute claim(s)"
-    explanation = (
+    explanation = _(
         "China's Advertising Law (art. 9) bans absolute claims such as 国家级, 最高级, 最佳, 第一, "
         "100%, 绝对, 顶级, 极致, 全网最低, 史上最…, “best”, “No.1”. Reviewers reject a version whose "
         "release notes, review notes or store texts contain them, and the texts are what users see. "
@@ -44,10 +46,10 @@ class AdLawClaims(_WordListCheck):
 @register
 class InducedSharing(_WordListCheck):
     key = "induced_sharing"
-    title = "No induced or forced sharing"
+    title = _("No induced or forced sharing")
     wordlist = "induced_sharing"
     what = "induced-sharing phrase(s)"
-    explanation = (
+    explanation = _(
         "WeChat's operating rules forbid making sharing, forwarding, collecting likes or friends' "
         "help a condition of a reward, of content or of using the service (分享后才能使用, 转发领取, "
         "砍一刀, 邀请好友助力, 集赞, 分享到群领红包, 转发到朋友圈才能查看). Reviewers reject it and "

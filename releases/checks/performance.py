@@ -2,6 +2,9 @@
 
 import math
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from releases.checks.base import Check, Outcome, register
 
 
@@ -42,7 +45,7 @@ class _FirstScreen(Check):
         return Outcome(True, f"First screen in {ms:g} ms (limit {self.limit_ms} ms).")
 
 
-_HOW_TO_FIX = (
+_HOW_TO_FIX = _(
     "How to fix: split the code into subpackages (at most 2 MB each) and load them on demand, "
     "serve images and media from a CDN, cut or merge the requests made before the first render, "
     "and use the platform's initial rendering cache."
@@ -52,35 +55,43 @@ _HOW_TO_FIX = (
 @register
 class FirstScreen(_FirstScreen):
     key = "first_screen"
-    title = "First screen within 3 seconds"
+    title = _("First screen within 3 seconds")
     severity = "error"
     limit_ms = 3000
-    explanation = (
-        "Reviewers reject mini-programs that are slow to open (“too slow” is one of the common "
-        "rejection causes), and every extra second of loading loses users. Above 3000 ms the "
-        "release is blocked. " + _HOW_TO_FIX
+    explanation = format_lazy(
+        "{} {}",
+        _(
+            "Reviewers reject mini-programs that are slow to open (“too slow” is one of the common "
+            "rejection causes), and every extra second of loading loses users. Above 3000 ms the "
+            "release is blocked."
+        ),
+        _HOW_TO_FIX,
     )
 
 
 @register
 class FirstScreenTarget(_FirstScreen):
     key = "first_screen_target"
-    title = "First screen within the 2-second target"
+    title = _("First screen within the 2-second target")
     severity = "warning"
     limit_ms = 2000
-    explanation = (
-        "The target for the first screen is 2000 ms; between 2000 and 3000 ms the release may "
-        "still pass review, so this only warns (the blocking limit is the “first screen within 3 "
-        "seconds” check). " + _HOW_TO_FIX
+    explanation = format_lazy(
+        "{} {}",
+        _(
+            "The target for the first screen is 2000 ms; between 2000 and 3000 ms the release may "
+            "still pass review, so this only warns (the blocking limit is the “first screen within 3 "
+            "seconds” check)."
+        ),
+        _HOW_TO_FIX,
     )
 
 
 @register
 class ErrorMonitoring(Check):
     key = "error_monitoring"
-    title = "Error monitoring declared"
+    title = _("Error monitoring declared")
     severity = "warning"
-    explanation = (
+    explanation = _(
         "Without error monitoring a crash after release is found by users and reviewers first. "
         "Reviewers do not reject for it, so this only warns. How to fix: wire an error monitoring "
         "tool (Sentry, Fundebug, the platform's own 'We分析' error reports…) and have CI send its "

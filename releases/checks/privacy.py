@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from django.utils.translation import gettext_lazy as _
+
 from releases.checks.base import Check, Outcome, register
 from releases.checks.fetch import FetchError, fetch_page
 from releases.checks.wordlists import DATA_DIR
@@ -94,9 +96,9 @@ def find_mention(text: str, topic: Topic) -> dict | None:
 @register
 class PrivacyPolicy(Check):
     key = "privacy_policy"
-    title = "Privacy policy is public and explains every sensitive permission"
+    title = _("Privacy policy is public and explains every sensitive permission")
     slow = True
-    explanation = (
+    explanation = _(
         "WeChat requires a user privacy policy (用户隐私保护指引) that users and reviewers can open, "
         "and it must say why each sensitive permission is needed: a build that reads the location, "
         "the phone number, the camera, the album, the microphone, contacts, the clipboard or Bluetooth "
@@ -169,9 +171,9 @@ class PrivacyPolicy(Check):
 @register
 class PlatformPrivacyScan(Check):
     key = "platform_privacy_scan"
-    title = "The platform's privacy-interface scan is clean"
+    title = _("The platform's privacy-interface scan is clean")
     slow = True
-    explanation = (
+    explanation = _(
         "WeChat scans every uploaded build for privacy interfaces (get_code_privacy_info): an API the "
         "code calls without declaring it in the user privacy guideline (without_auth_list) or in "
         "app.json's requiredPrivateInfos (without_conf_list) makes the submission fail (errcode 61040) "

@@ -12,6 +12,8 @@ release is submitted (guard `qualification_expired`).
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from releases.checks.base import Check, Outcome, register
 
@@ -59,15 +61,18 @@ def submit_problems(app, today: date | None = None) -> list[dict]:
 @register
 class QualificationsValid(Check):
     key = "qualifications"
-    title = "Qualifications valid through the review"
-    explanation = (
-        "Reviewers compare the app's business licence and category permits (e.g. 食品经营许可证 for "
-        "food, ICP licences, medical permits) with its category; an expired permit is the most common "
-        "product rejection (“资质不符”). Sluice stores each qualification with its expiry date on the "
-        f"app page and requires every one to be valid today and for the next {REVIEW_WINDOW_DAYS} days "
-        "(the longest usual review). It checks again when the release is submitted. How to fix: renew "
-        "the permit, upload the new one on the platform, and record its new number and expiry date on "
-        "the app page."
+    title = _("Qualifications valid through the review")
+    explanation = format_lazy(
+        _(
+            "Reviewers compare the app's business licence and category permits (e.g. 食品经营许可证 for "
+            "food, ICP licences, medical permits) with its category; an expired permit is the most common "
+            "product rejection (“资质不符”). Sluice stores each qualification with its expiry date on the "
+            "app page and requires every one to be valid today and for the next {days} days "
+            "(the longest usual review). It checks again when the release is submitted. How to fix: renew "
+            "the permit, upload the new one on the platform, and record its new number and expiry date on "
+            "the app page."
+        ),
+        days=REVIEW_WINDOW_DAYS,
     )
 
     def run(self, release) -> Outcome:

@@ -3,6 +3,7 @@
 import json
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from releases.actions import STATE_TONE
 from releases.models import FAILED_TO_IN_FLIGHT, IN_FLIGHT, State
@@ -13,45 +14,47 @@ MB = 1024 * 1024
 
 # One sentence per state for the "what happens next" panel; the buttons say who can do it.
 NEXT_STEP = {
-    State.DRAFT: (
+    State.DRAFT: _(
         "Run the checks. When every blocking check passes, the release is checked and waits "
         "for a release manager other than the author to approve it."
     ),
-    State.CHECKED: (
+    State.CHECKED: _(
         "A release manager other than the author approves this revision; then a release "
         "manager submits it to the platform for review."
     ),
-    State.SUBMITTING: "Sluice is handing this version to the platform. This page updates when it is done.",
-    State.SUBMIT_FAILED: (
+    State.SUBMITTING: _("Sluice is handing this version to the platform. This page updates when it is done."),
+    State.SUBMIT_FAILED: _(
         "The platform did not accept the submission (see the error). Retry it, "
         "or edit the release and run the checks again."
     ),
-    State.SUBMITTED: (
+    State.SUBMITTED: _(
         "The platform is reviewing this version. Its decision (approved, rejected or delayed) "
         "is recorded here."
     ),
-    State.APPROVED: (
+    State.APPROVED: _(
         "The platform approved this version. A release manager publishes it when the team is ready."
     ),
-    State.REJECTED: (
+    State.REJECTED: _(
         "The platform rejected this version (reason below). Edit it to fix the problem "
         "(it goes back to draft), resubmit it as it is, or cancel it."
     ),
-    State.WITHDRAWING: "Sluice is withdrawing this version from review. This page updates when it is done.",
-    State.WITHDRAW_FAILED: "Withdrawing did not work (see the error). Retry it.",
-    State.WITHDRAWN: "Withdrawn from review. Edit it to start again from draft, or cancel it.",
-    State.PUBLISHING: "Sluice is publishing this version. This page updates when it is done.",
-    State.PUBLISH_FAILED: "Publishing did not work (see the error). Retry it, or cancel the release.",
-    State.PUBLISHED: "This version is live. A release manager can roll it back if something is wrong.",
-    State.ROLLING_BACK: "Sluice is rolling this version back. This page updates when it is done.",
-    State.ROLLBACK_FAILED: "Rolling back did not work (see the error). Retry it.",
-    State.ROLLED_BACK: (
+    State.WITHDRAWING: _(
+        "Sluice is withdrawing this version from review. This page updates when it is done."
+    ),
+    State.WITHDRAW_FAILED: _("Withdrawing did not work (see the error). Retry it."),
+    State.WITHDRAWN: _("Withdrawn from review. Edit it to start again from draft, or cancel it."),
+    State.PUBLISHING: _("Sluice is publishing this version. This page updates when it is done."),
+    State.PUBLISH_FAILED: _("Publishing did not work (see the error). Retry it, or cancel the release."),
+    State.PUBLISHED: _("This version is live. A release manager can roll it back if something is wrong."),
+    State.ROLLING_BACK: _("Sluice is rolling this version back. This page updates when it is done."),
+    State.ROLLBACK_FAILED: _("Rolling back did not work (see the error). Retry it."),
+    State.ROLLED_BACK: _(
         "Rolled back: the previous version is live again. Nothing more happens to this release."
     ),
-    State.EXPIRED: (
+    State.EXPIRED: _(
         "The platform's window for resubmitting passed. Edit it to start again from draft, or cancel it."
     ),
-    State.CANCELLED: "Cancelled. Nothing more happens to this release.",
+    State.CANCELLED: _("Cancelled. Nothing more happens to this release."),
 }
 
 
@@ -121,7 +124,7 @@ def http_url(value: str) -> str:
     return value if value.lower().startswith(("https://", "http://")) else ""
 
 
-PACKAGE_LABELS = {"__FULL__": "Total (all packages)", "__APP__": "Main package"}
+PACKAGE_LABELS = {"__FULL__": _("Total (all packages)"), "__APP__": _("Main package")}
 
 
 @register.filter
@@ -204,5 +207,28 @@ def lookup(mapping, key):
 def check_status_label(result) -> str:
     """The badge word: a failed warning reads "Warning", everything else its status."""
     if result.status == "failed" and not result.blocks:
-        return "Warning"
+        return _("Warning")
     return result.get_status_display()
+
+
+SEVERITY_LABELS = {"error": _("error"), "warning": _("warning")}
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    return SEVERITY_LABELS.get(severity, severity)
+
+
+@register.filter
+def check_title(result) -> str:
+    """A check result's title in the reader's language.
+
+    Results store the English title of the check when it ran; a check still registered under
+    that key shows its (translated) current title, an unknown one the stored text.
+    """
+    from releases.checks.base import REGISTRY
+
+    key = result.get("key", "") if isinstance(result, dict) else getattr(result, "key", "")
+    stored = result.get("title", "") if isinstance(result, dict) else getattr(result, "title", "")
+    check = REGISTRY.get(key)
+    return check.title if check is not None else stored

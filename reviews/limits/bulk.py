@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from releases.models import App, AuditEvent, PlatformAccount, Release, State
 from reviews.limits import clock
@@ -25,8 +25,6 @@ from reviews.limits.rules import (
     streak_of,
 )
 from reviews.models import QuotaSnapshot, Rejection
-
-STREAK_DEPTH = 50  # as rules.rejection_streak: the newest 50 rejections decide
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def account_budgets(
     if not ids:
         return {}
     snapshots = {s.account_id: s for s in QuotaSnapshot.objects.filter(account_id__in=ids)}
-    spent = _spent_by_account(ids, now)
+    spent = _spent_by_account(ids, snapshots, now)
     resets_at = clock.next_month_start(now)
     found = {}
     for account_id in ids:
@@ -68,22 +66,31 @@ def _budget(rest: int, limit: int, spent: int, fresh: bool, resets_at: datetime)
     return Budget(limit - max(0, remaining), limit, resets_at)
 
 
-def _spent_by_account(account_ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
+def _spent_by_account(
+    account_ids: list[int], snapshots: dict[int, QuotaSnapshot], now: datetime
+) -> dict[int, dict[str, int]]:
     """Reviews and speed-ups spent per account since the later of the month's start and the last
-    quota read (what quota._budget subtracts), in one grouped query."""
+    quota read (what quota._budget subtracts), in one grouped query: each account's cutoff is
+    known from its snapshot, so the query has one condition per account, no per-row subquery."""
     month = clock.month_start(now)
-    month_value = Value(month, output_field=DateTimeField())
-    refreshed = QuotaSnapshot.objects.filter(account__apps=OuterRef("app_id")).values("refreshed_at")[:1]
-    account = App.objects.filter(pk=OuterRef("app_id")).values("platform_account_id")[:1]
+    cutoffs = {}
+    for account_id in account_ids:
+        snapshot = snapshots.get(account_id)
+        cutoffs[account_id] = max(month, snapshot.refreshed_at) if snapshot is not None else month
+    apps_of = {a: App.objects.filter(platform_account_id=a).values("pk") for a in account_ids}
+    wanted = Q()
+    for account_id, cutoff in cutoffs.items():
+        wanted |= Q(app_id__in=apps_of[account_id], at__gte=cutoff)
     rows = (
         AuditEvent.objects.filter(
-            app_id__in=App.objects.filter(platform_account_id__in=account_ids).values("pk"),
-            action__in=SUBMIT_ACTIONS + SPEEDUP_ACTIONS,
-            at__gte=month,
+            wanted, action__in=SUBMIT_ACTIONS + SPEEDUP_ACTIONS, at__gte=min(cutoffs.values())
         )
-        .annotate(since=Greatest(month_value, Coalesce(Subquery(refreshed), month_value)))
-        .filter(at__gte=F("since"))
-        .annotate(account=Subquery(account))
+        .annotate(
+            account=Case(
+                *[When(app_id__in=apps_of[a], then=Value(a)) for a in account_ids],
+                output_field=BigIntegerField(),
+            )
+        )
         .values("account", "action")
         .annotate(n=Count("id"))
         .order_by()
@@ -109,7 +116,8 @@ class AppLimit:
 
 
 def withdrawals_reached(app_ids_query, now: datetime | None = None) -> list[AppLimit]:
-    """Apps whose daily or monthly withdrawals are used up (rules.withdraw_limits), two queries."""
+    """Apps whose daily or monthly withdrawals are used up (rules.withdraw_limits), one query:
+    the withdrawals done (grouped per app) and those under way, as a UNION ALL."""
     now = clock.now_or(now)
     day, month = clock.day_start(now), clock.month_start(now)
     done = (
@@ -118,17 +126,19 @@ def withdrawals_reached(app_ids_query, now: datetime | None = None) -> list[AppL
         .annotate(today=Count("id", filter=Q(at__gte=day)), month=Count("id"))
         .order_by()
     )
-    counts = {row["app_id"]: [row["today"], row["month"]] for row in done}
     withdrawing = (
         Release.objects.filter(app_id__in=app_ids_query, state=State.WITHDRAWING)
         .values("app_id")
-        .annotate(n=Count("id"))
+        .annotate(today=Count("id"), month=Count("id"))
         .order_by()
     )
-    for row in withdrawing:
-        pair = counts.setdefault(row["app_id"], [0, 0])
-        pair[0] += row["n"]
-        pair[1] += row["n"]
+    counts: dict[int, list[int]] = {}
+    for app_id, today, this_month in done.union(withdrawing, all=True).values_list(
+        "app_id", "today", "month"
+    ):
+        pair = counts.setdefault(app_id, [0, 0])
+        pair[0] += today
+        pair[1] += this_month
     daily, monthly = setting("WITHDRAW_DAILY_LIMIT", 5), setting("WITHDRAW_MONTHLY_LIMIT", 10)
     reached = []
     for app_id, (today, this_month) in sorted(counts.items()):
@@ -153,33 +163,48 @@ def withdrawals_reached(app_ids_query, now: datetime | None = None) -> list[AppL
 
 
 def locks_in_force(app_ids_query, now: datetime | None = None) -> list[AppLimit]:
-    """Apps locked by the same-reason rule now (rules.lock_until), in one query.
+    """Apps locked by the same-reason rule now (rules.lock_until), in two queries at most.
 
     Only an app rejected within the lock's length can be locked, so only those apps'
     rejections since their last approval are read.
     """
     now = clock.now_or(now)
     hours = lock_hours()
-    recent = Rejection.objects.filter(app_id__in=app_ids_query, at__gt=now - timedelta(hours=hours)).values(
-        "app_id"
-    )
     last_approved = (
         AuditEvent.objects.filter(app_id=OuterRef("app_id"), action="review_approved")
         .order_by("-at")
         .values("at")[:1]
     )
-    rows = (
-        Rejection.objects.filter(app_id__in=recent)
+    # 1. The few apps rejected inside the lock window, each with its last approval (one subquery
+    #    per app, not per rejection).
+    recent = dict(
+        Rejection.objects.filter(app_id__in=app_ids_query, at__gt=now - timedelta(hours=hours))
+        .order_by()
+        .values("app_id")
+        .distinct()
         .annotate(approved_at=Subquery(last_approved))
-        .filter(Q(approved_at__isnull=True) | Q(at__gt=F("approved_at")))
+        .values_list("app_id", "approved_at")
+    )
+    if not recent:
+        return []
+    # 2. Their newest rejections: the lock needs `needed` in a row for one reason, all after the
+    #    app's last approval, so the newest `needed` per app decide (a window function keeps
+    #    only those); the ones before the approval are dropped here.
+    needed = lock_rejections()
+    newest = (
+        Rejection.objects.filter(app_id__in=list(recent))
+        .annotate(
+            row=Window(RowNumber(), partition_by=[F("app_id")], order_by=[F("at").desc(), F("pk").desc()])
+        )
+        .filter(row__lte=needed)
         .order_by("app_id", "-at", "-pk")
         .only("app_id", "at", "categories")
     )
     by_app: dict[int, list] = defaultdict(list)
-    for rejection in rows:
-        if len(by_app[rejection.app_id]) < STREAK_DEPTH:
+    for rejection in newest:
+        approved_at = recent[rejection.app_id]
+        if approved_at is None or rejection.at > approved_at:
             by_app[rejection.app_id].append(rejection)
-    needed = lock_rejections()
     locked = []
     for app_id, rejections in sorted(by_app.items()):
         streak = streak_of(rejections)

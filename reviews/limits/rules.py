@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
-from releases.models import IN_REVIEW, AuditEvent, Release, State
+from releases.memo import memoized
+from releases.models import IN_REVIEW, App, AuditEvent, Release, State
 from reviews.limits import clock
-from reviews.limits.quota import Budget, review_budget, speedup_budget
+from reviews.limits.quota import Budget, budgets, review_budget, speedup_budget
 from reviews.models import Rejection, RejectionCategory
 from reviews.rejections import OTHER
 
@@ -86,18 +89,42 @@ class Limit:
 # -- withdrawals -----------------------------------------------------------------------------
 
 
-def _withdrawals(app, since: datetime) -> int:
-    done = AuditEvent.objects.filter(app_id=app.pk, action__in=WITHDRAW_ACTIONS, at__gte=since).count()
-    return done + Release.objects.filter(app=app, state=State.WITHDRAWING).count()
+def _withdrawals(app, now: datetime) -> tuple[int, int]:
+    """(today, this month): withdrawals the platform counted plus those under way, one query."""
+    return memoized(("withdrawals", app.pk, clock.day_start(now)), lambda: _count_withdrawals(app, now))
+
+
+def _count_withdrawals(app, now: datetime) -> tuple[int, int]:
+    done = AuditEvent.objects.filter(
+        app_id=OuterRef("pk"), action__in=WITHDRAW_ACTIONS, at__gte=clock.month_start(now)
+    )
+    under_way = Release.objects.filter(app_id=OuterRef("pk"), state=State.WITHDRAWING)
+    row = (
+        App.objects.filter(pk=app.pk)
+        .annotate(
+            today=_count(done.filter(at__gte=clock.day_start(now))),
+            month=_count(done),
+            withdrawing=_count(under_way),
+        )
+        .values("today", "month", "withdrawing")
+        .first()
+    ) or {"today": 0, "month": 0, "withdrawing": 0}
+    return row["today"] + row["withdrawing"], row["month"] + row["withdrawing"]
+
+
+def _count(queryset):
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), 0)
 
 
 def withdraw_limits(app, now: datetime) -> list[Limit]:
+    today, this_month = _withdrawals(app, now)
     return [
         Limit(
             "withdraw_daily",
             "Withdrawals today",
             "withdraw_limit",
-            _withdrawals(app, clock.day_start(now)),
+            today,
             setting("WITHDRAW_DAILY_LIMIT", 5),
             clock.next_day_start(now),
         ),
@@ -105,7 +132,7 @@ def withdraw_limits(app, now: datetime) -> list[Limit]:
             "withdraw_monthly",
             "Withdrawals this month",
             "withdraw_limit",
-            _withdrawals(app, clock.month_start(now)),
+            this_month,
             setting("WITHDRAW_MONTHLY_LIMIT", 10),
             clock.next_month_start(now),
         ),
@@ -124,7 +151,12 @@ class Streak:
 
 def rejection_streak(app) -> Streak:
     """The newest run of rejections of the app (any release) sharing a category, with no
-    approval in between; an unrecognised reason ("other") is never "the same reason"."""
+    approval in between; an unrecognised reason ("other") is never "the same reason".
+    Remembered for the rest of a page's read scope (releases.memo)."""
+    return memoized(("rejection_streak", app.pk), lambda: _rejection_streak(app))
+
+
+def _rejection_streak(app) -> Streak:
     approved = (
         AuditEvent.objects.filter(app_id=app.pk, action="review_approved")
         .order_by("-at")
@@ -189,19 +221,11 @@ def app_limits(app, now: datetime | None = None) -> list[dict]:
 
 
 def _app_limits(app, now: datetime) -> list[Limit]:
-    account = app.platform_account
+    review, speedup = budgets(app.platform_account, now)
     return [
+        _quota_limit("review_quota", "Reviews this month (platform account)", "quota_exhausted", review),
         _quota_limit(
-            "review_quota",
-            "Reviews this month (platform account)",
-            "quota_exhausted",
-            review_budget(account, now),
-        ),
-        _quota_limit(
-            "speedup_quota",
-            "Speed-ups this month (platform account)",
-            "speedup_exhausted",
-            speedup_budget(account, now),
+            "speedup_quota", "Speed-ups this month (platform account)", "speedup_exhausted", speedup
         ),
         *withdraw_limits(app, now),
         lock_limit(app, now),

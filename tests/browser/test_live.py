@@ -3,8 +3,6 @@
 connection while the page stays open: it must appear without a reload, and never over what a
 person is typing."""
 
-import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -16,54 +14,32 @@ from django.urls import reverse
 from releases import services
 from reviews.remediation import remediation_complete as remediation_done
 
-CHROMIUM = os.environ.get("SLUICE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = Path(os.environ.get("SLUICE_SHOTS", "var/screenshots"))
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "live"
 WAIT_MS = 15_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (Path(CHROMIUM).exists() or shutil.which("chromium")),
-        reason="chromium is not installed (apt-get install chromium): the live browser tests did not run",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page(live_server):
-    """page_for(user) -> a Playwright page logged in as `user` on the live server.
-
-    Playwright's sync API runs an event loop in this thread, where Django refuses ORM calls:
-    set the data up before the first page, and change it afterwards with `elsewhere`.
-    """
-    from playwright.sync_api import sync_playwright
-
-    running = {}
+def browser_page(live_server, browser):
+    """page_for(user) -> a Playwright page logged in as `user` on the live server (the shared
+    chromium from conftest). Set the data up before the first page; change it afterwards with
+    `elsewhere`, as a worker would."""
+    contexts = []
 
     def page_for(user):
         client = Client()
         client.force_login(user)
-        if "browser" not in running:
-            running["playwright"] = sync_playwright().start()
-            running["browser"] = running["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = running["browser"].new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
         context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
         )
         return context.new_page()
 
     yield page_for
-    if "browser" in running:
-        running["browser"].close()
-        running["playwright"].stop()
+    for context in contexts:
+        context.close()
 
 
 def elsewhere(fn, *args, **kwargs):

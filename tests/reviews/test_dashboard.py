@@ -33,7 +33,7 @@ from reviews.remediation import on_rejected, remediation_complete
 
 BJ = ZoneInfo("Asia/Shanghai")
 # The same bound for one app and for fifty apps with five hundred releases: it must not grow.
-OVERVIEW_QUERIES = 20
+OVERVIEW_QUERIES = 21  # the most urgent reviews are read in two queries (SQLite has no LIMIT in a UNION)
 
 
 def bj(*args) -> datetime:
@@ -124,7 +124,8 @@ def test_the_pipeline_counts_releases_per_state_and_links_to_the_filtered_list(l
     make_release("1.3.0")
     response = login(mike).get("/")
     lanes = {s["state"]: s for lane in response.context["pipeline"] for s in lane["states"]}
-    assert (lanes["draft"]["count"], lanes["submitted"]["count"], lanes["published"]["count"]) == (2, 1, 1)
+    assert (lanes["draft"]["count"], lanes["submitted"]["count"]) == (2, 1)
+    assert lanes["published"]["count"] is None  # where releases end: listed, not counted
     assert lanes["rejected"]["count"] == 0
     html = _section(response.content.decode(), "pipeline-title")
     assert 'href="/releases/?state=draft" aria-label="Draft: 2 releases"' in html
