@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "SECRET_KEY", "DEBUG"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLUICE_", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
