@@ -543,20 +543,16 @@ def _release_extras(release: Release) -> dict:
     return import_string(path)(release) if path else {"rejection": None, "remediation": []}
 
 
-def release_out(release: Release, user) -> dict:
-    run = selectors.latest_check_run(release)
+def _common_out(release: Release, *, approved: bool) -> dict:
     return {
         "id": release.pk,
         "app": release.app_id,
         "version": release.version,
         "state": release.state,
         "revision": release.revision,
-        "release_notes": release.release_notes,
-        "review_notes": release.review_notes,
-        "build_report": release.build_report,
         "author": release.author.username,
         "owner": release.owner.username if release.owner_id else None,
-        "approved": release.is_approved(),
+        "approved": approved,
         "platform_audit_id": release.platform_audit_id,
         "last_error": {"code": release.last_error_code, "message": release.last_error}
         if release.last_error
@@ -571,6 +567,16 @@ def release_out(release: Release, user) -> dict:
         "decided_at": release.decided_at,
         "created_at": release.created_at,
         "updated_at": release.updated_at,
+    }
+
+
+def release_out(release: Release, user) -> dict:
+    run = selectors.latest_check_run(release)
+    return {
+        **_common_out(release, approved=release.is_approved()),
+        "release_notes": release.release_notes,
+        "review_notes": release.review_notes,
+        "build_report": release.build_report,
         "checks": _latest_checks(release, run),
         "check_run": _run_out(run),
         "approvals": _approvals_out(release),
@@ -958,31 +964,8 @@ SUMMARY_FIELDS = (
 
 
 def _summary_out(release: Release) -> dict:
-    return {
-        "id": release.pk,
-        "app": release.app_id,
-        "version": release.version,
-        "state": release.state,
-        "revision": release.revision,
-        "author": release.author.username,
-        "owner": release.owner.username if release.owner_id else None,
-        "approved": release.approved,
-        "platform_audit_id": release.platform_audit_id,
-        "last_error": {"code": release.last_error_code, "message": release.last_error}
-        if release.last_error
-        else None,
-        "rejection_reason": release.rejection_reason,
-        "review_delay": (
-            {"at": release.review_delayed_at, "reason": release.review_delay_reason}
-            if release.review_delayed_at
-            else None
-        ),
-        "submitted_at": release.submitted_at,
-        "decided_at": release.decided_at,
-        "created_at": release.created_at,
-        "updated_at": release.updated_at,
-        "url": f"/api/v1/releases/{release.pk}",
-    }
+    """A list row: the fields every representation shares, and where the full one lives."""
+    return {**_common_out(release, approved=release.approved), "url": f"/api/v1/releases/{release.pk}"}
 
 
 @api.post("/apps/{app_id}/releases", response={201: ReleaseOut, **ERRORS}, tags=["releases"])
