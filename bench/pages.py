@@ -9,7 +9,9 @@ Seed a database once (a few minutes), then run the benchmark as often as you lik
         .venv/bin/python manage.py seed_scale          # 2,000 apps, 200,000 releases, 2,000,000 events
     .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/sluice_bench
 
-Options: --rounds 50, --warmup 3, --port 8239, --workers 2, --user manager, --only NAME, --no-migrate;
+Options: --rounds 50, --warmup 3, --port 8239, --workers 2, --user manager, --only NAME, --no-migrate,
+--no-page-cache (render every page on every load, as after a change to what it shows: the
+pages are otherwise served from releases/pagecache.py's cache while nothing they show changed);
 the database defaults to $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/sluice_bench.
 
 What it does: applies pending migrations to the bench database (--no-migrate to skip), collects the
@@ -86,6 +88,11 @@ def parse_args(argv=None):
     parser.add_argument("--password", default="sluice-demo")
     parser.add_argument("--no-migrate", action="store_true", help="Do not apply pending migrations first.")
     parser.add_argument("--only", default="", help="Measure only pages whose name contains this text.")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="Render every page on every load (PAGE_CACHE_SECONDS=0): the cost of a page whose data changed.",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= 10_000 or not 0 <= args.warmup <= 100:
         parser.error("--rounds must be 1..10000 and --warmup 0..100")
@@ -110,6 +117,8 @@ def server_env(args, static_root: str) -> dict:
         SIMULATOR="0",
         LOG_LEVEL="ERROR",
     )
+    if args.no_page_cache:
+        env["PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -337,7 +346,8 @@ def report(args, measured, times, sizes, titles, notes) -> None:
         )
     print()
     print(
-        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}; ratios to {BASELINE[1]}."
+        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}, "
+        f"page cache {'off' if args.no_page_cache else 'on'}; ratios to {BASELINE[1]}."
     )
     if over:
         print(f"Over {TARGET_RATIO:g}x the trivial page: {', '.join(over)}.")

@@ -87,6 +87,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # after Django's own csrf processor: a page rendered for the page cache gets a
+                # placeholder token, replaced by each requester's own (releases/pagecache.py)
+                "releases.pagecache.csrf",
             ],
         },
     },
@@ -128,6 +131,10 @@ CACHES = {
         }
     )
 }
+
+# Rendered pages are kept this long at most (0: off); any change to what they show, or the next
+# minute, makes a new one sooner (releases/pagecache.py).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600, minimum=0)
 
 # Jobs are enqueued only when the transaction that asked for them commits, so a worker
 # never sees a release in a state that was rolled back.

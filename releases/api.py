@@ -38,6 +38,7 @@ from releases.models import (
     Role,
     role_at_least,
 )
+from releases.pagecache import cached_answer
 from releases.services import release_confirm_check, release_create, release_update
 from releases.tokens import api_token_user
 
@@ -976,6 +977,7 @@ def create_release(request, app_id: int, payload: ReleaseIn):
 
 
 @api.get("/releases/{release_id}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
+@cached_answer
 @in_read_scope
 def get_release(request, release_id: int):
     return release_out(_get(selectors.releases_for(request.user), release_id), request.user)

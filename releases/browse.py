@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from releases import selectors
 from releases.models import AuditEvent, CheckRun, Release, State
+from releases.pagecache import cached_page
 
 RELEASES_PER_PAGE = 50
 # The overview also refreshes on its own this often, so countdowns and working days stay current.
@@ -31,6 +32,7 @@ OVERVIEW_REFRESH_SECONDS = 300
 
 
 @login_required
+@cached_page
 def dashboard(request):
     """The overview lives in reviews/ (it needs review data); releases/ names it only by setting."""
     path = getattr(settings, "SLUICE_DASHBOARD_VIEW", "")
@@ -121,6 +123,7 @@ class CappedPaginator(Paginator):
 
 
 @login_required
+@cached_page
 @require_GET
 def release_list(request):
     flt = ReleaseFilter.from_query(request.GET)

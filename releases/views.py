@@ -38,6 +38,7 @@ from releases.models import (
     State,
     role_at_least,
 )
+from releases.pagecache import cached_page
 
 RELEASES_PER_PAGE = 50
 
@@ -125,6 +126,7 @@ def _with_releases(apps) -> list:
 
 
 @login_required
+@cached_page
 def app_list(request):
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(app_rows(request.user, q), APPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -141,6 +143,7 @@ def app_list(request):
 
 
 @login_required
+@cached_page
 @in_read_scope
 def app_detail(request, app_id: int):
     app = get_object_or_404(selectors.apps_for(request.user), pk=app_id)
@@ -408,6 +411,7 @@ def release_edit(request, release_id: int):
 
 
 @login_required
+@cached_page
 @in_read_scope
 def release_detail(request, release_id: int):
     release = get_object_or_404(selectors.releases_for(request.user).select_related("owner"), pk=release_id)

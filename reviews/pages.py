@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from releases import selectors
 from releases.errors import SluiceError
 from releases.models import Role, role_at_least
+from releases.pagecache import cached_page
 from reviews.limits import app_limits, release_limits
 from reviews.playbooks.library import library
 from reviews.remediation import (
@@ -116,6 +117,7 @@ def override(request, release_id: int):
 
 
 @login_required
+@cached_page
 def playbook_list(request):
     """The library as everyone sees it, and what the rules do not recognise yet."""
     return render(

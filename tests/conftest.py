@@ -11,6 +11,7 @@ import copy
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from releases import services
 from releases.models import App, Membership, PlatformAccount, Release, Role, Team
@@ -29,6 +30,21 @@ GOOD_REPORT = {
     "first_screen_ms": 1200,
     "error_monitoring": "sentry",
 }
+
+
+QUERY_COUNTING = {"django_assert_max_num_queries", "django_assert_num_queries"}
+
+
+@pytest.fixture(autouse=True)
+def page_cache(request, settings):
+    """Pages are cached in tests as in production (releases/pagecache.py), so a test that reloads
+    a page after a change also proves the change reached the cache key. A test counting queries
+    measures rendering, so it renders every time (mark others that count with `render_path`)."""
+    cache.clear()
+    if request.node.get_closest_marker("render_path") or QUERY_COUNTING & set(request.fixturenames):
+        settings.PAGE_CACHE_SECONDS = 0
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -153,6 +153,7 @@ def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_rel
     assert '<span class="count-pill">1</span>' in response.content.decode()
 
 
+@pytest.mark.render_path
 def test_it_lists_apps_with_a_constant_number_of_queries(login, alice, app, make_release, manual_account):
     make_release("1.0.0")
     client = login(alice)
