@@ -39,6 +39,7 @@ def main() -> int:
         DEBUG="0",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
         ALLOWED_HOSTS="testserver",
+        PAGE_CACHE_SECONDS="0",  # the page's own work, not the stored copy (releases/pagecache.py)
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
