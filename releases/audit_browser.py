@@ -16,14 +16,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from releases import selectors
 from releases.audit import ChainReport, audit_verify
-from releases.models import AuditEvent, AuditVerification, Membership, Release, Role, State
+from releases.models import App, AuditEvent, AuditVerification, Membership, Release, Role, State
 from releases.options import options
 
 PAGE_SIZE = 50
@@ -55,6 +67,99 @@ EXPORT_FIELDS = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# -- the app picker (also used by /analytics/) ----------------------------------------------------
+
+APP_SELECT_LIMIT = 100  # a scope with at most this many apps gets a <select>; more, a text field
+APP_MATCHES_SHOWN = 20  # a text matching several apps lists at most this many of them
+APP_TEXT_MAX_LENGTH = 100
+APP_TEXT_PARAM = "app_q"  # the text field's name; `app` (an app id) stays the filter itself
+APP_FIELDS = ("id", "name", "appid", "team_id", "team__name")
+
+
+@dataclass
+class AppPick:
+    """The app filter of a page, resolved against a scope of apps (the user's teams').
+
+    A small scope is offered as a <select> (`listed` holds every app of it). A large one is a text
+    field: the server matches the typed text against the apps' names and AppIDs and picks the app
+    when exactly one matches, lists the first few when several do, and reports an error when none
+    does. Apps are dicts of APP_FIELDS; nothing outside the scope is ever matched.
+    """
+
+    listed: list[dict] | None  # every app of the scope when there are few, else None
+    app: dict | None = None  # the chosen app
+    text: str = ""  # what the text field shows: the chosen app's name or the typed text
+    matches: list[dict] = field(default_factory=list)  # several apps matched `text`
+    more_matches: bool = False  # more than APP_MATCHES_SHOWN matched
+    error: str = ""  # `text` matched no app
+    bad_id: bool = False  # the `app` id is not an app of the scope
+
+    @property
+    def is_select(self) -> bool:
+        return self.listed is not None
+
+    @property
+    def app_id(self) -> int | None:
+        return self.app["id"] if self.app else None
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
+    """Resolve the `app` id and the typed `text` (None when the field was not sent) in `apps`.
+
+    One query of at most APP_SELECT_LIMIT + 1 rows whatever the number of apps: the chosen app
+    first, then the apps the text matches, then the rest in (team, name) order, each row with the
+    scope's size (a window count), so the same rows say whether a select fits and hold the select's
+    apps, the chosen app and the first matches. A text equal to the chosen app's name keeps that
+    app (the field shows the name, so resubmitting the form changes nothing); an empty text means
+    every app.
+    """
+    if text is not None:
+        text = text.strip()[:APP_TEXT_MAX_LENGTH]
+    rows = list(
+        apps.annotate(
+            in_scope=Window(Count("id")),
+            position=Window(RowNumber(), order_by=[F("team__name").asc(), F("name").asc(), F("id").asc()]),
+            chosen=_flag(Q(pk=app_id)) if app_id is not None else Value(False),
+            matched=_flag(Q(name__icontains=text) | Q(appid__icontains=text)) if text else Value(False),
+        )
+        .order_by("-chosen", "-matched", "position")
+        .values(*APP_FIELDS, "in_scope", "position", "chosen", "matched")[: APP_SELECT_LIMIT + 1]
+    )
+    few = not rows or rows[0]["in_scope"] <= APP_SELECT_LIMIT
+    pick = AppPick(sorted(rows, key=lambda row: row["position"]) if few else None)
+    chosen = rows[0] if rows and rows[0]["chosen"] else None
+    if text == "" or (app_id is None and not text):
+        return pick
+    if text is None or (chosen is not None and chosen["name"].strip() == text):
+        pick.app, pick.bad_id = chosen, chosen is None
+        pick.text = chosen["name"] if chosen else ""
+        return pick
+    pick.text = text
+    found = [row for row in rows if row["matched"]][: APP_MATCHES_SHOWN + 1]
+    if len(found) == 1:
+        pick.app, pick.text = found[0], found[0]["name"]
+    elif found:
+        pick.matches, pick.more_matches = found[:APP_MATCHES_SHOWN], len(found) > APP_MATCHES_SHOWN
+    else:
+        pick.error = gettext("No app of your teams matches “%(text)s”.") % {"text": text}
+    return pick
+
+
+def app_query(params, app_id: int | None = None, drop: Iterable[str] = ()) -> str:
+    """`params` (a QueryDict) as a query string with the app filter set to `app_id` (none: removed)
+    and the text field and the `drop` keys removed: the page's links name apps by id only."""
+    query = params.copy()
+    for key in (APP_TEXT_PARAM, "app", *drop):
+        query.pop(key, None)
+    if app_id is not None:
+        query["app"] = str(app_id)
+    return query.urlencode()
+
+
 # -- the filter ----------------------------------------------------------------------------------
 
 
@@ -62,24 +167,32 @@ class AuditFilterForm(forms.Form):
     """The filter of /audit/ and of its exports: values are accepted only from the user's teams.
 
     Plain fields checked against sets rather than ChoiceFields: a platform team has thousands of
-    apps, and Django re-normalises choice lists on every form.
+    apps, and Django re-normalises choice lists on every form. The app is picked by pick_app: a
+    select for a few apps, a text field (`app_q`) resolved on the server for many.
     """
 
     app = forms.IntegerField(required=False, label="App")
+    app_q = forms.CharField(required=False, label="App")
     actor = forms.CharField(required=False, label="User")
     action = forms.CharField(required=False, max_length=64, label="Action")
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
 
-    def __init__(self, data, *, choices: "AuditChoices"):
+    def __init__(self, data, *, choices: "AuditChoices", apps: QuerySet):
         super().__init__(data)
         self.choices = choices
+        self.apps = apps
+        self._pick: AppPick | None = None
 
-    def clean_app(self):
-        app = self.cleaned_data["app"]
-        if app is not None and app not in self.choices.app_names:
-            raise forms.ValidationError("Select a valid choice: that app is not in your teams.")
-        return app
+    @property
+    def pick(self) -> AppPick:
+        """The app picker; resolved by clean() when the form is validated, else without an app."""
+        if self._pick is None:
+            self._pick = pick_app(self.apps, None, self._text())
+        return self._pick
+
+    def _text(self) -> str | None:
+        return self.data.get(APP_TEXT_PARAM) if self.is_bound and APP_TEXT_PARAM in self.data else None
 
     def clean_actor(self):
         actor = self.cleaned_data["actor"]
@@ -96,19 +209,31 @@ class AuditFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "app" not in self.errors:  # a number (or nothing): look the app up in the user's teams
+            self._pick = pick = pick_app(self.apps, cleaned.get("app"), self._text())
+            if pick.bad_id:
+                self.add_error("app", "Select a valid choice: that app is not in your teams.")
+            elif pick.error:
+                self.add_error(APP_TEXT_PARAM, pick.error)
+            else:
+                cleaned["app"] = pick.app_id
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The “From” date is after the “To” date.")
         return cleaned
 
     def select_options(self) -> dict:
-        """The three selects' <option>s, the current values selected (joined in Python: thousands)."""
+        """The selects' <option>s, the current values selected (joined in Python: thousands)."""
         value = self.data.get
         return {
             "app": options(
-                [("", "All apps")]
-                + [(app_id, f"{name} ({team})") for app_id, name, team in self.choices.apps],
-                value("app"),
+                (
+                    [("", gettext("All apps"))]
+                    + [(a["id"], f"{a['name']} ({a['team__name']})") for a in self.pick.listed]
+                )
+                if self.pick.is_select
+                else [],
+                self.pick.app_id,
             ),
             "actor": options(
                 [("", "Everyone"), (SYSTEM, "System (no person)")]
@@ -123,29 +248,32 @@ class AuditFilterForm(forms.Form):
 
 @dataclass
 class AuditChoices:
-    """What the filter offers, loaded once per request (three queries)."""
+    """What the user and action filters offer, loaded once per request (two queries). Apps are not
+    listed here: a platform team has thousands (see pick_app)."""
 
-    apps: list[tuple[int, str, str]]  # (id, name, team name)
     actors: list[dict]
     actions: list[str]
 
-    @cached_property
-    def app_names(self) -> dict[int, str]:
-        return {app_id: name for app_id, name, _team in self.apps}
-
 
 def audit_choices(user) -> AuditChoices:
-    team_ids = selectors.team_ids_for(user)
-    apps = list(
-        selectors.apps_for(user).order_by("team__name", "name").values_list("id", "name", "team__name")
-    )
     actors = list(
-        Membership.objects.filter(team_id__in=team_ids)
+        Membership.objects.filter(team_id__in=selectors.team_ids_for(user))
         .values("user_id", "user__username")
         .distinct()
         .order_by("user__username")
     )
-    return AuditChoices(apps=apps, actors=actors, actions=distinct_actions())
+    return AuditChoices(actors=actors, actions=distinct_actions())
+
+
+def with_app_names(events: QuerySet[AuditEvent], user) -> QuerySet[AuditEvent]:
+    """Events with `app_name`, the name of their app (when it is one of the user's teams'): looked up
+    for the rows of a page only, in the page's own query, so no list of every app is needed."""
+    names = App.objects.filter(pk=OuterRef("app_id"), team_id__in=selectors.team_ids_for(user))
+    return events.annotate(app_name=Subquery(names.order_by().values("name")[:1]))
+
+
+def page_app_names(events: list[AuditEvent]) -> dict[int, str]:
+    return {e.app_id: e.app_name for e in events if getattr(e, "app_name", None) is not None}
 
 
 def distinct_actions() -> list[str]:

@@ -7,7 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from releases import selectors
+from releases.audit_browser import APP_TEXT_MAX_LENGTH, APP_TEXT_PARAM, app_query, pick_app
 from releases.options import grouped_options, options
+from releases.pagecache import cached_page
 from reviews import analytics as metrics
 from reviews.charts import histogram, horizontal_bars
 
@@ -28,32 +30,41 @@ def hours_or_days(seconds: float | None) -> str:
 
 
 @login_required
+@cached_page
 @require_GET
 def analytics_page(request):
-    """Another team's or app's id in the query is a 404, like any object of another team."""
+    """Another team's or app's id in the query is a 404, like any object of another team.
+
+    The app is picked from the (team's or all the user's teams') apps by pick_app: a select when
+    they are few, a text field resolved here when they are many.
+    """
     teams = list(selectors.teams_for(request.user).values("id", "name"))
     team_id, app_id = _int(request.GET.get("team")), _int(request.GET.get("app"))
     days = _int(request.GET.get("days"))
     days = days if days in metrics.PERIODS else metrics.DEFAULT_PERIOD
     if team_id is not None and team_id not in {t["id"] for t in teams}:
         raise Http404("No such team.")
-    apps = selectors.apps_for(request.user).order_by("team__name", "name")
+    apps = selectors.apps_for(request.user)
     if team_id is not None:
         apps = apps.filter(team_id=team_id)
-    apps = list(apps.values_list("id", "name", "team_id", "team__name"))
-    found = next((a for a in apps if a[0] == app_id), None)
-    app = dict(zip(("id", "name", "team_id", "team__name"), found, strict=True)) if found else None
-    if app_id is not None and app is None:
+    text = request.GET.get(APP_TEXT_PARAM) if APP_TEXT_PARAM in request.GET else None
+    pick = pick_app(apps, app_id, text)
+    if pick.bad_id:
         raise Http404("No such app.")
+    app = pick.app
     team_ids = [app["team_id"]] if app else [team_id] if team_id else [t["id"] for t in teams]
-    result = metrics.cached_analytics(team_ids, days, app_id=app_id) if team_ids else None
+    result = metrics.cached_analytics(team_ids, days, app_id=pick.app_id) if team_ids else None
     return render(
         request,
         "reviews/analytics.html",
         {
             "teams": teams,
             "team_options": options([(t["id"], t["name"]) for t in teams], team_id),
-            "app_options": grouped_options(_by_team(apps), app_id),
+            "app_options": grouped_options(_by_team(pick.listed), pick.app_id) if pick.is_select else "",
+            "pick": pick,
+            "app_choices": [(a, app_query(request.GET, a["id"])) for a in pick.matches],
+            "without_app": app_query(request.GET),
+            "app_text_max": APP_TEXT_MAX_LENGTH,
             "team_id": team_id,
             "app": app,
             "team": next((t for t in teams if t["id"] == team_id), None),
@@ -67,10 +78,10 @@ def analytics_page(request):
     )
 
 
-def _by_team(apps: list[tuple]) -> list[tuple[str, list[tuple]]]:
+def _by_team(apps: list[dict]) -> list[tuple[str, list[tuple]]]:
     groups: dict[str, list[tuple]] = {}
-    for app_id, name, _team_id, team_name in apps:
-        groups.setdefault(team_name, []).append((app_id, name))
+    for app in apps:
+        groups.setdefault(app["team__name"], []).append((app["id"], app["name"]))
     return list(groups.items())
 
 

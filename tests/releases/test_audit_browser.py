@@ -23,6 +23,8 @@ from django.urls import reverse
 from releases import services
 from releases.audit import audit_record
 from releases.audit_browser import (
+    APP_MATCHES_SHOWN,
+    APP_SELECT_LIMIT,
     SYSTEM,
     VERIFY_JOB_TIMEOUT_SECONDS,
     audit_events,
@@ -32,6 +34,7 @@ from releases.audit_browser import (
     export_records,
     verify_audit_job,
 )
+from releases.language import set_preferred_language
 from releases.models import App, AuditEvent, AuditVerification
 
 IP = "203.0.113.7"
@@ -350,3 +353,151 @@ def test_outside_a_transaction_the_walk_reads_one_snapshot(app, alice):
     run = audit_verify_and_record()
     assert (run.ok, run.checked) == (True, AuditEvent.objects.count())
     assert not connection.in_atomic_block
+
+
+# -- the app picker --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_apps(team, manual_account, app, second_app):
+    """More apps than a select offers: Shop, Cafe and `Bulk 0000`... `Bulk 0102` in the team."""
+    return App.objects.bulk_create(
+        App(team=team, platform_account=manual_account, name=f"Bulk {i:04d}", appid=f"wxbulk{i:010d}")
+        for i in range(APP_SELECT_LIMIT + 1)
+    )
+
+
+def _events_of(app) -> set[int]:
+    return set(AuditEvent.objects.filter(app_id=app.pk).values_list("id", flat=True))
+
+
+def _team_events(team) -> set[int]:
+    return set(AuditEvent.objects.filter(team_id=team.pk).values_list("id", flat=True))
+
+
+def test_a_team_with_few_apps_keeps_the_app_select(client, trail, second_app, vera):
+    html = _html(_get(client, vera, app=second_app.pk))
+    assert '<select id="f-app" name="app">' in html and 'name="app_q"' not in html
+    assert f'<option value="{second_app.pk}" selected>Cafe (Shop team)</option>' in html
+    assert set(_ids(html)) == _events_of(second_app)
+
+
+def test_a_team_with_many_apps_gets_a_text_field_and_not_every_app_name(client, trail, many_apps, vera):
+    html = _html(_get(client, vera))
+    assert '<label for="f-app">App</label>' in html
+    assert 'id="f-app" name="app_q" value=""' in html and '<select id="f-app"' not in html
+    assert 'aria-describedby="f-app-help"' in html
+    assert "Bulk 0000" not in html and "<option" not in html.split('name="app_q"', 1)[1].split("</div>")[0]
+    assert set(_ids(html)) == _team_events(trail["shop"].app.team)
+
+
+def test_text_matching_one_app_filters_by_that_app(client, trail, many_apps, second_app, vera):
+    response = _get(client, vera, app_q="  wxCAFE ", action="create")
+    html = _html(response)
+    assert set(_ids(html)) == {
+        e for e in _events_of(second_app) if AuditEvent.objects.get(pk=e).action == "create"
+    }
+    assert f'<input type="hidden" name="app" value="{second_app.pk}">' in html
+    assert 'name="app_q" value="Cafe"' in html
+    # the exports and the pager name the app by id, keeping the other filters
+    assert f"/audit/export.csv?action=create&amp;app={second_app.pk}" in html
+    assert "app_q" not in html.split('class="export-links"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="/audit/?action=create">All apps</a>' in html
+
+
+def test_a_selected_app_shows_its_name_and_resubmitting_the_form_keeps_it(
+    client, trail, many_apps, app, second_app, vera
+):
+    html = _html(_get(client, vera, app=second_app.pk))
+    assert 'name="app_q" value="Cafe"' in html and set(_ids(html)) == _events_of(second_app)
+    # the form sends the hidden id and the name unchanged: still Cafe, without a search
+    again = _html(_get(client, vera, app=second_app.pk, app_q="Cafe", actor=""))
+    assert set(_ids(again)) == _events_of(second_app)
+    # another text replaces the app; an emptied field means every app
+    assert set(_ids(_html(_get(client, vera, app=second_app.pk, app_q="wxshop")))) == _events_of(app)
+    emptied = _html(_get(client, vera, app=second_app.pk, app_q=""))
+    assert set(_ids(emptied)) == _team_events(app.team) and 'name="app_q" value=""' in emptied
+
+
+def test_text_matching_several_apps_lists_them_as_links_and_filters_nothing_yet(
+    client, trail, many_apps, vera, team
+):
+    html = _html(_get(client, vera, app_q="bulk 000", action="create"))
+    assert "Several apps match “bulk 000”: choose one." in html
+    assert "The events below are not filtered by app yet." in html
+    bulk = sorted(many_apps, key=lambda a: a.name)[:10]
+    for choice in bulk:
+        assert f'<a href="/audit/?action=create&amp;app={choice.pk}">{choice.name}</a>' in html
+    assert "Only the first" not in html
+    assert 'aria-describedby="f-app-choices f-app-help"' in html and 'name="app_q" value="bulk 000"' in html
+    creates = set(AuditEvent.objects.filter(team_id=team.pk, action="create").values_list("id", flat=True))
+    assert creates and set(_ids(html)) == creates  # every app's events, the other filters applied
+
+
+def test_text_matching_more_than_twenty_apps_lists_only_the_first_twenty(client, many_apps, vera):
+    html = _html(_get(client, vera, app_q="Bulk"))
+    assert html.count('<li><a href="/audit/?app=') == APP_MATCHES_SHOWN == 20
+    assert "Only the first 20 are listed" in html and "Bulk 0019" in html and "Bulk 0020" not in html
+
+
+def test_text_matching_no_app_is_a_field_error_and_filters_nothing(client, trail, many_apps, vera):
+    html = _html(_get(client, vera, app_q="nothing-like-this", action="create"))
+    error = "No app of your teams matches “nothing-like-this”."
+    assert f'<div class="field-error" id="f-app-error">{error}</div>' in html
+    assert 'aria-describedby="f-app-error f-app-help" aria-invalid="true"' in html
+    assert "Fix the filter above to see events." in html and not _ids(html)
+    assert 'class="export-links"' not in html and "Several apps match" not in html
+
+
+def test_another_teams_app_is_refused_by_id_and_never_matched_by_text(
+    client, trail, many_apps, other_app, vera, olga
+):
+    refused = _html(_get(client, vera, app=other_app.pk))
+    assert "Select a valid choice: that app is not in your teams." in refused and not _ids(refused)
+    assert 'aria-invalid="true"' in refused and f'name="app" value="{other_app.pk}"' not in refused
+    for text in ("Secret", "wxsecret01"):
+        html = _html(_get(client, vera, app_q=text))
+        assert (
+            "No app of your teams matches" in html
+            and not _ids(html)
+            and "Secret" not in html.split("</form>")[1]
+        )
+    # the outsider's own picker (one app: a select) never offers or matches the team's apps
+    theirs = _html(_get(client, olga, app_q="Cafe"))
+    assert "No app of your teams matches “Cafe”." in theirs and "Bulk 0000" not in theirs
+    assert _get(client, olga, "releases:audit-export", "csv", app=many_apps[0].pk).status_code == 400
+
+
+def test_the_exports_resolve_the_text_as_the_page_does(client, trail, many_apps, second_app, vera):
+    rows = json.loads(
+        b"".join(_get(client, vera, "releases:audit-export", "json", app_q="Cafe").streaming_content)
+    )
+    assert {row["app_id"] for row in rows} == {second_app.pk}
+    for text in ("Bulk", "nothing-like-this"):
+        response = _get(client, vera, "releases:audit-export", "csv", app_q=text)
+        assert response.status_code == 400 and b"app_q" in response.content
+
+
+def test_the_picker_runs_a_fixed_number_of_queries_however_many_apps(
+    client, trail, many_apps, second_app, vera, django_assert_max_num_queries
+):
+    client.force_login(vera)
+    audit_verify_and_record()
+    for params in (
+        {},
+        {"app": second_app.pk},
+        {"app_q": "Cafe"},
+        {"app_q": "Bulk"},
+        {"app_q": "nothing-like-this"},
+        {"app": second_app.pk, "app_q": "Cafe", "action": "create"},
+        {"app": second_app.pk, "app_q": "wxshop"},
+    ):
+        with django_assert_max_num_queries(9):
+            assert client.get(reverse("releases:audit"), params).status_code == 200
+
+
+def test_the_picker_speaks_the_readers_language(client, many_apps, vera):
+    set_preferred_language(vera, "zh-hans")
+    html = _html(_get(client, vera, app_q="nothing-like-this"))
+    assert "你所在团队中没有小程序匹配“nothing-like-this”。" in html and 'placeholder="名称或 AppID"' in html
+    assert "有多个小程序匹配“Bulk”，请选择一个。" in _html(_get(client, vera, app_q="Bulk"))

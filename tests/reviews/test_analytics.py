@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from releases import services
 from releases.audit import audit_record
+from releases.audit_browser import APP_MATCHES_SHOWN, APP_SELECT_LIMIT
 from releases.models import App
 from reviews.analytics import Scope, analytics, cached_analytics
 from reviews.charts import histogram, horizontal_bars
@@ -279,3 +280,109 @@ def test_a_histogram_keeps_bucket_order_and_says_where_most_fall():
     assert chart.bars[0].height == 0 and chart.bars[1].height == 128.0  # 4 of a scale of 5 over 160 px
     assert "most often 6–24 h (4)" in chart.description
     assert histogram("e", "Empty", [("a", 0)], unit="decisions").empty
+
+
+# -- the app picker --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_apps(team, manual_account, app):
+    """More apps than a select offers: Shop and `Bulk 0000`... `Bulk 0100` in the team."""
+    return App.objects.bulk_create(
+        App(team=team, platform_account=manual_account, name=f"Bulk {i:04d}", appid=f"wxbulk{i:010d}")
+        for i in range(APP_SELECT_LIMIT + 1)
+    )
+
+
+def _cafe(history):
+    return history["old"].app
+
+
+def test_a_team_with_few_apps_keeps_the_app_select(client, history, vera):
+    cafe = _cafe(history)
+    with travel(NOW):
+        response = _page(client, vera, app=cafe.pk, days=90)
+    html = response.content.decode()
+    assert '<select id="f-app" name="app">' in html and 'name="app_q"' not in html
+    assert f'<option value="{cafe.pk}" selected>Cafe</option>' in html
+    assert response.context["app"]["id"] == cafe.pk
+
+
+def test_a_team_with_many_apps_gets_a_text_field_and_not_every_app_name(client, history, many_apps, vera):
+    with travel(NOW):
+        html = _page(client, vera).content.decode()
+    assert '<label for="f-app">App</label>' in html and '<select id="f-app"' not in html
+    assert 'id="f-app" name="app_q" value=""' in html and 'aria-describedby="f-app-help"' in html
+    assert "Bulk 0000" not in html and "33.3%" in html
+
+
+def test_text_matching_one_app_shows_that_apps_numbers(client, history, many_apps, vera, team):
+    cafe = _cafe(history)
+    with travel(NOW):
+        by_text = _page(client, vera, team=team.pk, days=90, app_q="wxcafe")
+    assert by_text.context["app"]["id"] == cafe.pk
+    assert by_text.context["result"].scope.app_id == cafe.pk
+    html = by_text.content.decode()
+    assert f'<input type="hidden" name="app" value="{cafe.pk}">' in html and 'value="Cafe"' in html
+    assert f'<a href="/analytics/?team={team.pk}&amp;days=90">All apps of Shop team</a>' in html
+    with travel(NOW):
+        by_id = _page(client, vera, app=cafe.pk, days=90, team=team.pk)
+    assert by_id.context["result"] == by_text.context["result"]
+
+
+def test_text_matching_several_apps_lists_them_as_links_and_filters_nothing_yet(
+    client, history, many_apps, vera
+):
+    with travel(NOW):
+        response = _page(client, vera, app_q="Bulk 000", days=365)
+    html = response.content.decode()
+    assert "Several apps match “Bulk 000”: choose one." in html
+    assert "The numbers below are not filtered by app yet." in html
+    for choice in sorted(many_apps, key=lambda a: a.name)[:10]:
+        assert f'<a href="/analytics/?days=365&amp;app={choice.pk}">{choice.name}</a>' in html
+    assert response.context["app"] is None and response.context["result"].scope.app_id is None
+    with travel(NOW):
+        many = _page(client, vera, app_q="bulk").content.decode()
+    assert many.count('<li><a href="/analytics/?app=') == APP_MATCHES_SHOWN
+    assert "Only the first 20 are listed" in many
+
+
+def test_text_matching_no_app_is_a_field_error_and_filters_nothing(client, history, many_apps, vera):
+    with travel(NOW):
+        response = _page(client, vera, app_q="nothing-like-this")
+    html = response.content.decode()
+    assert (
+        '<div class="field-error" id="f-app-error">No app of your teams matches “nothing-like-this”.</div>'
+        in html
+    )
+    assert 'aria-describedby="f-app-error f-app-help" aria-invalid="true"' in html
+    assert response.context["app"] is None and response.context["result"].scope.app_id is None
+    assert "33.3%" in html  # the numbers of all the user's apps, as without a filter
+
+
+def test_another_teams_app_is_refused_by_id_and_never_matched_by_text(
+    client, history, many_apps, vera, other_app
+):
+    assert _page(client, vera, app=other_app.pk).status_code == 404
+    for text in ("Secret", "wxsecret01"):
+        response = _page(client, vera, app_q=text)
+        assert response.status_code == 200 and response.context["app"] is None
+        assert "No app of your teams matches" in response.content.decode()
+
+
+def test_the_picker_runs_a_fixed_number_of_queries_however_many_apps(
+    client, history, many_apps, vera, team, django_assert_max_num_queries
+):
+    cafe = _cafe(history)
+    client.force_login(vera)
+    for params in (
+        {},
+        {"app": cafe.pk},
+        {"app_q": "Cafe", "days": 90},
+        {"app_q": "Bulk", "team": team.pk},
+        {"app_q": "nothing-like-this"},
+        {"app": cafe.pk, "app_q": "Cafe"},
+    ):
+        cache.clear()
+        with travel(NOW), django_assert_max_num_queries(10):
+            assert client.get(reverse("analytics:index"), params).status_code == 200
