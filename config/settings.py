@@ -132,9 +132,9 @@ CACHES = {
     )
 }
 
-# Rendered pages are kept this long at most (0: off); any change to what they show, or the next
-# minute, makes a new one sooner (releases/pagecache.py).
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600, minimum=0)
+# Rendered pages are kept this long at most, capped at a minute (0: off); any change to what they
+# show, or the next minute, makes a new one sooner (releases/pagecache.py).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60, minimum=0)
 
 # Jobs are enqueued only when the transaction that asked for them commits, so a worker
 # never sees a release in a state that was rolled back.

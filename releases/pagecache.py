@@ -6,7 +6,8 @@ gets the stored copy as long as nothing changed. "Nothing changed" is the key: t
 language and the exact URL, the change counters of every team the user is in
 (releases/generations.py: any saved row a page shows moves its team's counter when its
 transaction commits), and the current minute, so that countdowns, ages and working days move
-on their own. A stored page also expires after PAGE_CACHE_SECONDS, a bound on anything missed.
+on their own. A stored page is dropped at the latest after PAGE_CACHE_SECONDS (at most a
+minute: the next minute has another key anyway), which also bounds anything missed.
 
 Not cached: anything but a GET answered 200 with HTML, and a request with flash messages
 waiting (they are shown once). The CSRF token differs per session: a page is rendered with a
@@ -59,6 +60,10 @@ def page_key(request) -> str:
     return PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _lifetime() -> int:
+    return min(settings.PAGE_CACHE_SECONDS, BUCKET_SECONDS)
+
+
 def _cacheable_request(request) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
@@ -99,7 +104,7 @@ def cached_page(view):
         html = response.content.decode(response.charset or "utf-8")
         headers = {k: v for k, v in response.items() if k.lower() not in ("content-type", "content-length")}
         if response.status_code == 200 and not response.cookies:
-            cache.set(key, (headers, html), settings.PAGE_CACHE_SECONDS)
+            cache.set(key, (headers, html), _lifetime())
         answer = _answer(request, html, headers)
         answer.status_code = response.status_code
         for cookie in response.cookies.values():
@@ -123,7 +128,7 @@ def cached_answer(endpoint):
         if found is None:
             found = endpoint(request, *args, **kwargs)
             if isinstance(found, dict):
-                cache.set(key, found, settings.PAGE_CACHE_SECONDS)
+                cache.set(key, found, _lifetime())
         return found
 
     return wrapper
