@@ -8,12 +8,15 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
 from releases.errors import Invalid, NotFound
-from releases.models import Release, Role, State, guard_text, may_attempt, role_at_least
+from releases.memo import memoized, remembered
+from releases.models import IN_REVIEW, Release, Role, State, guard_text, may_attempt, role_at_least
 from releases.platforms import adapter_for
 from releases.selectors import role_for
 
@@ -58,6 +61,67 @@ def _is_manual(release: Release) -> bool:
     return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
 
 
+# -- facts the guards, the limits and the pages share, read once per read scope (releases.memo) --
+
+
+def latest_check_run(release: Release):
+    """The release's newest check run, with `result_list` (its results in run order) and
+    `actor_name` (who started it, or None), once per read scope: the page, the API answer and
+    the `has_passed_checks` guard all read this one."""
+    return memoized(("latest_check_run", release.pk), lambda: _latest_check_run(release))
+
+
+def _latest_check_run(release: Release):
+    username = f"actor__{get_user_model().USERNAME_FIELD}"
+    run = release.check_runs.annotate(actor_name=F(username)).order_by("-created_at", "-pk").first()
+    if run is not None:
+        run.result_list = list(run.results.all())
+    return run
+
+
+def releases_in_review(app_id: int) -> list[tuple[int, str, str]]:
+    """(pk, version, state) of the app's releases the platform holds (IN_REVIEW, one at a time
+    unless something went wrong), newest first. Once per read scope: the `review_in_progress`
+    guard and the limits (the review slot, withdrawals under way) share it."""
+    return memoized(
+        ("releases_in_review", app_id),
+        lambda: list(
+            Release.objects.filter(app_id=app_id, state__in=IN_REVIEW)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", "version", "state")
+        ),
+    )
+
+
+def other_in_review(release: Release) -> tuple[int, str, str] | None:
+    """(pk, version, state) of the newest other release of the app in review, or None."""
+    return next((row for row in releases_in_review(release.app_id) if row[0] != release.pk), None)
+
+
+def _passed_checks(release: Release) -> bool:
+    if not remembered(("latest_check_run", release.pk)):
+        return release.has_passed_checks()  # nothing read yet: the model's own (lighter) query
+    run = latest_check_run(release)
+    return run is not None and run.passed and run.finished_at is not None and run.revision == release.revision
+
+
+# Conditions answered from the shared facts above: the same rule as the model's method (tests hold
+# the two equal), without a query of its own for what the page or the answer already read.
+SHARED_CONDITIONS = {
+    Release.has_passed_checks: _passed_checks,
+    Release.is_only_one_in_review: lambda release: other_in_review(release) is None,
+}
+
+
+def _first_unmet(conditions, release: Release):
+    """The first condition that does not hold (the one a refusal names), or None."""
+    for condition in conditions:
+        holds = SHARED_CONDITIONS.get(condition, condition)
+        if not holds(release):
+            return condition
+    return None
+
+
 def _limits_reason(release: Release, transition: str) -> str:
     """The sentence of the limits guard (quota, withdrawals, lock...), so the button says why."""
     path = getattr(settings, "SLUICE_TRANSITION_GUARD", "")
@@ -69,7 +133,6 @@ def available_actions(release: Release, user) -> list[Availability]:
     """Actions this user may take now; unmet guards come back disabled with their reason."""
     found = []
     for action in ACTIONS:
-        method = getattr(release, action.transition)
         if not may_attempt(release, action.transition, user):
             continue
         if action.name == "record-outcome" and not _is_manual(release):
@@ -78,12 +141,12 @@ def available_actions(release: Release, user) -> list[Availability]:
             continue
         reason = ""
         if action.check_guards:
-            transition = method._django_fsm.get_transition(release.state)
-            failing = [c for c in transition.conditions if not c(release)]
-            if failing:
-                if failing[0].guard_code == "already_approved":
+            meta = getattr(release, action.transition)._django_fsm
+            unmet = _first_unmet(meta.get_transition(release.state).conditions, release)
+            if unmet is not None:
+                if unmet.guard_code == "already_approved":
                     continue
-                reason = guard_text(failing[0], release)
+                reason = guard_text(unmet, release)
         if not reason and action.transition in services.LIMITED_TRANSITIONS:
             reason = _limits_reason(release, action.transition)
         if action.name == "approve" and not reason and not approvals.open_capacities_for(release, user):

@@ -53,8 +53,22 @@ def countdown(moment: datetime | None, now: datetime | None = None) -> str:
 
 
 def _meters(limits: list[dict]) -> list[dict]:
+    """Each limit with its countdown and its reset time as the panel prints it (Beijing time,
+    already: `resets_at` is local to Beijing), so the template formats no date itself."""
     now = timezone.now()
-    return [{**item, "countdown": countdown(item["resets_at"], now)} for item in limits]
+    meters = []
+    for item in limits:
+        resets = item["resets_at"]
+        meters.append(
+            {
+                **item,
+                "countdown": countdown(resets, now),
+                "resets_iso": resets.isoformat() if resets else "",
+                "resets_full": f"{resets:%Y-%m-%d %H:%M}" if resets else "",
+                "resets_short": f"{resets:%m-%d %H:%M}" if resets else "",
+            }
+        )
+    return meters
 
 
 def app_context(app) -> dict:
@@ -65,9 +79,10 @@ def app_context(app) -> dict:
 def release_context(release, user) -> dict:
     """For the release page: `{% include remediation_template %}` and `{% include limits_template %}`."""
     role = selectors.role_for(user, release.app.team_id)
+    rejection = rejection_out(latest_rejection(release))  # first: it records a rejection not seen yet
     tasks = [task_out(task) for task in tasks_for(release)]
     return {
-        "rejection": rejection_out(latest_rejection(release)),
+        "rejection": rejection,
         "remediation_tasks": tasks,
         "remediation_open": sum(1 for t in tasks if t["required"] and not t["done"] and not t["waived"]),
         "can_complete_tasks": role_at_least(role, Role.DEVELOPER),

@@ -11,8 +11,9 @@ import hashlib
 import logging
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -165,8 +166,11 @@ def _sync(*, app=None, release: Release | None = None) -> int:
     elif app is not None:
         events = events.filter(app_id=app.pk)
     seen = Rejection.objects.filter(audit_event_id=OuterRef("pk"))
+    unseen = list(events.exclude(Exists(seen)).order_by("id").values_list("pk", flat=True))
+    if not unseen:  # the usual answer: read as ids only, the events themselves when there are some
+        return 0
     count = 0
-    for event in events.exclude(Exists(seen)).order_by("id"):
+    for event in AuditEvent.objects.filter(pk__in=unseen).order_by("id"):
         target = release if release is not None else Release.objects.filter(pk=event.release_id).first()
         if target is not None and on_rejected(target, event=event) is not None:
             count += 1
@@ -278,12 +282,23 @@ def _reopen(task: RemediationTask, rejection: Rejection) -> None:
 
 
 def tasks_for(release: Release) -> list[RemediationTask]:
-    return memoized(
-        ("remediation_tasks", release.pk),
-        lambda: list(
-            release.remediation_tasks.select_related("done_by", "waived_by").order_by("position", "pk")
-        ),
-    )
+    """The release's tasks in order, each with `done_by_name` and `waived_by_name` (the people's
+    usernames, not their rows), once per read scope."""
+    return memoized(("remediation_tasks", release.pk), lambda: _tasks(release))
+
+
+def _tasks(release: Release) -> list[RemediationTask]:
+    username = get_user_model().USERNAME_FIELD
+    named = {"done_by_name": F(f"done_by__{username}"), "waived_by_name": F(f"waived_by__{username}")}
+    return list(release.remediation_tasks.annotate(**named).order_by("position", "pk"))
+
+
+def _username(task: RemediationTask, role: str) -> str | None:
+    """Who did (`done_by`) or waived (`waived_by`) the task: from tasks_for's names, or the row."""
+    if getattr(task, f"{role}_id") is None:
+        return None
+    name = getattr(task, f"{role}_name", None)
+    return name if name is not None else getattr(task, role).get_username()
 
 
 def open_required(release: Release) -> list[RemediationTask]:
@@ -391,7 +406,9 @@ def latest_rejection(release: Release) -> Rejection | None:
     if release.state in APPROVED_SINCE:
         return None
     if release.rejection_reason:
-        sync_rejections(release=release)
+        # The app's events, a superset of the release's at the same cost: the submit guard (the
+        # same-reason lock) syncs the app anyway, and then reuses this one (releases.memo).
+        sync_rejections(app=release.app)
     return release.rejections.order_by("-at", "-pk").first()
 
 
@@ -419,12 +436,12 @@ def task_out(task: RemediationTask) -> dict:
         "category": task.category,
         "required": task.required,
         "done": task.done,
-        "done_by": task.done_by.get_username() if task.done_by_id else None,
+        "done_by": _username(task, "done_by"),
         "done_at": task.done_at,
         "note": task.note,
         "check": task.check_key or None,
         "evidence": task.evidence,
         "waived": task.waived_at is not None,
-        "waived_by": task.waived_by.get_username() if task.waived_by_id else None,
+        "waived_by": _username(task, "waived_by"),
         "waive_reason": task.waive_reason,
     }

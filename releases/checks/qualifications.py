@@ -16,6 +16,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from releases.checks.base import Check, Outcome, register
+from releases.memo import memoized
 
 REVIEW_WINDOW_DAYS = 7
 
@@ -50,12 +51,21 @@ def qualification_problems(app, today: date | None = None) -> list[dict]:
 
 
 def submit_problems(app, today: date | None = None) -> list[dict]:
-    """The same rule as the check, as the submit guard applies it (honouring a suppression)."""
+    """The same rule as the check, as the submit guard applies it (honouring a suppression).
+
+    The suppressions are read only when there is a problem to suppress; the answer is remembered
+    for the rest of a page's read scope (the guard and its sentence both ask)."""
+    today = today or timezone.localdate()
+    return memoized(("submit_problems", app.pk, today), lambda: _submit_problems(app, today))
+
+
+def _submit_problems(app, today: date) -> list[dict]:
     from releases.selectors import active_suppressions
 
-    if QualificationsValid.key in active_suppressions(app, today):
+    problems = qualification_problems(app, today)
+    if problems and QualificationsValid.key in active_suppressions(app, today):
         return []
-    return qualification_problems(app, today)
+    return problems
 
 
 @register

@@ -1,6 +1,7 @@
 """Presentation helpers for the release pages: state badges, next-step sentences, sizes."""
 
 import json
+import re
 
 from django import template
 from django.utils.translation import gettext_lazy as _
@@ -232,3 +233,13 @@ def check_title(result) -> str:
     stored = result.get("title", "") if isinstance(result, dict) else getattr(result, "title", "")
     check = REGISTRY.get(key)
     return check.title if check is not None else stored
+
+
+LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+@register.filter
+def platform_text(value) -> str:
+    """A platform's text with its <br> tags as line breaks (WeChat separates a rejection's items
+    with them); still escaped like any text, shown in an element that keeps line breaks."""
+    return LINE_BREAK_TAG.sub("\n", str(value or ""))

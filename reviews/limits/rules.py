@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
+from releases.actions import other_in_review, releases_in_review
 from releases.memo import memoized
-from releases.models import IN_REVIEW, App, AuditEvent, Release, State
+from releases.models import AuditEvent, Release, State
 from reviews.limits import clock
 from reviews.limits.quota import Budget, budgets, review_budget, speedup_budget
 from reviews.models import Rejection, RejectionCategory
@@ -90,31 +89,22 @@ class Limit:
 
 
 def _withdrawals(app, now: datetime) -> tuple[int, int]:
-    """(today, this month): withdrawals the platform counted plus those under way, one query."""
+    """(today, this month): withdrawals the platform counted plus those under way."""
     return memoized(("withdrawals", app.pk, clock.day_start(now)), lambda: _count_withdrawals(app, now))
 
 
 def _count_withdrawals(app, now: datetime) -> tuple[int, int]:
-    done = AuditEvent.objects.filter(
-        app_id=OuterRef("pk"), action__in=WITHDRAW_ACTIONS, at__gte=clock.month_start(now)
+    """One short index range (app, action, at): the month's withdrawals are few (the platform
+    allows ten), so their times are read and counted here. Those under way come from the app's
+    releases in review (releases.actions), which the review slot reads anyway."""
+    done = list(
+        AuditEvent.objects.filter(app_id=app.pk, action__in=WITHDRAW_ACTIONS, at__gte=clock.month_start(now))
+        .order_by()
+        .values_list("at", flat=True)
     )
-    under_way = Release.objects.filter(app_id=OuterRef("pk"), state=State.WITHDRAWING)
-    row = (
-        App.objects.filter(pk=app.pk)
-        .annotate(
-            today=_count(done.filter(at__gte=clock.day_start(now))),
-            month=_count(done),
-            withdrawing=_count(under_way),
-        )
-        .values("today", "month", "withdrawing")
-        .first()
-    ) or {"today": 0, "month": 0, "withdrawing": 0}
-    return row["today"] + row["withdrawing"], row["month"] + row["withdrawing"]
-
-
-def _count(queryset):
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), 0)
+    day_start = clock.day_start(now)
+    withdrawing = sum(1 for _, _, state in releases_in_review(app.pk) if state == State.WITHDRAWING)
+    return sum(1 for at in done if at >= day_start) + withdrawing, len(done) + withdrawing
 
 
 def withdraw_limits(app, now: datetime) -> list[Limit]:
@@ -160,13 +150,13 @@ def _rejection_streak(app) -> Streak:
     approved = (
         AuditEvent.objects.filter(app_id=app.pk, action="review_approved")
         .order_by("-at")
-        .values("at")
+        .values_list("at", flat=True)
         .first()
     )
     rejections = Rejection.objects.filter(app_id=app.pk).order_by("-at", "-pk")
     if approved is not None:
-        rejections = rejections.filter(at__gt=approved["at"])
-    return streak_of(rejections[:50])
+        rejections = rejections.filter(at__gt=approved)
+    return streak_of(rejections.values_list("categories", "at", named=True)[:50])  # rows, not models
 
 
 def streak_of(rejections) -> Streak:
@@ -209,10 +199,8 @@ def _quota_limit(key: str, label: str, code: str, budget: Budget) -> Limit:
 
 
 def in_review_limit(app, exclude: Release | None = None) -> Limit:
-    others = Release.objects.filter(app=app, state__in=IN_REVIEW)
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    return Limit("in_review", "Releases in review", "review_in_progress", min(others.count(), 1), 1, None)
+    others = [pk for pk, _, _ in releases_in_review(app.pk) if exclude is None or pk != exclude.pk]
+    return Limit("in_review", "Releases in review", "review_in_progress", min(len(others), 1), 1, None)
 
 
 def app_limits(app, now: datetime | None = None) -> list[dict]:
@@ -267,12 +255,12 @@ def _category_label(category: str | None) -> str:
 
 
 def review_slot_refusal(release: Release) -> Refusal | None:
-    other = Release.objects.filter(app_id=release.app_id, state__in=IN_REVIEW).exclude(pk=release.pk).first()
+    other = other_in_review(release)
     if other is None:
         return None
     return Refusal(
         "review_in_progress",
-        f"{release.app} {other.version} is already in review and the platform takes one at a time. "
+        f"{release.app} {other[1]} is already in review and the platform takes one at a time. "
         "It lifts when that review ends (approved, rejected or withdrawn).",
     )
 

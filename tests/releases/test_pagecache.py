@@ -171,3 +171,13 @@ def test_review_polling_bookkeeping_leaves_the_pages_alone(make_release, team):
     before = generations.current([team.pk])
     ReviewWatch.objects.create(release=release, next_poll_at=timezone.now())
     assert generations.current([team.pk]) == before
+
+
+def test_a_rejection_reads_as_lines_not_br_tags(login, make_release, alice, mike):
+    release = make_release("1.0.0", upto="submitted")
+    reason = "1:服务类目不符<br>(1):请选择与内容相符的类目<br/><script>x</script>"
+    services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=reason)
+    page = login(alice).get(_detail(release)).content.decode()
+    alert = page.split('id="platform-reason-title"')[1].split("</section>")[0]
+    assert "&lt;br" not in alert and "<br" not in alert
+    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in alert

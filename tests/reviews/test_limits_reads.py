@@ -1,0 +1,53 @@
+"""The limits read shared facts once per page: the app's releases in review (the review slot, the
+withdrawals under way) and the rejections after the latest approval (the same-reason lock)."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from releases import services
+from releases.memo import read_scope
+from releases.models import Release, State
+from reviews.limits import app_limits, submit_refusal, withdraw_refusal
+from reviews.limits.rules import rejection_streak
+
+
+def _limit(app, key):
+    return next(item for item in app_limits(app) if item["key"] == key)
+
+
+def test_a_withdrawal_under_way_counts_and_holds_the_review_slot(make_release, app, mike):
+    withdrawing = make_release("1.0.0", upto="submitted")
+    Release.objects.filter(pk=withdrawing.pk).update(state=State.WITHDRAWING)  # its job not run yet
+    assert (_limit(app, "withdraw_daily")["used"], _limit(app, "withdraw_monthly")["used"]) == (1, 1)
+    assert _limit(app, "in_review")["used"] == 1
+    ready = make_release("1.1.0", upto="approved_by_manager")
+    code, message = submit_refusal(ready)
+    assert code == "review_in_progress" and "1.0.0 is already in review" in message
+    withdrawing.refresh_from_db()
+    assert withdraw_refusal(withdrawing) is None  # one of five today
+
+
+def test_a_page_reads_the_releases_in_review_once(make_release, app, mike):
+    make_release("1.0.0", upto="submitted")
+    ready = make_release("1.1.0", upto="approved_by_manager")
+    with read_scope(), CaptureQueriesContext(connection) as reads:
+        app_limits(app)
+        assert submit_refusal(ready).code == "review_in_progress"
+        assert ready.is_only_one_in_review() is False  # the model's own query, not shared
+    in_review = [q["sql"] for q in reads.captured_queries if '"releases_release"."state" IN' in q["sql"]]
+    assert len(in_review) == 2  # the limits' shared read, and the model method's own
+
+
+def test_the_streak_counts_only_rejections_after_the_latest_approval(make_release, app, mike):
+    def reject(version):
+        release = make_release(version, upto="submitted")
+        services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="图片违规")
+
+    reject("1.0.0")
+    assert rejection_streak(app).count == 1  # no approval yet: every rejection counts
+    make_release("1.1.0", upto="approved")
+    assert rejection_streak(app).count == 0
+    reject("1.2.0")
+    reject("1.3.0")
+    streak = rejection_streak(app)
+    assert (streak.count, streak.category) == (2, "image_violation")
