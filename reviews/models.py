@@ -88,6 +88,11 @@ class Rejection(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [
+            # "an app's newest rejections" as a short index scan: the same-reason lock of the
+            # overview (limits/bulk.py) and of the app and release pages (limits/rules.py)
+            models.Index(fields=["app_id", "at", "id"], name="rejection_app_at_idx"),
+        ]
 
 
 class UnclassifiedReason(models.Model):

@@ -9,9 +9,20 @@ about one does.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from releases.models import App, AuditEvent, PlatformAccount, Release, State
 from reviews.limits import clock
@@ -36,12 +47,16 @@ class AccountBudgets:
 def account_budgets(
     accounts: list[PlatformAccount], now: datetime | None = None
 ) -> dict[int, AccountBudgets]:
-    """{account id: its review and speed-up budgets}. Two queries whatever the number of accounts."""
+    """{account id: its review and speed-up budgets}. Two queries whatever the number of accounts;
+    one when the accounts were read with select_related("quota_snapshot")."""
     now = clock.now_or(now)
     ids = [account.pk for account in accounts]
     if not ids:
         return {}
-    snapshots = {s.account_id: s for s in QuotaSnapshot.objects.filter(account_id__in=ids)}
+    if all(PlatformAccount.quota_snapshot.is_cached(account) for account in accounts):
+        snapshots = {a.pk: a.quota_snapshot for a in accounts if hasattr(a, "quota_snapshot")}
+    else:
+        snapshots = {s.account_id: s for s in QuotaSnapshot.objects.filter(account_id__in=ids)}
     spent = _spent_by_account(ids, snapshots, now)
     resets_at = clock.next_month_start(now)
     found = {}
@@ -113,12 +128,15 @@ class AppLimit:
     limit: int
     resets_at: datetime
     streak: Streak | None = None
+    app_name: str = ""  # with account_id, when the query read them anyway (the locks)
+    account_id: int | None = None
 
 
-def withdrawals_reached(app_ids_query, now: datetime | None = None) -> list[AppLimit]:
-    """Apps whose daily or monthly withdrawals are used up (rules.withdraw_limits), one query:
-    the withdrawals done (grouped per app) and those under way, as a UNION ALL."""
+def withdrawals_reached(apps: QuerySet[App], now: datetime | None = None) -> list[AppLimit]:
+    """Of `apps`, those whose daily or monthly withdrawals are used up (rules.withdraw_limits), one
+    query: the withdrawals done (grouped per app) and those under way, as a UNION ALL."""
     now = clock.now_or(now)
+    app_ids_query = apps.values("pk")
     day, month = clock.day_start(now), clock.month_start(now)
     done = (
         AuditEvent.objects.filter(app_id__in=app_ids_query, action__in=WITHDRAW_ACTIONS, at__gte=month)
@@ -162,51 +180,54 @@ def withdrawals_reached(app_ids_query, now: datetime | None = None) -> list[AppL
     return reached
 
 
-def locks_in_force(app_ids_query, now: datetime | None = None) -> list[AppLimit]:
-    """Apps locked by the same-reason rule now (rules.lock_until), in two queries at most.
+@dataclass(frozen=True)
+class _Rejected:
+    at: datetime
+    categories: list
 
-    Only an app rejected within the lock's length can be locked, so only those apps'
-    rejections since their last approval are read.
+
+@lru_cache(maxsize=4)
+def _lock_expressions(needed: int) -> tuple[Subquery, Exists, dict[str, Subquery]]:
+    """For locks_in_force, built once per process (a query copies the expressions it uses): the
+    `needed`-th newest rejection's time, "approved at or after it", and the newest `needed`
+    rejections' times and categories."""
+    newest = Rejection.objects.filter(app_id=OuterRef("pk")).order_by("-at", "-pk")
+    approved_since = Exists(
+        AuditEvent.objects.filter(
+            app_id=OuterRef("pk"), action="review_approved", at__gte=OuterRef("oldest_needed")
+        )
+    )
+    rejected = {}
+    for n in range(needed):
+        rejected[f"at_{n}"] = Subquery(newest.values("at")[n : n + 1])
+        rejected[f"categories_{n}"] = Subquery(newest.values("categories")[n : n + 1])
+    return Subquery(newest.values("at")[needed - 1 : needed]), approved_since, rejected
+
+
+def locks_in_force(apps: QuerySet[App], now: datetime | None = None) -> list[AppLimit]:
+    """Of `apps`, those locked by the same-reason rule now (rules.lock_until), in one query.
+
+    A lock needs the app's newest `needed` rejections, all after its last approval, to share a
+    reason, the newest inside the lock's length. The query keeps the apps rejected inside that
+    window whose `needed`-th newest rejection came after their last approval (a few index
+    probes per app: reviews 0003 rejection (app_id, at, id), audit (app_id, action, at)), and
+    reads the newest `needed` rejections of those only, never an app's whole history.
     """
     now = clock.now_or(now)
-    hours = lock_hours()
-    last_approved = (
-        AuditEvent.objects.filter(app_id=OuterRef("app_id"), action="review_approved")
-        .order_by("-at")
-        .values("at")[:1]
+    hours, needed = lock_hours(), lock_rejections()
+    oldest_needed, approved_since, rejected = _lock_expressions(needed)
+    rows = (
+        apps.filter(pk__in=Rejection.objects.filter(at__gt=now - timedelta(hours=hours)).values("app_id"))
+        .alias(oldest_needed=oldest_needed)
+        .filter(oldest_needed__isnull=False)
+        .filter(~approved_since)
+        .annotate(**rejected)
+        .values("pk", "name", "platform_account_id", *rejected)
+        .order_by("pk")
     )
-    # 1. The few apps rejected inside the lock window, each with its last approval (one subquery
-    #    per app, not per rejection).
-    recent = dict(
-        Rejection.objects.filter(app_id__in=app_ids_query, at__gt=now - timedelta(hours=hours))
-        .order_by()
-        .values("app_id")
-        .distinct()
-        .annotate(approved_at=Subquery(last_approved))
-        .values_list("app_id", "approved_at")
-    )
-    if not recent:
-        return []
-    # 2. Their newest rejections: the lock needs `needed` in a row for one reason, all after the
-    #    app's last approval, so the newest `needed` per app decide (a window function keeps
-    #    only those); the ones before the approval are dropped here.
-    needed = lock_rejections()
-    newest = (
-        Rejection.objects.filter(app_id__in=list(recent))
-        .annotate(
-            row=Window(RowNumber(), partition_by=[F("app_id")], order_by=[F("at").desc(), F("pk").desc()])
-        )
-        .filter(row__lte=needed)
-        .order_by("app_id", "-at", "-pk")
-        .only("app_id", "at", "categories")
-    )
-    by_app: dict[int, list] = defaultdict(list)
-    for rejection in newest:
-        approved_at = recent[rejection.app_id]
-        if approved_at is None or rejection.at > approved_at:
-            by_app[rejection.app_id].append(rejection)
     locked = []
-    for app_id, rejections in sorted(by_app.items()):
+    for row in rows:
+        rejections = [_Rejected(row[f"at_{n}"], row[f"categories_{n}"] or []) for n in range(needed)]
         streak = streak_of(rejections)
         if streak.count < needed or streak.last_at is None:
             continue
@@ -214,13 +235,15 @@ def locks_in_force(app_ids_query, now: datetime | None = None) -> list[AppLimit]
         if now < until:
             locked.append(
                 AppLimit(
-                    app_id,
+                    row["pk"],
                     "same_reason_lock",
                     "Locked: same-reason rejections",
                     needed,
                     needed,
                     until,
                     streak,
+                    row["name"],
+                    row["platform_account_id"],
                 )
             )
     return locked

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from releases import app_services, services
+from releases.language import set_preferred_language
 from releases.models import (
     App,
     Approval,
@@ -26,14 +27,17 @@ from releases.models import (
     Role,
     State,
 )
-from reviews.dashboard import Access, needs_action, overview, reviews_in_progress
+from reviews import dashboard
+from reviews.dashboard import SHOWN_ACTIONS, Access, needs_action, overview, reviews_in_progress
 from reviews.limits.quota import quota_record
 from reviews.models import Rejection, RemediationTask
 from reviews.remediation import on_rejected, remediation_complete
 
 BJ = ZoneInfo("Asia/Shanghai")
 # The same bound for one app and for fifty apps with five hundred releases: it must not grow.
-OVERVIEW_QUERIES = 21  # the most urgent reviews are read in two queries (SQLite has no LIMIT in a UNION)
+# Three of them run only when there is something to read: the user's drafts, the releases in
+# review beside a shown "submit" item, the apps whose withdrawals are used up.
+OVERVIEW_QUERIES = 19
 
 
 def bj(*args) -> datetime:
@@ -217,6 +221,38 @@ def test_managers_are_asked_to_publish_approved_releases_and_retry_failed_steps(
     assert not [k for k in _items(alice) if k[1] in ("publish", "retry")]  # developers cannot
 
 
+def test_a_manager_asked_to_submit_is_told_when_another_release_of_the_app_is_in_review(
+    login, make_release, mike
+):
+    make_release("1.0.0", upto="approved_by_manager")
+    assert _items(mike)[("1.0.0", "submit")].reason == (
+        "Revision 1 has every approval it needs: submit it for review."
+    )
+    make_release("0.9.0", upto="submitted")
+    assert _items(mike)[("1.0.0", "submit")].reason == (
+        "Revision 1 has every approval it needs: submit it for review. "
+        "Another release of this app is in review; submit when it ends."
+    )
+    html = _section(login(mike).get("/").content.decode(), "actions-title")
+    assert "Another release of this app is in review; submit when it ends." in html
+
+
+def test_every_item_is_counted_but_only_the_shown_ones_are_worded(team, alice, mike, nina, monkeypatch):
+    populate(team, [alice, mike, nina], apps=20, per_app=10)
+    worded = []
+    for name in dir(dashboard):
+        if name.startswith("_") and name.endswith("_reason"):
+            function = getattr(dashboard, name)
+            monkeypatch.setattr(
+                dashboard, name, lambda *args, _f=function, _n=name: worded.append(_n) or _f(*args)
+            )
+    data = overview(mike)
+    assert len(data["actions"]) == SHOWN_ACTIONS < data["actions_total"]
+    assert data["actions_total"] == len(needs_action(Access.of(mike), mike))
+    assert 0 < len(worded) <= 2 * SHOWN_ACTIONS  # an item has one or two reasons
+    assert all(row["reason"] for row in data["actions"])
+
+
 def test_a_viewer_has_nothing_to_do(login, make_release, vera):
     make_release("1.0.0", upto="checked")
     make_release("0.9.0", upto="approved")
@@ -272,6 +308,44 @@ def test_reviews_count_working_days_and_flag_the_late_and_the_overdue(make_relea
     ]
 
 
+def test_the_most_urgent_reviews_are_read_in_one_query_in_the_order_of_the_full_list(
+    make_release, mike, app, team, django_assert_num_queries
+):
+    apps = [app] + [
+        App.objects.create(team=team, platform_account=app.platform_account, name=f"App {n}", appid=f"wxu{n}")
+        for n in range(6)
+    ]
+    submitted = [  # National Day 2026 in the middle; "now" is Friday 9 October, 15:00 Beijing time
+        (bj(2026, 10, 8, 10, 0), False),
+        (bj(2026, 9, 29, 10, 0), False),
+        (bj(2026, 9, 18, 10, 0), False),  # overdue
+        (bj(2026, 9, 14, 10, 0), False),  # overdue, longer
+        (bj(2026, 10, 9, 9, 0), True),  # delayed by the platform: late though the youngest
+        (bj(2026, 9, 24, 10, 0), False),  # late
+        (bj(2026, 10, 8, 10, 0), True),
+    ]
+    for n, (moment, delayed) in enumerate(submitted):
+        release = make_release(f"4.0.{n}", upto="submitted", app=apps[n])
+        Release.objects.filter(pk=release.pk).update(
+            submitted_at=moment, review_delayed_at=moment if delayed else None
+        )
+    access, now = Access.of(mike), bj(2026, 10, 9, 15, 0)
+    everything = reviews_in_progress(access, now)
+    assert [row["tone"] for row in everything] == [
+        "overdue",
+        "overdue",
+        "late",
+        "late",
+        "late",
+        "on_time",
+        "on_time",
+    ]
+    for limit in range(1, len(submitted) + 1):
+        with django_assert_num_queries(1):
+            head = reviews_in_progress(access, now, limit=limit)
+        assert [row["pk"] for row in head] == [row["pk"] for row in everything[:limit]], limit
+
+
 def test_the_reviews_table_says_late_and_overdue_in_words_not_only_colour(
     login, make_release, mike, time_machine
 ):
@@ -325,6 +399,39 @@ def test_an_app_locked_after_repeated_rejections_is_listed_under_its_account(
     assert f'<a href="/apps/{app.pk}/">Shop</a>:' in html
     assert "submissions locked after repeated rejections for the same reason" in html
     assert ">in 23 h 0 min</time>" in html
+
+
+def test_an_app_out_of_withdrawals_is_listed_under_its_account_in_the_readers_language(
+    client, make_release, mike, app, settings
+):
+    settings.WITHDRAW_DAILY_LIMIT = 1
+    services.release_withdraw(release=make_release("1.0.0", upto="submitted"), actor=mike)
+    client.force_login(mike)
+    html = _section(client.get("/").content.decode(), "quota-title")
+    assert f'<a href="/apps/{app.pk}/">Shop</a>: withdrawals today used up (1/1)' in html
+    set_preferred_language(mike, "zh-hans")
+    client.force_login(mike)
+    html = _section(client.get("/").content.decode(), "quota-title")
+    assert "今日撤回次数已用完（1/1）" in html
+
+
+def test_the_overview_stays_within_its_queries_when_every_part_has_something_to_read(
+    login, make_release, mike, app, team, settings, django_assert_max_num_queries
+):
+    wechat = PlatformAccount.objects.create(team=team, platform="wechat", name="Third-party platform")
+    quota_record(wechat, rest=3, limit=30, speedup_rest=0, speedup_limit=3)  # its meters are read
+    settings.WITHDRAW_DAILY_LIMIT = 1
+    services.release_withdraw(release=make_release("0.8.0", upto="submitted"), actor=mike)
+    make_release("0.9.0", upto="submitted")  # in review: the submit item below says so
+    make_release("1.0.0", upto="approved_by_manager")
+    services.release_create(app=app, actor=mike, version="2.0.0")  # mike's own draft
+    client = login(mike)
+    with django_assert_max_num_queries(OVERVIEW_QUERIES):
+        response = client.get("/")
+    kinds = {(item["version"], item["kind"]) for item in response.context["actions"]}
+    assert {("1.0.0", "submit"), ("2.0.0", "checks")} <= kinds
+    assert "Another release of this app is in review" in response.content.decode()
+    assert any(row["apps_at_limit"] for row in response.context["accounts"])
 
 
 # -- recent events --------------------------------------------------------------------------------

@@ -63,8 +63,14 @@ def test_account_budgets_take_a_fixed_number_of_queries(django_assert_num_querie
         PlatformAccount.objects.create(team=manual_account.team, platform="manual", name=f"A{n}")
         for n in range(5)
     ]
+    quota_record(accounts[1], rest=5, limit=10)
     with django_assert_num_queries(2):
-        account_budgets(accounts)
+        expected = account_budgets(accounts)
+    read = list(
+        PlatformAccount.objects.filter(pk__in=[a.pk for a in accounts]).select_related("quota_snapshot")
+    )
+    with django_assert_num_queries(1):  # the quota reads came with the accounts
+        assert account_budgets(read) == expected
 
 
 def _withdraw(make_release, mike, version, app):
@@ -78,11 +84,11 @@ def test_withdrawals_reached_matches_the_per_app_limits(make_release, mike, app,
             _withdraw(make_release, mike, versions(), app)
         _withdraw(make_release, mike, versions(), second_app)
         now = bj(2026, 3, 10, 18, 0)
-        reached = withdrawals_reached(App.objects.values("pk"), now)
+        reached = withdrawals_reached(App.objects.all(), now)
     assert [(r.app_id, r.key, r.used, r.limit) for r in reached] == [(app.pk, "withdraw_daily", 5, 5)]
     daily = next(limit for limit in withdraw_limits(app, now) if limit.key == "withdraw_daily")
     assert (daily.used, daily.resets_at) == (5, reached[0].resets_at)
-    assert withdrawals_reached(App.objects.values("pk"), bj(2026, 3, 11, 0, 0)) == []  # a new Beijing day
+    assert withdrawals_reached(App.objects.all(), bj(2026, 3, 11, 0, 0)) == []  # a new Beijing day
 
 
 def _reject(make_release, mike, version, reason, app):
@@ -93,20 +99,39 @@ def _reject(make_release, mike, version, reason, app):
     return release
 
 
-def test_locks_in_force_match_the_per_app_lock(make_release, mike, app, second_app, versions):
+@pytest.mark.parametrize("needed", [2, 3])
+def test_locks_in_force_match_the_per_app_lock(
+    make_release, mike, app, second_app, versions, settings, needed
+):
+    settings.SAME_REASON_LOCK_REJECTIONS = needed
     with at(bj(2026, 3, 10, 9, 0)):
         _reject(make_release, mike, versions(), "1:隐私政策不完善<br>2:首屏加载过慢", app)
         _reject(make_release, mike, versions(), "隐私政策不完善", second_app)
     with at(bj(2026, 3, 10, 15, 30)):
         _reject(make_release, mike, versions(), "未说明收集用户信息的用途，隐私政策缺失", app)
         _reject(make_release, mike, versions(), "首屏加载过慢", second_app)  # another reason: no lock
-    apps = App.objects.values("pk")
+    apps = App.objects.all()
     for moment in (bj(2026, 3, 10, 16, 0), bj(2026, 3, 11, 15, 29), bj(2026, 3, 11, 15, 30)):
         locked = {limit.app_id: limit.resets_at for limit in locks_in_force(apps, moment)}
         for candidate in (app, second_app):
             until, _ = lock_until(candidate, moment)
             assert locked.get(candidate.pk) == until, (candidate, moment)
-    assert [limit.app_id for limit in locks_in_force(apps, bj(2026, 3, 11, 15, 29))] == [app.pk]
+    locked = {2: [app.pk], 3: []}[needed]
+    assert [limit.app_id for limit in locks_in_force(apps, bj(2026, 3, 11, 15, 29))] == locked
+
+
+def test_the_limits_of_every_app_take_one_query_each(
+    make_release, mike, app, second_app, versions, django_assert_num_queries
+):
+    with at(bj(2026, 3, 10, 9, 0)):
+        for target in (app, app, second_app):
+            _reject(make_release, mike, versions(), "隐私政策不完善", target)
+        _withdraw(make_release, mike, versions(), second_app)
+        with django_assert_num_queries(1):
+            (locked,) = locks_in_force(App.objects.all())
+        with django_assert_num_queries(1):
+            withdrawals_reached(App.objects.all())
+    assert (locked.app_id, locked.app_name, locked.account_id) == (app.pk, "Shop", app.platform_account_id)
 
 
 def test_an_approval_ends_the_row_for_the_bulk_lock_too(make_release, mike, app, versions):
@@ -117,5 +142,5 @@ def test_an_approval_ends_the_row_for_the_bulk_lock_too(make_release, mike, app,
     with at(bj(2026, 3, 10, 11, 0)):
         released = _reject(make_release, mike, versions(), "隐私政策不完善", app)
         assert released.state == State.REJECTED
-        assert locks_in_force(App.objects.values("pk")) == []
+        assert locks_in_force(App.objects.all()) == []
         assert lock_until(app, bj(2026, 3, 10, 11, 0))[0] is None
