@@ -121,7 +121,8 @@ def cached_answer(endpoint):
 
     @wraps(endpoint)
     def wrapper(request, *args, **kwargs):
-        if settings.PAGE_CACHE_SECONDS <= 0:
+        user = getattr(request, "user", None)
+        if settings.PAGE_CACHE_SECONDS <= 0 or user is None or not user.is_authenticated:
             return endpoint(request, *args, **kwargs)
         key = page_key(request)
         found = cache.get(key)

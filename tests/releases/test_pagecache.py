@@ -181,3 +181,11 @@ def test_a_rejection_reads_as_lines_not_br_tags(login, make_release, alice, mike
     alert = page.split('id="platform-reason-title"')[1].split("</section>")[0]
     assert "&lt;br" not in alert and "<br" not in alert
     assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in alert
+
+
+def test_an_api_answer_is_never_served_to_another_user(api_client, make_release, alice, olga):
+    release = make_release("1.0.0")
+    path = f"/releases/{release.pk}"
+    assert api_client("get", path, user=alice).status_code == 200
+    assert api_client("get", path, user=olga).status_code == 404  # another team: still refused
+    assert api_client("get", path).status_code == 401
