@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from html import escape
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
@@ -29,12 +30,13 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext
 
 from releases import selectors
 from releases.audit import ChainReport, audit_verify
+from releases.browse import Row, html_row, times, url_maker
 from releases.models import App, AuditEvent, AuditVerification, Membership, Release, Role, State
 from releases.options import options
 
@@ -119,6 +121,15 @@ def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
     """
     if text is not None:
         text = text.strip()[:APP_TEXT_MAX_LENGTH]
+    if app_id is None and not text:
+        # Nothing to resolve (the common load): whether a select fits, and its apps. Unordered,
+        # so PostgreSQL stops after APP_SELECT_LIMIT + 1 rows instead of numbering every app.
+        rows = list(apps.order_by().values(*APP_FIELDS)[: APP_SELECT_LIMIT + 1])
+        if len(rows) > APP_SELECT_LIMIT:
+            return AppPick(None)
+        return AppPick(
+            sorted(rows, key=lambda row: (row["team__name"].casefold(), row["name"].casefold(), row["id"]))
+        )
     rows = list(
         apps.annotate(
             in_scope=Window(Count("id")),
@@ -381,22 +392,27 @@ def audit_page(events: QuerySet[AuditEvent], *, before=None, after=None, size=PA
     )
 
 
-@dataclass
-class AuditRow:
-    """One event as the page shows it; the texts and links are prepared here, not in the template,
-    because a page of fifty rows through template filters costs more than the database does."""
-
-    event: AuditEvent
-    at_iso: str
-    at_text: str
-    at_title: str
-    app_name: str | None
-    app_url: str | None
-    release_version: str | None
-    release_url: str | None
-    states: str
-    show_ip: bool
-    data_items: list = field(default_factory=list)
+# One event of the page as HTML, built here (html_row escapes every value: event data is typed by
+# users) because fifty rows through the template engine cost more than the rest of the page; the
+# markup is what the template printed, see releases/browse.py for the pattern.
+AUDIT_ROW_HTML = (
+    '<tr id="event-{pk}">\n'
+    '<td class="nowrap"><time datetime="{at_iso}" title="{at_title}">{at_text}</time>\n'
+    '<div class="muted small mono">#{pk}</div></td>\n'
+    '<td class="audit-target">\n{target}\n{release}\n</td>\n'
+    "<td>{actor}</td>\n"
+    '<td class="mono">{action}</td>\n'
+    "<td>{states}</td>\n"
+    '<td class="audit-data">{data}</td>\n{ip}\n'
+    "</tr>\n"
+)
+APP_LINK_HTML = '<a href="{url}">{name}</a>'
+MUTED_HTML = '<span class="muted">{text}</span>'
+RELEASE_LINK_HTML = '<div class="small"><a class="version" href="{url}">{version}</a></div>'
+RELEASE_ID_HTML = '<div class="small muted">{label} #{id}</div>'
+DATA_ITEM_HTML = '<div class="kv"><span class="muted">{key}:</span> {value}</div>'
+IP_HTML = '<td class="mono small audit-ip">{ip}</td>'
+IP_HIDDEN_HTML = '<span class="muted" title="{title}">{hidden}</span>'
 
 
 def _state(state: str) -> str:
@@ -430,43 +446,80 @@ def ip_team_ids(user) -> set[int]:
     return set(selectors.team_ids_for(user, Role.RELEASE_MANAGER))
 
 
-def _url_maker(name: str):
-    """The URL of `name` for any id, reversed once per page rather than once per row."""
-    marker = "8642097531"
-    url = reverse(name, args=[int(marker)])
-    return lambda pk: url.replace(marker, str(int(pk)))
+def _data_html(data) -> SafeString:
+    """The event's data, a line per key (keys and values are typed by users: escaped)."""
+    if not isinstance(data, dict):
+        return mark_safe("")
+    return mark_safe(  # noqa: S308 - every key and value escaped here
+        "".join(
+            DATA_ITEM_HTML.format(key=escape(k), value=escape(_as_text(v))) for k, v in sorted(data.items())
+        )
+    )
 
 
-def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[int]) -> list[AuditRow]:
-    """Events with their app name and release version (one query for the versions)."""
+def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[int]) -> list[Row]:
+    """The page's rows (`pk`, `event` and their `html`), with app names and release versions (one
+    query for the versions). The IP column is there when the user sees IPs in some team
+    (`ip_teams`, as the header); a row shows its event's IP only if the event's team is one."""
     release_ids = {e.release_id for e in events if e.release_id}
     versions = (
         dict(Release.objects.filter(pk__in=release_ids).order_by().values_list("pk", "version"))
         if release_ids
         else {}
     )
-    app_url, release_url = _url_maker("releases:app-detail"), _url_maker("releases:release-detail")
+    app_url, release_url = url_maker("releases:app-detail"), url_maker("releases:release-detail")
+    app_label, release_label = pgettext("audit target", "app"), pgettext("audit target", "release")
+    system = html_row(MUTED_HTML, text=gettext("system"))
+    hidden_ip = html_row(
+        IP_HTML,
+        ip=html_row(
+            IP_HIDDEN_HTML,
+            title=gettext("Only admins and release managers of this team see IPs"),
+            hidden=gettext("hidden"),
+        ),
+    )
+    no_html = mark_safe("")
+    states = {}  # (from, to): the column's text, translated once per page
     rows = []
     for e in events:
-        app_name, at = apps.get(e.app_id), timezone.localtime(e.at)
-        version = versions.get(e.release_id)
-        rows.append(
-            AuditRow(
-                event=e,
-                at_iso=at.isoformat(),
-                at_text=at.strftime("%Y-%m-%d %H:%M"),
-                at_title=at.strftime("%Y-%m-%d %H:%M:%S"),
-                app_name=app_name,
-                app_url=app_url(e.app_id) if app_name else None,
-                release_version=version,
-                release_url=release_url(e.release_id) if version else None,
-                states=_states(e),
-                show_ip=e.team_id in ip_teams,
-                data_items=[(k, _as_text(v)) for k, v in sorted(e.data.items())]
-                if isinstance(e.data, dict)
-                else [],
-            )
+        app_name, version = apps.get(e.app_id), versions.get(e.release_id)
+        at_iso, at_text = times(e.at)
+        change = (e.from_state, e.to_state)
+        if change not in states:
+            states[change] = _states(e)
+        if app_name:
+            target = html_row(APP_LINK_HTML, url=app_url(e.app_id), name=app_name)
+        elif e.app_id:
+            target = html_row(MUTED_HTML, text=f"{app_label} #{e.app_id}")
+        else:
+            target = html_row(MUTED_HTML, text=e.target_type or "—")
+        if version:
+            release = html_row(RELEASE_LINK_HTML, url=release_url(e.release_id), version=version)
+        elif e.release_id:
+            release = html_row(RELEASE_ID_HTML, label=release_label, id=e.release_id)
+        else:
+            release = no_html
+        if not ip_teams:
+            ip = no_html
+        elif e.team_id in ip_teams:
+            ip = html_row(IP_HTML, ip=e.ip or "")
+        else:
+            ip = hidden_ip
+        html = html_row(
+            AUDIT_ROW_HTML,
+            pk=e.pk,
+            at_iso=at_iso,
+            at_title=f"{at_text}{at_iso[16:19]}",  # with the seconds (":SS" of the ISO form)
+            at_text=at_text,
+            target=target,
+            release=release,
+            actor=e.actor_name or system,
+            action=e.action,
+            states=states[change],
+            data=_data_html(e.data),
+            ip=ip,
         )
+        rows.append(Row(pk=e.pk, event=e, html=html))
     return rows
 
 

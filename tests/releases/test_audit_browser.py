@@ -35,7 +35,7 @@ from releases.audit_browser import (
     verify_audit_job,
 )
 from releases.language import set_preferred_language
-from releases.models import App, AuditEvent, AuditVerification
+from releases.models import App, AuditEvent, AuditVerification, Membership, Role
 
 IP = "203.0.113.7"
 
@@ -126,6 +126,58 @@ def test_event_texts_are_escaped(client, make_release, mike, vera):
     )
     html = _html(_get(client, vera))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+
+
+def test_every_user_typed_text_of_a_row_is_escaped_in_text_and_attributes(client, app, make_release, mike):
+    """The rows are built in Python (releases.audit_browser.audit_rows): nothing there may print raw."""
+    app.name = "<b>Shop</b> \"quoted\" & 'single'"
+    app.save(update_fields=["name"])
+    release = make_release("1.0.0")
+    type(release).objects.filter(pk=release.pk).update(version="1.0<i>")  # as if stored by older code
+    evil = get_user_model().objects.create_user(username="<em>eve</em>")
+    with transaction.atomic():
+        audit_record(
+            action="app_update",
+            actor=evil,
+            release=release,
+            data={"<k>": "<v>&", "list": ["<a>", "b"], "nested": {"x": "</td>"}, "empty": ""},
+            ip=IP,
+        )
+        audit_record(action="token_create", target=evil, team_id=app.team_id, data={"name": '"><img src=x>'})
+    html = _html(_get(client, mike))
+    assert "<b>Shop" not in html and "<em>eve" not in html and "<i>" not in html and "<img" not in html
+    assert "&lt;b&gt;Shop&lt;/b&gt; &quot;quoted&quot; &amp; &#x27;single&#x27;" in html
+    assert "&lt;em&gt;eve&lt;/em&gt;" in html and "1.0&lt;i&gt;" in html
+    assert '<span class="muted">&lt;k&gt;:</span> &lt;v&gt;&amp;' in html
+    assert '<span class="muted">list:</span> &lt;a&gt;, b' in html
+    assert '<span class="muted">nested:</span> {&quot;x&quot;: &quot;&lt;/td&gt;&quot;}' in html
+    assert '<span class="muted">empty:</span> —' in html
+    assert '<span class="muted">name:</span> &quot;&gt;&lt;img src=x&gt;' in html
+    assert f'<td class="mono small audit-ip">{IP}</td>' in html
+
+
+def test_a_manager_of_one_team_sees_the_ips_of_that_team_only(client, trail, mike, other_team):
+    Membership.objects.create(team=other_team, user=mike, role=Role.DEVELOPER)
+    html = _html(_get(client, mike))
+    secret = AuditEvent.objects.filter(team_id=other_team.pk).values_list("pk", flat=True)
+    rows = {pk: html.split(f'<tr id="event-{pk}">', 1)[1].split("</tr>", 1)[0] for pk in _ids(html)}
+    assert set(secret) <= set(rows) and '<th scope="col">IP</th>' in html
+    for pk, row in rows.items():
+        if pk in secret:
+            assert IP not in row and ">hidden</span>" in row
+            assert 'title="Only admins and release managers of this team see IPs"' in row
+        else:
+            assert "hidden" not in row
+    assert IP in html
+
+
+def test_the_rows_are_in_the_readers_language(client, trail, mike, other_team):
+    Membership.objects.create(team=other_team, user=mike, role=Role.DEVELOPER)
+    set_preferred_language(mike, "zh-hans")
+    html = _html(_get(client, mike))
+    cancel = AuditEvent.objects.get(release_id=trail["shop"].pk, to_state="cancelled").pk
+    assert "→ 已取消</td>" in html.split(f'<tr id="event-{cancel}">', 1)[1].split("</tr>", 1)[0]
+    assert 'title="只有该团队的管理员和发布经理可以看到 IP">已隐藏</span>' in html
 
 
 # -- filters -------------------------------------------------------------------------------------
@@ -380,6 +432,15 @@ def test_a_team_with_few_apps_keeps_the_app_select(client, trail, second_app, ve
     assert '<select id="f-app" name="app">' in html and 'name="app_q"' not in html
     assert f'<option value="{second_app.pk}" selected>Cafe (Shop team)</option>' in html
     assert set(_ids(html)) == _events_of(second_app)
+
+
+def test_the_app_select_lists_apps_alphabetically_whatever_their_case(
+    client, trail, app, second_app, manual_account, vera
+):
+    App.objects.create(team=app.team, platform_account=manual_account, name="bakery", appid="wxbakery01")
+    select = _html(_get(client, vera)).split('<select id="f-app"', 1)[1].split("</select>", 1)[0]
+    names = [part.split("<", 1)[0].split(" (")[0] for part in select.split('">')[2:]]
+    assert names == ["bakery", "Cafe", "Shop"]
 
 
 def test_a_team_with_many_apps_gets_a_text_field_and_not_every_app_name(client, trail, many_apps, vera):

@@ -282,6 +282,24 @@ def test_a_histogram_keeps_bucket_order_and_says_where_most_fall():
     assert histogram("e", "Empty", [("a", 0)], unit="decisions").empty
 
 
+def test_a_charts_svg_and_table_rows_are_drawn_in_python_with_every_text_escaped():
+    bars = horizontal_bars("r", "Reasons <&>", [("<b>Privacy</b>", 7), ("A & B", 3)], unit="reasons")
+    svg, rows = str(bars.svg), str(bars.table_rows)
+    assert svg.startswith('<svg class="chart-svg" viewBox="0 0 530 92"') and svg.endswith("</svg>")
+    assert '<title id="chart-r-title">Reasons &lt;&amp;&gt;</title>' in svg
+    assert 'y="15">&lt;b&gt;Privacy&lt;/b&gt;</text>' in svg and "<b>" not in svg + rows
+    assert '<rect class="chart-bar" x="0" y="21" width="329.0" height="18" rx="3"></rect>' in svg
+    assert '<tr><th scope="row">A &amp; B</th><td class="num">3</td><td class="num">30.0%</td></tr>' in rows
+
+    chart = histogram("h", "Review", [("under 6 h", 0), ("6–24 h", 4)], unit="decisions")
+    svg = str(chart.svg)
+    assert svg.count('class="chart-value"') == 1  # an empty bucket has no value label
+    assert svg.count('class="chart-grid"') == 3
+    assert '<text class="chart-tick" x="0" y="12">decisions</text>' in svg
+    assert '<td class="num">0</td><td class="num">0.0%</td>' in str(chart.table_rows)
+    assert '<td class="num">—</td>' in str(histogram("e", "Empty", [("a", 0)], unit="x").table_rows)
+
+
 # -- the app picker --------------------------------------------------------------------------------
 
 
