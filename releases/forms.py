@@ -113,7 +113,16 @@ def _json_kind(value) -> str:
 
 
 class _Flat(forms.Form):
-    """A small form posted from a section of the app page: its errors go into one flash."""
+    """A small form posted from a section of the app page: its errors go into one flash.
+
+    Several sit on one page, some with the same field names (expires_on): each prefixes its
+    element ids with `id_prefix` so labels point at their own field."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
     def errors_text(self) -> str:
         parts = []
@@ -130,6 +139,7 @@ def _check_choices():
 
 
 class SuppressionForm(_Flat):
+    id_prefix = "suppression"
     key = forms.ChoiceField(label=_("Check"), choices=_check_choices)
     reason = forms.CharField(
         label=_("Reason"),
@@ -145,6 +155,7 @@ class SuppressionForm(_Flat):
 
 
 class QualificationForm(_Flat):
+    id_prefix = "qualification"
     kind = forms.ChoiceField(label=_("Kind"), choices=Qualification.Kind.choices)
     name = forms.CharField(
         label=_("Name"),

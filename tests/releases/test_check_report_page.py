@@ -1,5 +1,6 @@
 """The check report says what is wrong, where, and how to fix it; the app page configures the checks."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -89,6 +90,16 @@ def test_the_app_page_offers_the_configuration_to_those_who_may_change_it(client
     page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
     assert "Core flows tested on iOS" in page
     assert reverse("releases:checklist-update", args=[app.pk]) not in page
+
+
+def test_every_label_of_the_app_page_points_at_its_own_field(client, app, adam, make_release):
+    make_release("1.0.0")
+    client.force_login(adam)  # an admin sees every form of the page
+    page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    targets = re.findall(r'<label for="([^"]+)"', page)
+    assert targets and set(targets) <= set(ids)
 
 
 def test_a_manager_edits_the_checklist_and_the_privacy_url_from_the_app_page(client, app, mike):

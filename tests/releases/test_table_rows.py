@@ -141,7 +141,7 @@ def test_the_app_page_lists_members_with_what_they_approve_as(login, alice, mike
 
 def test_the_suppression_form_offers_every_check(login, mike, app):
     page = login(mike).get(reverse("releases:app-detail", args=[app.pk])).content.decode()
-    start = page.index('<select name="key" id="id_key">')
+    start = page.index('<select name="key" id="suppression_key">')
     select = page[start : page.index("</select>", start)]
     for key, check in REGISTRY.items():
         assert f'<option value="{key}">{escape(f"{check.title} ({key})")}</option>' in select
