@@ -17,6 +17,7 @@ A counter that is missing (a fresh or flushed Redis) starts at the current time 
 a value no page can have been stored under.
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -26,6 +27,7 @@ from django.db.models.signals import post_delete, post_save
 
 GLOBAL = "all"
 PREFIX = "sluice:gen:"
+log = logging.getLogger(__name__)
 
 
 def _key(scope) -> str:
@@ -33,13 +35,20 @@ def _key(scope) -> str:
 
 
 def bump(*scopes) -> None:
-    """Move the counters of these scopes (team ids, or GLOBAL) on."""
-    for scope in set(scopes):
-        key = _key(scope)
-        try:
-            cache.incr(key)
-        except ValueError:  # missing: start it at a value never used before
-            cache.add(key, time.time_ns(), timeout=None)
+    """Move the counters of these scopes (team ids, or GLOBAL) on.
+
+    Never fails the write it follows: with the cache unreachable the pages are not served from
+    it either (releases/pagecache.py renders them), and a copy stored before the outage lives a
+    minute at most."""
+    try:
+        for scope in set(scopes):
+            key = _key(scope)
+            try:
+                cache.incr(key)
+            except ValueError:  # missing: start it at a value never used before
+                cache.add(key, time.time_ns(), timeout=None)
+    except Exception:  # the cache's own errors (connection refused, timeout...) vary by backend
+        log.warning("Could not move the page cache counters of %s", sorted(map(str, scopes)), exc_info=True)
 
 
 def current(team_ids: Iterable[int]) -> str:

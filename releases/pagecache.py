@@ -18,6 +18,7 @@ PAGE_CACHE_SECONDS=0 turns it off (bench/pages.py --no-page-cache measures the p
 """
 
 import hashlib
+import logging
 import time
 from functools import wraps
 
@@ -35,6 +36,7 @@ PLACEHOLDER = "sluicecsrfplaceholder00000000000000000000000000000000000000000000
 BUCKET_SECONDS = 60
 PREFIX = "sluice:page:v1:"
 HTML = "text/html"
+log = logging.getLogger(__name__)
 
 
 def csrf(request):
@@ -64,6 +66,13 @@ def _lifetime() -> int:
     return min(settings.PAGE_CACHE_SECONDS, BUCKET_SECONDS)
 
 
+def _store(key: str, value) -> None:
+    try:
+        cache.set(key, value, _lifetime())
+    except Exception:  # not stored: the next load renders again
+        log.warning("Page cache unreachable; %s not stored", key, exc_info=True)
+
+
 def _cacheable_request(request) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
@@ -89,8 +98,12 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
-        key = page_key(request)
-        stored = cache.get(key)
+        try:
+            key = page_key(request)
+            stored = cache.get(key)
+        except Exception:  # the cache is unreachable: the page as if there were none
+            log.warning("Page cache unreachable; rendering %s", request.path, exc_info=True)
+            return view(request, *args, **kwargs)
         if stored is not None:
             headers, html = stored
             return _answer(request, html, headers)
@@ -104,7 +117,7 @@ def cached_page(view):
         html = response.content.decode(response.charset or "utf-8")
         headers = {k: v for k, v in response.items() if k.lower() not in ("content-type", "content-length")}
         if response.status_code == 200 and not response.cookies:
-            cache.set(key, (headers, html), _lifetime())
+            _store(key, (headers, html))
         answer = _answer(request, html, headers)
         answer.status_code = response.status_code
         for cookie in response.cookies.values():
@@ -124,12 +137,16 @@ def cached_answer(endpoint):
         user = getattr(request, "user", None)
         if settings.PAGE_CACHE_SECONDS <= 0 or user is None or not user.is_authenticated:
             return endpoint(request, *args, **kwargs)
-        key = page_key(request)
-        found = cache.get(key)
+        try:
+            key = page_key(request)
+            found = cache.get(key)
+        except Exception:
+            log.warning("Page cache unreachable; answering %s", request.path, exc_info=True)
+            return endpoint(request, *args, **kwargs)
         if found is None:
             found = endpoint(request, *args, **kwargs)
             if isinstance(found, dict):
-                cache.set(key, found, _lifetime())
+                _store(key, found)
         return found
 
     return wrapper

@@ -189,3 +189,27 @@ def test_an_api_answer_is_never_served_to_another_user(api_client, make_release,
     assert api_client("get", path, user=alice).status_code == 200
     assert api_client("get", path, user=olga).status_code == 404  # another team: still refused
     assert api_client("get", path).status_code == 401
+
+
+@pytest.fixture
+def cache_down():
+    """The cache server unreachable: every call of the cache backend fails as Redis's would."""
+    from unittest import mock
+
+    from django.core.cache import caches
+
+    backend = type(caches["default"])
+    down = mock.Mock(side_effect=ConnectionError("Connection refused"))
+    names = ("get", "set", "add", "incr", "get_many")
+    with mock.patch.multiple(backend, **{name: down for name in names}):
+        yield down
+
+
+def test_with_the_cache_down_writes_succeed_and_pages_render(login, make_release, alice, cache_down):
+    release = make_release("1.0.0", review_notes="First notes for the reviewer, long enough.")
+    services.release_update(
+        release=release, actor=alice, changes={"review_notes": "Second notes for the reviewer, also long."}
+    )
+    page = login(alice).get(_detail(release))
+    assert page.status_code == 200 and "Second notes" in page.content.decode()
+    assert cache_down.called
