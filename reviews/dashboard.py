@@ -68,6 +68,7 @@ from releases.models import (
 from releases.templatetags.sluice import state_label, state_tone
 from reviews.limits import clock
 from reviews.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
+from reviews.limits.labels import label as limit_label
 from reviews.limits.rules import window_days
 from reviews.pages import countdown
 from reviews.workdays import (
@@ -116,12 +117,6 @@ KINDS = {
     "publish": (5, gettext_lazy("Publish")),
     "checks": (6, gettext_lazy("Checks")),
     "checklist": (7, gettext_lazy("Checklist")),
-}
-
-# The app-level limits the quota card lists, by AppLimit.key (bulk.py names them in English).
-LIMIT_LABELS = {
-    "withdraw_daily": gettext_lazy("Withdrawals today"),
-    "withdraw_monthly": gettext_lazy("Withdrawals this month"),
 }
 
 
@@ -819,7 +814,7 @@ def _meter(budget, now: datetime) -> dict:
 def _limit_text(limit) -> str:
     if limit.key == "same_reason_lock":
         return gettext("submissions locked after repeated rejections for the same reason")
-    label = LIMIT_LABELS.get(limit.key, limit.label)
+    label = limit_label(limit.key, limit.label)
     return gettext("%(label)s used up (%(used)s/%(limit)s)") % {
         "label": str(label).lower(),
         "used": limit.used,

@@ -19,6 +19,7 @@ from releases.errors import SluiceError
 from releases.models import Role, role_at_least
 from releases.pagecache import cached_page
 from reviews.limits import app_limits, release_limits
+from reviews.limits.labels import label as limit_label
 from reviews.playbooks.library import library
 from reviews.remediation import (
     latest_rejection,
@@ -62,6 +63,7 @@ def _meters(limits: list[dict]) -> list[dict]:
         meters.append(
             {
                 **item,
+                "label": limit_label(item["key"], item["label"]),
                 "countdown": countdown(resets, now),
                 "resets_iso": resets.isoformat() if resets else "",
                 "resets_full": f"{resets:%Y-%m-%d %H:%M}" if resets else "",

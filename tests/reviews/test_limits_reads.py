@@ -51,3 +51,36 @@ def test_the_streak_counts_only_rejections_after_the_latest_approval(make_releas
     reject("1.3.0")
     streak = rejection_streak(app)
     assert (streak.count, streak.category) == (2, "image_violation")
+
+
+def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_release, mike, app):
+    from releases.language import set_preferred_language
+
+    release = make_release("1.0.0")
+    set_preferred_language(mike, "zh-hans")
+    client.force_login(mike)
+    for url in (f"/apps/{app.pk}/", f"/releases/{release.pk}/"):
+        panel = (
+            client.get(url).content.decode().split('aria-labelledby="limits-title"')[1].split("</section>")[0]
+        )
+        for name in (
+            "本月提审次数（平台账号）",
+            "今日撤回次数",
+            "本月撤回次数",
+            "同一原因连续驳回次数",
+            "审核中的版本",
+        ):
+            assert name in panel, (url, name)
+        assert "this month" not in panel and "in a row" not in panel
+
+
+def test_the_api_keeps_the_limits_english_names(client, mike, app):
+    from releases.language import set_preferred_language
+    from releases.tokens import api_token_create
+
+    set_preferred_language(mike, "zh-hans")
+    auth = {"Authorization": f"Bearer {api_token_create(user=mike)}"}
+    limits = client.get(f"/api/v1/apps/{app.pk}/limits", headers=auth).json()["results"]
+    assert {item["key"]: item["label"] for item in limits}[
+        "review_quota"
+    ] == "Reviews this month (platform account)"
