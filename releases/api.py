@@ -360,15 +360,14 @@ class RemediationTaskOut(Schema):
     waive_reason: str
 
 
-class ReleaseOut(Schema):
+class ReleaseCoreOut(Schema):
+    """The fields a release has in every answer (filled by _common_out)."""
+
     id: int
     app: int
     version: str
     state: str
     revision: int
-    release_notes: str
-    review_notes: str
-    build_report: dict[str, Any]
     author: str
     owner: str | None
     approved: bool
@@ -380,6 +379,12 @@ class ReleaseOut(Schema):
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class ReleaseOut(ReleaseCoreOut):
+    release_notes: str
+    review_notes: str
+    build_report: dict[str, Any]
     checks: list[CheckOut]
     check_run: CheckRunOut | None
     approvals: ApprovalStatusOut
@@ -388,26 +393,10 @@ class ReleaseOut(Schema):
     remediation: list[RemediationTaskOut] = []
 
 
-class ReleaseSummaryOut(Schema):
+class ReleaseSummaryOut(ReleaseCoreOut):
     """One row of an app's release list: the release itself, without the checks, approvals and
     actions of GET /releases/{id} (which cost several queries each)."""
 
-    id: int
-    app: int
-    version: str
-    state: str
-    revision: int
-    author: str
-    owner: str | None
-    approved: bool
-    platform_audit_id: str
-    last_error: dict[str, str] | None
-    rejection_reason: str
-    review_delay: dict[str, Any] | None
-    submitted_at: datetime | None
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
     url: str
 
 
