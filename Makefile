@@ -27,12 +27,15 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice
 test: export REDIS_URL ?= redis://127.0.0.1:6379/15
 test: export SLUICE_TESTING = 1
 test: venv
+	$(VENV)/bin/lint-imports
 	$(PY) scripts/preflight.py
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Style, and the import contracts that keep the layers (pyproject.toml, [tool.importlinter]).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .

@@ -35,8 +35,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 
 from releases.models import App  # noqa: E402
 from releases.tokens import api_token_create  # noqa: E402
-from reviews.simulator.models import SimCall  # noqa: E402
-from reviews.simulator.services import sim_configure, sim_decide  # noqa: E402
+from simulator.models import SimCall  # noqa: E402
+from simulator.services import sim_configure, sim_decide  # noqa: E402
 
 REPORT = {
     "packages": [{"name": "__FULL__", "size": 2_000_000}, {"name": "__APP__", "size": 1_200_000}],

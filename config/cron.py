@@ -2,11 +2,11 @@
 
 from rq import cron
 
-from releases.audit_browser import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
+from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
 from releases.jobs import sweep_in_flight_job
+from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
 from reviews.jobs import sweep_reviews
-from reviews.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
-from reviews.simulator.jobs import push_tickets_job
+from simulator.jobs import push_tickets_job
 
 # Finish platform steps whose worker died (see release_sweep_in_flight).
 cron.register(sweep_in_flight_job, queue_name="default", interval=60)

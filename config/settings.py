@@ -47,6 +47,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The public base URL of this deployment, used in callback URLs handed to platforms.
 SLUICE_PUBLIC_URL = env_str("SLUICE_PUBLIC_URL", "")
 
+# The platform simulator (WeChat's API, a reviewer console, pushes) is served under /sim/ when on.
+SIMULATOR = env_bool("SIMULATOR", False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -58,8 +61,13 @@ INSTALLED_APPS = [
     "django_rq",
     "releases",
     "reviews",
-    "reviews.simulator",
+    "web",
 ]
+# Development tools: the platform simulator and the benchmarks' data generator (`seed_scale`, which
+# borrows the simulator's reason catalogue). Installed only when the simulator is on, and in tests,
+# which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
+if SIMULATOR or TESTING:
+    INSTALLED_APPS += ["simulator", "bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -69,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "releases.language.UserLanguageMiddleware",  # the user's language; English for the API
+    "web.language.UserLanguageMiddleware",  # the user's language; English for the API
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -89,7 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # after Django's own csrf processor: a page rendered for the page cache gets a
                 # placeholder token, replaced by each requester's own (releases/pagecache.py)
-                "releases.pagecache.csrf",
+                "web.pagecache.csrf",
             ],
         },
     },
@@ -147,7 +155,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "releases:dashboard"
+LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -206,8 +214,6 @@ REVIEW_POLL_MAX_SECONDS = env_int("REVIEW_POLL_MAX_SECONDS", 3600, minimum=1)
 if REVIEW_POLL_MAX_SECONDS < REVIEW_POLL_MIN_SECONDS:
     raise ImproperlyConfigured("REVIEW_POLL_MAX_SECONDS must be at least REVIEW_POLL_MIN_SECONDS.")
 WECHAT_CALLBACK_REPLAY_SECONDS = env_int("WECHAT_CALLBACK_REPLAY_SECONDS", 300, minimum=1)
-# The platform simulator (WeChat's API, a reviewer console, pushes) is served under /sim/ when on.
-SIMULATOR = env_bool("SIMULATOR", False)
 
 # Checks that fetch pages (the privacy policy): how long they wait, and whether they may reach
 # private or loopback addresses (on in the demo, whose sample policy is served locally; off in
@@ -231,16 +237,9 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests never run collectstatic
 
-# Submission limits (reviews.limits), Beijing time.
+# Submission limits (releases.limits), Beijing time.
 SAME_REASON_LOCK_REJECTIONS = env_int("SAME_REASON_LOCK_REJECTIONS", 2, minimum=1)
 SAME_REASON_LOCK_HOURS = env_int("SAME_REASON_LOCK_HOURS", 24, minimum=0)
 RESUBMISSION_WINDOW_DAYS = env_int("RESUBMISSION_WINDOW_DAYS", 7, minimum=1)
 WITHDRAW_DAILY_LIMIT = env_int("WITHDRAW_DAILY_LIMIT", 5, minimum=0)
 WITHDRAW_MONTHLY_LIMIT = env_int("WITHDRAW_MONTHLY_LIMIT", 10, minimum=0)
-# Hooks releases/ calls by dotted path (releases/ never imports reviews/).
-SLUICE_TRANSITION_GUARD = "reviews.limits.transition_refusal"
-SLUICE_ON_REJECTED = "reviews.remediation.on_rejected"
-SLUICE_RELEASE_EXTRAS = "reviews.api.release_extras"
-SLUICE_RELEASE_PAGE_CONTEXT = "reviews.pages.release_context"
-SLUICE_APP_PAGE_CONTEXT = "reviews.pages.app_context"
-SLUICE_DASHBOARD_VIEW = "reviews.dashboard.dashboard"  # the home page (overview)

@@ -1,12 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from releases.api import api
-from reviews.api import router as reviews_router
-
-# Before api.urls is read: ninja refuses routers added later.
-api.add_router("", reviews_router)
+from web.api import api
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -14,8 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("callbacks/wechat/", include("reviews.urls")),
-    path("sim/", include("reviews.simulator.urls")),
-    path("analytics/", include("reviews.analytics_urls")),
-    path("", include("reviews.page_urls")),
-    path("", include("releases.urls")),
+    path("analytics/", include("web.analytics.urls")),
+    path("", include("web.review_urls")),
+    path("", include("web.urls")),
 ]
+if "simulator" in settings.INSTALLED_APPS:  # development only (SIMULATOR=1, and the tests)
+    urlpatterns.insert(0, path("sim/", include("simulator.urls")))

@@ -7,10 +7,8 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import F
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
@@ -124,8 +122,9 @@ def _first_unmet(conditions, release: Release):
 
 def _limits_reason(release: Release, transition: str) -> str:
     """The sentence of the limits guard (quota, withdrawals, lock...), so the button says why."""
-    path = getattr(settings, "SLUICE_TRANSITION_GUARD", "")
-    refusal = import_string(path)(release, transition) if path else None
+    from releases.limits import transition_refusal
+
+    refusal = transition_refusal(release, transition)
     return refusal[1] if refusal else ""
 
 

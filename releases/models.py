@@ -789,3 +789,16 @@ class UserPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
+
+
+# Models defined in their own module register here, where Django looks for the app's models.
+from releases.review_records import (  # noqa: E402, F401
+    Playbook,
+    PlaybookStep,
+    PlaybookVersion,
+    QuotaSnapshot,
+    Rejection,
+    RejectionCategory,
+    RemediationTask,
+    UnclassifiedReason,
+)

@@ -71,6 +71,16 @@ class PlatformAdapter:
         """
         return None
 
+    def rejection_items(self, reason: str) -> list[dict]:
+        """The platform's rejection text as numbered items, each sorted into a RejectionCategory.
+
+        Each item is {number, title, details, text, category}. The parsing and the rules are the
+        platform side's (reviews/rejections/); a platform without them gives one "other" item,
+        which remediation plans from like any unknown reason.
+        """
+        text = (reason or "").strip()
+        return [{"number": 1, "title": "", "details": "", "text": text, "category": "other"}] if text else []
+
 
 def adapter_for(account) -> PlatformAdapter:
     try:

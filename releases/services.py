@@ -13,7 +13,6 @@ import django_fsm as fsm
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from releases import approvals
 from releases.audit import audit_record
@@ -102,16 +101,17 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
             raise Refused(condition.guard_code, guard_text(condition, release))
 
 
-# Transitions whose platform limits (quota, withdrawals, locks...) a guard outside releases/ enforces.
+# Transitions whose platform limits (quota, withdrawals, locks...) releases.limits enforces.
 LIMITED_TRANSITIONS = ("submit", "withdraw", "retry")
 
 
 def _refuse_by_limits(release: Release, name: str) -> None:
-    """The limits guard (settings.SLUICE_TRANSITION_GUARD) names a refusal and when it lifts."""
-    path = getattr(settings, "SLUICE_TRANSITION_GUARD", "")
-    if not path or name not in LIMITED_TRANSITIONS:
+    """The limits guard (releases.limits) names a refusal and when it lifts."""
+    if name not in LIMITED_TRANSITIONS:
         return
-    refusal = import_string(path)(release, name)
+    from releases.limits import transition_refusal
+
+    refusal = transition_refusal(release, name)
     if refusal:
         code, message = refusal
         raise Refused(code, message, details=getattr(refusal, "details", None))
@@ -625,12 +625,11 @@ def release_review_decided(
 
 
 def _on_rejected(release: Release) -> None:
-    """Turn the rejection into remediation tasks now (reviews' cron also catches up if this fails)."""
-    path = getattr(settings, "SLUICE_ON_REJECTED", "")
-    if not path:
-        return
+    """Turn the rejection into remediation tasks now (a cron job also catches up if this fails)."""
+    from releases.remediation import on_rejected
+
     try:
-        import_string(path)(release)
+        on_rejected(release)
     except Exception:
         logger.exception("Recording the rejection of release %s failed; the sync job will retry", release.pk)
 

@@ -6,6 +6,7 @@ trail as an API platform.
 """
 
 from releases.platforms import PlatformAdapter, Submission
+from reviews.rejections import classify_reason
 
 
 class ManualAdapter(PlatformAdapter):
@@ -23,3 +24,7 @@ class ManualAdapter(PlatformAdapter):
 
     def rollback(self, release) -> None:
         return None
+
+    def rejection_items(self, reason: str) -> list[dict]:
+        """A reason copied from the console by hand reads like the platform's own: same rules."""
+        return classify_reason(reason)

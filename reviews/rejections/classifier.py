@@ -1,17 +1,17 @@
 """Sort rejection items into categories with the keyword/pattern rules in data/rules.toml.
 
 Rules are data so playbook authors can extend them without a deploy of code; what no rule
-recognises is "other" (and counted, see reviews.remediation).
+recognises is "other" (and counted, see releases.remediation).
 """
 
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from reviews.models import RejectionCategory
+from releases.models import RejectionCategory
+from releases.remediation import normalise
 from reviews.rejections.parser import ReasonItem, parse_reason
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.toml"
@@ -43,11 +43,6 @@ class Rule:
 class RuleBook:
     rules: tuple[Rule, ...]
     ignore: tuple[re.Pattern, ...]
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width to half-width), lower case, single spaces."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().lower()
 
 
 def _keyword(keyword: str) -> str:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from releases import services
-from reviews.remediation import remediation_complete as remediation_done
+from releases.remediation import remediation_complete as remediation_done
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "live"
 WAIT_MS = 15_000
@@ -72,7 +72,7 @@ def test_a_rejection_recorded_elsewhere_appears_on_the_open_release_page_without
 ):
     release = make_release("1.0.0", upto="submitted")
     page = browser_page(nina)
-    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    page.goto(live_server.url + reverse("web:release-detail", args=[release.pk]))
     assert page.locator("h1 .badge").inner_text() == "In review"
     page.evaluate("window.__sameDocument = true")
 
@@ -100,7 +100,7 @@ def test_what_a_person_is_typing_is_kept_while_the_rest_of_the_page_updates(
 ):
     release = make_release("1.0.0", upto="submitted")
     page = browser_page(nina)
-    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    page.goto(live_server.url + reverse("web:release-detail", args=[release.pk]))
     page.fill("#f-outcome-reason", "Half-written note from the console")
 
     elsewhere(services.release_record_outcome, release=release, actor=mike, outcome="approved")
@@ -141,8 +141,8 @@ def test_the_overview_follows_a_release_changed_elsewhere(
 def test_a_note_being_typed_stays_with_its_own_task_when_another_task_is_done_elsewhere(
     live_server, browser_page, make_release, mike, alice
 ):
-    from reviews.playbooks.seed import seed_playbooks
-    from reviews.remediation import on_rejected
+    from releases.playbooks.seed import seed_playbooks
+    from releases.remediation import on_rejected
 
     seed_playbooks()
     release = make_release("1.0.0", upto="submitted")
@@ -151,7 +151,7 @@ def test_a_note_being_typed_stays_with_its_own_task_when_another_task_is_done_el
     on_rejected(release)
     first, second = release.remediation_tasks.filter(required=True).order_by("position")[:2]
     page = browser_page(alice)
-    page.goto(live_server.url + reverse("releases:release-detail", args=[release.pk]))
+    page.goto(live_server.url + reverse("web:release-detail", args=[release.pk]))
     second_form = f"form[action$='/remediation/{second.key}/done']"
     page.fill(f"{second_form} input[name=note]", "Half-typed evidence")
 

@@ -22,25 +22,23 @@ from django.urls import reverse
 
 from releases import services
 from releases.audit import audit_record
-from releases.audit_browser import (
+from releases.audit_verification import VERIFY_JOB_TIMEOUT_SECONDS, audit_verify_and_record, verify_audit_job
+from releases.models import App, AuditEvent, AuditVerification, Membership, Role
+from web.audit_browser import (
     APP_MATCHES_SHOWN,
     APP_SELECT_LIMIT,
     SYSTEM,
-    VERIFY_JOB_TIMEOUT_SECONDS,
     audit_events,
     audit_page,
-    audit_verify_and_record,
     chain_status,
     export_records,
-    verify_audit_job,
 )
-from releases.language import set_preferred_language
-from releases.models import App, AuditEvent, AuditVerification, Membership, Role
+from web.language import set_preferred_language
 
 IP = "203.0.113.7"
 
 
-def _get(client, user, name="releases:audit", *args, **params):
+def _get(client, user, name="web:audit", *args, **params):
     client.force_login(user)
     return client.get(reverse(name, args=args), params)
 
@@ -100,8 +98,8 @@ def test_an_outsider_sees_none_of_the_team_even_through_filters_and_exports(clie
     )
     filtered = _get(client, olga, app=app.pk)
     assert "Select a valid choice" in _html(filtered) and not _ids(filtered.content.decode())
-    assert _get(client, olga, "releases:audit-export", "csv", app=app.pk).status_code == 400
-    exported = b"".join(_get(client, olga, "releases:audit-export", "json").streaming_content)
+    assert _get(client, olga, "web:audit-export", "csv", app=app.pk).status_code == 400
+    exported = b"".join(_get(client, olga, "web:audit-export", "json").streaming_content)
     assert {row["team_id"] for row in json.loads(exported)} == {trail["secret"].app.team_id}
 
 
@@ -114,7 +112,7 @@ def test_only_admins_and_release_managers_see_ips(client, trail, vera, alice, mi
 
 
 def test_the_page_needs_a_login(client):
-    for url in (reverse("releases:audit"), reverse("releases:audit-export", args=["csv"])):
+    for url in (reverse("web:audit"), reverse("web:audit-export", args=["csv"])):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
 
@@ -129,7 +127,7 @@ def test_event_texts_are_escaped(client, make_release, mike, vera):
 
 
 def test_every_user_typed_text_of_a_row_is_escaped_in_text_and_attributes(client, app, make_release, mike):
-    """The rows are built in Python (releases.audit_browser.audit_rows): nothing there may print raw."""
+    """The rows are built in Python (web.audit_browser.audit_rows): nothing there may print raw."""
     app.name = "<b>Shop</b> \"quoted\" & 'single'"
     app.save(update_fields=["name"])
     release = make_release("1.0.0")
@@ -273,7 +271,7 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_data(
         {"actor": "system"},
     ):
         with django_assert_max_num_queries(9):
-            assert client.get(reverse("releases:audit"), params).status_code == 200
+            assert client.get(reverse("web:audit"), params).status_code == 200
 
 
 # -- exports -------------------------------------------------------------------------------------
@@ -281,7 +279,7 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_data(
 
 def test_the_csv_export_streams_the_filtered_events_with_a_dated_filename(client, trail, second_app, mike):
     with time_machine.travel(datetime(2026, 5, 4, 12, tzinfo=UTC)):
-        response = _get(client, mike, "releases:audit-export", "csv", app=second_app.pk)
+        response = _get(client, mike, "web:audit-export", "csv", app=second_app.pk)
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="sluice-audit-2026-05-04.csv"'
@@ -294,7 +292,7 @@ def test_the_csv_export_streams_the_filtered_events_with_a_dated_filename(client
 
 
 def test_the_json_export_is_one_array_of_events_with_their_data(client, trail, vera):
-    response = _get(client, vera, "releases:audit-export", "json", action="cancel")
+    response = _get(client, vera, "web:audit-export", "json", action="cancel")
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="sluice-audit-')
     rows = json.loads(b"".join(response.streaming_content))
@@ -313,12 +311,12 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(client, app, vera):
     evil = get_user_model().objects.create_user(username="=HYPERLINK(1)")
     with transaction.atomic():
         audit_record(action="app_update", app=app, actor=evil)
-    text = b"".join(_get(client, vera, "releases:audit-export", "csv").streaming_content).decode("utf-8-sig")
+    text = b"".join(_get(client, vera, "web:audit-export", "csv").streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
 
 def test_an_unknown_export_format_is_a_404(client, vera):
-    assert _get(client, vera, "releases:audit-export", "xml").status_code == 404
+    assert _get(client, vera, "web:audit-export", "xml").status_code == 404
 
 
 # -- the chain ------------------------------------------------------------------------------------
@@ -526,16 +524,16 @@ def test_another_teams_app_is_refused_by_id_and_never_matched_by_text(
     # the outsider's own picker (one app: a select) never offers or matches the team's apps
     theirs = _html(_get(client, olga, app_q="Cafe"))
     assert "No app of your teams matches “Cafe”." in theirs and "Bulk 0000" not in theirs
-    assert _get(client, olga, "releases:audit-export", "csv", app=many_apps[0].pk).status_code == 400
+    assert _get(client, olga, "web:audit-export", "csv", app=many_apps[0].pk).status_code == 400
 
 
 def test_the_exports_resolve_the_text_as_the_page_does(client, trail, many_apps, second_app, vera):
     rows = json.loads(
-        b"".join(_get(client, vera, "releases:audit-export", "json", app_q="Cafe").streaming_content)
+        b"".join(_get(client, vera, "web:audit-export", "json", app_q="Cafe").streaming_content)
     )
     assert {row["app_id"] for row in rows} == {second_app.pk}
     for text in ("Bulk", "nothing-like-this"):
-        response = _get(client, vera, "releases:audit-export", "csv", app_q=text)
+        response = _get(client, vera, "web:audit-export", "csv", app_q=text)
         assert response.status_code == 400 and b"app_q" in response.content
 
 
@@ -554,7 +552,7 @@ def test_the_picker_runs_a_fixed_number_of_queries_however_many_apps(
         {"app": second_app.pk, "app_q": "wxshop"},
     ):
         with django_assert_max_num_queries(9):
-            assert client.get(reverse("releases:audit"), params).status_code == 200
+            assert client.get(reverse("web:audit"), params).status_code == 200
 
 
 def test_the_picker_speaks_the_readers_language(client, many_apps, vera):

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from releases import services
-from releases.browse import overview_stamp, release_stamp
 from releases.models import App, Release, State
 from tests.conftest import GOOD_NOTES
+from web.browse import overview_stamp, release_stamp
 
 
 @pytest.fixture
@@ -105,14 +105,14 @@ def test_the_release_list_runs_a_fixed_number_of_queries(
 
 
 def _live(release) -> str:
-    return reverse("releases:release-live", args=[release.pk])
+    return reverse("web:release-live", args=[release.pk])
 
 
 def test_the_live_endpoint_needs_a_login_and_hides_other_teams_releases(client, login, make_release, olga):
     release = make_release()
     assert client.get(_live(release)).status_code == 302
     assert login(olga).get(_live(release)).status_code == 404
-    assert login(olga).get(reverse("releases:release-live", args=[999999])).status_code == 404
+    assert login(olga).get(reverse("web:release-live", args=[999999])).status_code == 404
 
 
 def test_the_live_endpoint_answers_the_state_and_a_stamp_that_moves_with_every_change(
@@ -161,7 +161,7 @@ def test_the_live_endpoint_runs_a_fixed_number_of_queries(
 
 def test_the_release_page_carries_its_stamp_and_the_live_script(login, make_release, alice):
     release = make_release()
-    page = login(alice).get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    page = login(alice).get(reverse("web:release-detail", args=[release.pk])).content.decode()
     stamp = release_stamp(alice, release.pk)["stamp"]
     assert f'data-live-url="{_live(release)}" data-live-stamp="{stamp}"' in page
     assert '<p class="visually-hidden" role="status" aria-live="polite" data-live-status></p>' in page
@@ -171,8 +171,8 @@ def test_the_release_page_carries_its_stamp_and_the_live_script(login, make_rele
 def test_a_live_refresh_leaves_the_flash_messages_for_the_next_page(login, make_release, alice):
     release = make_release(review_notes=GOOD_NOTES)
     client = login(alice)
-    client.post(reverse("releases:release-action", args=[release.pk, "check"]))
-    url = reverse("releases:release-detail", args=[release.pk])
+    client.post(reverse("web:release-action", args=[release.pk, "check"]))
+    url = reverse("web:release-detail", args=[release.pk])
     live = client.get(url, headers={"X-Sluice-Live": "1"}).content.decode()
     assert 'class="messages"' not in live
     assert 'class="messages"' in client.get(url).content.decode()
@@ -184,14 +184,14 @@ def test_a_live_refresh_leaves_the_flash_messages_for_the_next_page(login, make_
 def test_the_overview_stamp_moves_with_my_teams_events_only(
     login, make_release, alice, olga, other_app, client
 ):
-    assert client.get(reverse("releases:overview-live")).status_code == 302
+    assert client.get(reverse("web:overview-live")).status_code == 302
     release = make_release()
     mine = login(alice)
-    before = mine.get(reverse("releases:overview-live")).json()["stamp"]
+    before = mine.get(reverse("web:overview-live")).json()["stamp"]
     services.release_create(app=other_app, actor=olga, version="9.9.9")
-    assert mine.get(reverse("releases:overview-live")).json()["stamp"] == before
+    assert mine.get(reverse("web:overview-live")).json()["stamp"] == before
     services.release_update(release=release, actor=alice, changes={"release_notes": "New text."})
-    assert mine.get(reverse("releases:overview-live")).json()["stamp"] != before
+    assert mine.get(reverse("web:overview-live")).json()["stamp"] != before
 
 
 def test_the_overview_stamp_also_moves_every_five_minutes_so_countdowns_stay_current(alice, app):
@@ -207,8 +207,8 @@ def test_the_overview_live_endpoint_runs_a_fixed_number_of_queries(
 ):
     client = login(alice)
     with django_assert_max_num_queries(4):  # session, user, memberships, the newest event
-        client.get(reverse("releases:overview-live"))
+        client.get(reverse("web:overview-live"))
     for n in range(5):
         make_release(f"2.{n}.0", upto="checked")
     with django_assert_max_num_queries(4):
-        client.get(reverse("releases:overview-live"))
+        client.get(reverse("web:overview-live"))

@@ -17,7 +17,7 @@ def _section(html: str, heading_id: str) -> str:
 
 
 def _detail(client, release) -> str:
-    return client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    return client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
 
 
 def test_it_highlights_the_exact_offending_span_and_explains_the_fix(client, make_release, alice):
@@ -70,32 +70,32 @@ def test_an_approver_holding_two_open_capacities_picks_one(client, app, adam, ma
     client.force_login(pat)
     panel = _section(_detail(client, release), "next-title")
     assert '<option value="qa">QA</option>' in panel and '<option value="product">Product</option>' in panel
-    client.post(reverse("releases:release-action", args=[release.pk, "approve"]), {"capacity": "product"})
+    client.post(reverse("web:release-action", args=[release.pk, "approve"]), {"capacity": "product"})
     assert release.approvals.get(approver=pat).capacity == "product"
 
 
 def test_the_app_page_offers_the_configuration_to_those_who_may_change_it(client, app, mike, adam, vera):
     client.force_login(mike)
-    page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
     for heading in ("qualifications-title", "suppressions-title", "checklist-title", "policy-title"):
         assert f'aria-labelledby="{heading}"' in page
-    assert reverse("releases:checklist-update", args=[app.pk]) in page
-    assert reverse("releases:approval-policy-update", args=[app.pk]) not in page  # admins only
+    assert reverse("web:checklist-update", args=[app.pk]) in page
+    assert reverse("web:approval-policy-update", args=[app.pk]) not in page  # admins only
     client.force_login(adam)
     assert (
-        reverse("releases:approval-policy-update", args=[app.pk])
-        in client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+        reverse("web:approval-policy-update", args=[app.pk])
+        in client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
     )
     client.force_login(vera)
-    page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
     assert "Core flows tested on iOS" in page
-    assert reverse("releases:checklist-update", args=[app.pk]) not in page
+    assert reverse("web:checklist-update", args=[app.pk]) not in page
 
 
 def test_every_label_of_the_app_page_points_at_its_own_field(client, app, adam, make_release):
     make_release("1.0.0")
     client.force_login(adam)  # an admin sees every form of the page
-    page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     targets = re.findall(r'<label for="([^"]+)"', page)
@@ -105,19 +105,17 @@ def test_every_label_of_the_app_page_points_at_its_own_field(client, app, adam, 
 def test_a_manager_edits_the_checklist_and_the_privacy_url_from_the_app_page(client, app, mike):
     client.force_login(mike)
     client.post(
-        reverse("releases:checklist-update", args=[app.pk]), {"items": "Core flows tested on iOS\n蓝牙打印\n"}
+        reverse("web:checklist-update", args=[app.pk]), {"items": "Core flows tested on iOS\n蓝牙打印\n"}
     )
     app.refresh_from_db()
     assert [i["key"] for i in app.checklist] == ["tested_ios", "item"]
     response = client.post(
-        reverse("releases:app-settings", args=[app.pk]),
+        reverse("web:app-settings", args=[app.pk]),
         {"privacy_policy_url": "javascript:alert(1)"},
         follow=True,
     )
     assert "is not an http(s) URL" in response.content.decode()
-    client.post(
-        reverse("releases:app-settings", args=[app.pk]), {"privacy_policy_url": "https://example.com/p"}
-    )
+    client.post(reverse("web:app-settings", args=[app.pk]), {"privacy_policy_url": "https://example.com/p"})
     app.refresh_from_db()
     assert app.privacy_policy_url == "https://example.com/p"
 

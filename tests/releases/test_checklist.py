@@ -116,15 +116,15 @@ def test_a_tick_on_another_teams_release_is_not_found(make_release, olga):
 
 def test_the_release_page_lists_the_checklist_with_tick_buttons(client, make_release, alice, vera):
     release = make_release()
-    confirm = reverse("releases:release-confirm", args=[release.pk, "payment"])
+    confirm = reverse("web:release-confirm", args=[release.pk, "payment"])
     client.force_login(alice)
     response = client.post(confirm, follow=True)
     assert "Confirmed: Payment tested end to end." in response.content.decode()
-    page = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    page = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     section = page[page.index('aria-labelledby="checklist-title"') :]
     assert "Confirmed by alice" in section
-    assert reverse("releases:release-confirm", args=[release.pk, "login"]) in section
+    assert reverse("web:release-confirm", args=[release.pk, "login"]) in section
     assert confirm not in section  # ticked: no button any more
     client.force_login(vera)
-    page = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
-    assert reverse("releases:release-confirm", args=[release.pk, "login"]) not in page
+    page = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
+    assert reverse("web:release-confirm", args=[release.pk, "login"]) not in page

@@ -11,9 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from releases.language import SESSION_KEY, preferred_language, set_preferred_language
 from releases.models import CheckResult, UserPreference
 from releases.tokens import api_token_create
+from web.language import SESSION_KEY, preferred_language, set_preferred_language
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
@@ -32,7 +32,7 @@ def _page(client, name, *args) -> str:
 
 def test_a_chinese_speaking_user_sees_the_dashboard_in_chinese(client, chinese, app):
     client.force_login(chinese)
-    page = _page(client, "releases:dashboard")
+    page = _page(client, "web:dashboard")
     assert '<html lang="zh-hans">' in page
     for text in ("概览", "待你处理", "发布流水线", "审核中的版本", "退出登录"):
         assert text in page, text
@@ -42,7 +42,7 @@ def test_a_chinese_speaking_user_sees_the_dashboard_in_chinese(client, chinese, 
 def test_a_chinese_speaking_user_sees_a_release_page_in_chinese(client, chinese, make_release):
     release = make_release()
     client.force_login(chinese)
-    page = _page(client, "releases:release-detail", release.pk)
+    page = _page(client, "web:release-detail", release.pk)
     for text in ("下一步", "运行检查", "草稿", "审计日志", "人工检查清单", "修改版本"):
         assert text in page, text
     assert "What happens next" not in page
@@ -51,28 +51,28 @@ def test_a_chinese_speaking_user_sees_a_release_page_in_chinese(client, chinese,
 def test_check_titles_are_stored_in_english_and_shown_in_the_readers_language(client, chinese, make_release):
     release = make_release()
     client.force_login(chinese)
-    client.post(reverse("releases:release-action", args=[release.pk, "check"]))
+    client.post(reverse("web:release-action", args=[release.pk, "check"]))
     stored = CheckResult.objects.get(run__release=release, key="package_size")
     assert stored.title == "Packages within the size limits"
-    page = _page(client, "releases:release-detail", release.pk)
+    page = _page(client, "web:release-detail", release.pk)
     assert "代码包大小未超限" in page
 
 
 def test_an_english_speaking_user_sees_english_pages(client, alice, make_release):
     release = make_release()
     client.force_login(alice)
-    assert "Needs your action" in _page(client, "releases:dashboard")
-    page = _page(client, "releases:release-detail", release.pk)
+    assert "Needs your action" in _page(client, "web:dashboard")
+    page = _page(client, "web:release-detail", release.pk)
     assert "What happens next" in page and "下一步" not in page
 
 
 def test_the_preference_wins_over_the_browsers_language(client, alice, chinese):
     client.force_login(chinese)
-    page = client.get(reverse("releases:app-list"), headers={"accept-language": "en"}).content.decode()
+    page = client.get(reverse("web:app-list"), headers={"accept-language": "en"}).content.decode()
     assert "查找小程序" in page
     set_preferred_language(alice, "en")
     client.force_login(alice)
-    page = client.get(reverse("releases:app-list"), headers={"accept-language": "zh-hans"}).content.decode()
+    page = client.get(reverse("web:app-list"), headers={"accept-language": "zh-hans"}).content.decode()
     assert "Find an app" in page
 
 
@@ -85,21 +85,21 @@ def test_the_login_page_follows_the_browsers_language(client, db):
 
 def test_without_a_choice_the_browsers_language_decides_for_a_signed_in_user_too(client, alice):
     client.force_login(alice)
-    page = client.get(reverse("releases:dashboard"), headers={"accept-language": "zh-hans"}).content.decode()
+    page = client.get(reverse("web:dashboard"), headers={"accept-language": "zh-hans"}).content.decode()
     assert "待你处理" in page
 
 
 def test_the_switcher_saves_the_choice_and_goes_back_to_the_page(client, alice, app):
     client.force_login(alice)
-    target = reverse("releases:app-detail", args=[app.pk])
-    response = client.post(reverse("releases:language"), {"language": "zh-hans", "next": target})
+    target = reverse("web:app-detail", args=[app.pk])
+    response = client.post(reverse("web:language"), {"language": "zh-hans", "next": target})
     assert response.status_code == 302 and response["Location"] == target
     assert preferred_language(alice) == "zh-hans"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
-    assert "服务类目" in _page(client, "releases:app-detail", app.pk)
-    client.post(reverse("releases:language"), {"language": "en", "next": target})
+    assert "服务类目" in _page(client, "web:app-detail", app.pk)
+    client.post(reverse("web:language"), {"language": "en", "next": target})
     assert UserPreference.objects.get(user=alice).language == "en"
-    assert "Service categories" in _page(client, "releases:app-detail", app.pk)
+    assert "Service categories" in _page(client, "web:app-detail", app.pk)
 
 
 def test_the_choice_follows_the_user_to_a_new_session(client, alice, chinese):
@@ -107,11 +107,11 @@ def test_the_choice_follows_the_user_to_a_new_session(client, alice, chinese):
     assert client.session[SESSION_KEY] == "zh-hans"
     other = Client()
     other.force_login(alice)
-    assert "待你处理" in _page(other, "releases:dashboard")
+    assert "待你处理" in _page(other, "web:dashboard")
 
 
 def test_the_switcher_needs_a_login_csrf_a_known_language_and_a_local_next(client, alice):
-    url = reverse("releases:language")
+    url = reverse("web:language")
     response = client.post(url, {"language": "zh-hans"})
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert not UserPreference.objects.exists()
@@ -125,13 +125,13 @@ def test_the_switcher_needs_a_login_csrf_a_known_language_and_a_local_next(clien
     assert client.get(url).status_code == 405
     assert client.post(url, {"language": "fr"}).status_code == 400
     response = client.post(url, {"language": "zh-hans", "next": "https://evil.example/"})
-    assert response["Location"] == reverse("releases:dashboard")
+    assert response["Location"] == reverse("web:dashboard")
 
 
 def test_the_switcher_in_the_top_bar_offers_the_other_language_with_csrf(client, alice, chinese):
     client.force_login(alice)
-    page = _page(client, "releases:app-list")
-    assert f'action="{reverse("releases:language")}"' in page
+    page = _page(client, "web:app-list")
+    assert f'action="{reverse("web:language")}"' in page
     assert 'name="csrfmiddlewaretoken"' in page
     assert 'value="en"' in page and ">English</button>" in page
 
@@ -156,9 +156,9 @@ def test_the_language_costs_no_query_per_request(client, alice, mike):
     counts = {}
     for user in (alice, mike):
         client.force_login(user)
-        client.get(reverse("releases:ping"))
+        client.get(reverse("web:ping"))
         with CaptureQueriesContext(connection) as queries:
-            page = client.get(reverse("releases:ping")).content.decode()
+            page = client.get(reverse("web:ping")).content.decode()
         counts[user.username] = len(queries)
     assert "Signed in as mike" in page
     assert counts["alice"] == counts["mike"]

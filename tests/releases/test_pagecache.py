@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from releases import generations, services
+from releases import services
 from releases.models import Qualification
-from releases.pagecache import PLACEHOLDER
+from web import generations
+from web.pagecache import PLACEHOLDER
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def login():
 
 
 def _detail(release) -> str:
-    return reverse("releases:release-detail", args=[release.pk])
+    return reverse("web:release-detail", args=[release.pk])
 
 
 def _queries(client, url) -> tuple[int, str]:
@@ -72,7 +73,7 @@ def test_a_change_through_a_service_shows_on_the_next_load(login, make_release, 
 def test_a_change_written_straight_to_a_row_shows_too(login, make_release, alice, app):
     """A worker or the admin saving a row (no request of this user involved) moves the counter."""
     client = login(alice)
-    url = reverse("releases:app-detail", args=[app.pk])
+    url = reverse("web:app-detail", args=[app.pk])
     assert "ICP filing 88" not in client.get(url).content.decode()
     Qualification.objects.create(
         app=app,
@@ -88,9 +89,9 @@ def test_a_change_written_straight_to_a_row_shows_too(login, make_release, alice
 def test_a_release_moving_on_shows_in_the_release_list(login, make_release, alice):
     make_release("1.0.0")
     client = login(alice)
-    assert "Checked" not in _states(client.get(reverse("releases:release-list")).content.decode())
+    assert "Checked" not in _states(client.get(reverse("web:release-list")).content.decode())
     make_release("1.1.0", upto="checked")
-    assert "Checked" in _states(client.get(reverse("releases:release-list")).content.decode())
+    assert "Checked" in _states(client.get(reverse("web:release-list")).content.decode())
 
 
 def _states(page: str) -> str:
@@ -114,7 +115,7 @@ def test_a_cached_page_carries_the_requesters_own_csrf_token(login, make_release
     assert PLACEHOLDER not in page
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     switched = other.post(
-        reverse("releases:language"), {"csrfmiddlewaretoken": token, "language": "zh-hans", "next": "/"}
+        reverse("web:language"), {"csrfmiddlewaretoken": token, "language": "zh-hans", "next": "/"}
     )
     assert switched.status_code == 302
 
@@ -123,7 +124,7 @@ def test_flash_messages_show_once_and_are_never_stored(login, make_release, alic
     release = make_release("1.0.0")
     client = login(alice)
     client.get(_detail(release))
-    after = client.post(reverse("releases:release-action", args=[release.pk, "check"]), follow=True)
+    after = client.post(reverse("web:release-action", args=[release.pk, "check"]), follow=True)
     assert 'class="messages"' in after.content.decode()
     assert 'class="messages"' not in client.get(_detail(release)).content.decode()
 
@@ -142,7 +143,7 @@ def test_the_page_moves_on_with_the_clock(login, alice, time_machine):
 def test_the_language_is_part_of_the_key(login, alice):
     client = login(alice)
     assert "Overview" in client.get("/").content.decode()
-    client.post(reverse("releases:language"), {"language": "zh-hans", "next": "/"})
+    client.post(reverse("web:language"), {"language": "zh-hans", "next": "/"})
     assert "概览" in client.get("/").content.decode()
 
 

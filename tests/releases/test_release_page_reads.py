@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from releases import actions, services
-from releases.browse import release_stamp
 from releases.errors import Refused
 from releases.memo import read_scope
 from releases.models import Release
 from releases.tokens import api_token_create
+from web.browse import release_stamp
 
 SHARED = [Release.has_passed_checks, Release.is_only_one_in_review]
 
@@ -64,7 +64,7 @@ def test_the_page_reads_the_run_and_the_review_slot_once(make_release, mike):
     client = Client()
     client.force_login(mike)
     with CaptureQueriesContext(connection) as page:
-        html = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+        html = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     sqls = [query["sql"] for query in page.captured_queries]
     assert _reads(sqls, "releases_checkrun") == 1  # the checks panel and the submit guard
     assert sum('"releases_release"."state" IN' in sql for sql in sqls) == 1  # guard, refusal, panel
@@ -94,7 +94,7 @@ def test_the_page_carries_the_live_endpoints_stamp_with_a_run_and_events(make_re
     release = make_release("1.0.0", upto="approved_by_manager")
     client = Client()
     client.force_login(alice)
-    page = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    page = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     stamp = release_stamp(alice, release.pk)["stamp"]
     assert stamp.endswith("f") and not stamp.endswith("|0f")  # a finished run and its events
     assert f'data-live-stamp="{stamp}"' in page
@@ -106,7 +106,7 @@ def test_an_edited_release_lists_the_void_approvals_of_earlier_revisions(make_re
     services.release_update(release=release, actor=alice, changes={"release_notes": "Changed."})
     client = Client()
     client.force_login(mike)
-    html = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    html = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     start = html.index('<ul class="approvals">')
     approvals = html[start : html.index("</ul>", start)]
     assert '<li class="void">' in approvals and "approved revision 1" in approvals

@@ -129,11 +129,11 @@ def test_the_page_shows_progress_and_the_status_endpoint_says_when_it_is_done(
     release = make_release(build_report=LOCATION_REPORT)
     client.force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("releases:release-action", args=[release.pk, "check"]), follow=True)
+        response = client.post(reverse("web:release-action", args=[release.pk, "check"]), follow=True)
     page = response.content.decode()
     assert "1 still running in the background" in page
     assert '<span class="poll-count">1</span> check running…' in page
-    status_url = reverse("releases:release-check-status", args=[release.pk])
+    status_url = reverse("web:release-check-status", args=[release.pk])
     assert f'data-poll-url="{status_url}"' in page
     assert client.get(status_url).json() == {
         "run": release.check_runs.get().pk,
@@ -143,7 +143,7 @@ def test_the_page_shows_progress_and_the_status_endpoint_says_when_it_is_done(
     }
     drain()
     assert client.get(status_url).json()["finished"] is True
-    page = client.get(reverse("releases:release-detail", args=[release.pk])).content.decode()
+    page = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     assert "data-poll-url" not in page
     # the automated checks passed; the checklist is what is left
     assert "Tick the 5 open items" in page
@@ -152,7 +152,7 @@ def test_the_page_shows_progress_and_the_status_endpoint_says_when_it_is_done(
 def test_a_viewer_cannot_read_another_teams_check_status(client, make_release, olga):
     release = make_release()
     client.force_login(olga)
-    assert client.get(reverse("releases:release-check-status", args=[release.pk])).status_code == 404
+    assert client.get(reverse("web:release-check-status", args=[release.pk])).status_code == 404
 
 
 def test_a_refused_check_leaves_no_run_behind(make_release, vera):

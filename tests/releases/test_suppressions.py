@@ -111,7 +111,7 @@ def test_a_release_manager_suppresses_a_check_from_the_app_page(client, app, mik
     client.force_login(mike)
     until = (timezone.localdate() + timedelta(days=7)).isoformat()
     response = client.post(
-        reverse("releases:suppression-create", args=[app.pk]),
+        reverse("web:suppression-create", args=[app.pk]),
         {"key": "error_monitoring", "reason": "Monitoring ships in 2.0.", "expires_on": until},
         follow=True,
     )
@@ -119,6 +119,6 @@ def test_a_release_manager_suppresses_a_check_from_the_app_page(client, app, mik
     assert "is suppressed until" in page
     assert "Monitoring ships in 2.0." in page
     client.force_login(alice)
-    page = client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
     assert "Monitoring ships in 2.0." in page
-    assert reverse("releases:suppression-create", args=[app.pk]) not in page  # no form for a developer
+    assert reverse("web:suppression-create", args=[app.pk]) not in page  # no form for a developer

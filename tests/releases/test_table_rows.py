@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from releases.checks import REGISTRY
-from releases.language import set_preferred_language
 from releases.models import App, Membership, Release, Role, State
-from releases.templatetags.sluice import state_badge
+from web.language import set_preferred_language
+from web.templatetags.sluice import state_badge
 
 HOSTILE = '<b class="x">Tom & "Jerry"</b>'
 ESCAPED = "&lt;b class=&quot;x&quot;&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;"
@@ -59,7 +59,7 @@ def _row(page: str, needle: str) -> str:
 
 
 def _url(name: str, pk: int) -> str:
-    return reverse(f"releases:{name}", args=[pk])
+    return reverse(f"web:{name}", args=[pk])
 
 
 def _shown(moment) -> tuple[str, str]:
@@ -69,7 +69,7 @@ def _shown(moment) -> tuple[str, str]:
 
 def test_the_app_list_escapes_every_value_and_links_the_live_and_latest_release(login, alice, hostile):
     app, live, latest = hostile
-    response = login(alice).get(reverse("releases:app-list"))
+    response = login(alice).get(reverse("web:app-list"))
     page = response.content.decode()
     assert HOSTILE not in page and "<u>dev</u>" not in page and "wx<i>1" not in page
     row = page[page.index("<tbody>") : page.index("</tbody>")]
@@ -85,18 +85,18 @@ def test_the_app_list_escapes_every_value_and_links_the_live_and_latest_release(
 
 
 def test_an_app_without_releases_says_so_in_the_readers_language(login, alice, app):
-    english = login(alice).get(reverse("releases:app-list")).content.decode()
+    english = login(alice).get(reverse("web:app-list")).content.decode()
     assert '<span class="muted">Nothing published</span>' in english
     assert '<span class="muted">No releases yet</span>' in english
     assert '<td class="num"><span class="muted">0</span></td><td class="num">0</td>' in english
     set_preferred_language(alice, "zh-hans")
-    chinese = login(alice).get(reverse("releases:app-list")).content.decode()
+    chinese = login(alice).get(reverse("web:app-list")).content.decode()
     assert "Nothing published" not in chinese and "No releases yet" not in chinese
 
 
 def test_the_release_list_rows_escape_link_and_translate(login, alice, hostile):
     app, live, latest = hostile
-    page = login(alice).get(reverse("releases:release-list")).content.decode()
+    page = login(alice).get(reverse("web:release-list")).content.decode()
     assert HOSTILE not in page and "<u>dev</u>" not in page
     iso, text = _shown(CHANGED)
     row = _row(page, _url("release-detail", latest.pk))
@@ -107,13 +107,13 @@ def test_the_release_list_rows_escape_link_and_translate(login, alice, hostile):
     assert "<td>&lt;u&gt;dev&lt;/u&gt;</td>" in row
     assert f'<time datetime="{iso}">{text}</time>' in row
     set_preferred_language(alice, "zh-hans")
-    chinese = login(alice).get(reverse("releases:release-list")).content.decode()
+    chinese = login(alice).get(reverse("web:release-list")).content.decode()
     assert "修订 1" in chinese and "revision 1" not in chinese
 
 
 def test_the_app_page_release_rows_show_link_badge_author_and_times(login, alice, hostile):
     app, live, latest = hostile
-    page = login(alice).get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = login(alice).get(reverse("web:app-detail", args=[app.pk])).content.decode()
     iso, text = _shown(CHANGED)
     created_iso, created = _shown(Release.objects.get(pk=latest.pk).created_at)
     assert (
@@ -126,7 +126,7 @@ def test_the_app_page_release_rows_show_link_badge_author_and_times(login, alice
 
 def test_the_app_page_lists_members_with_what_they_approve_as(login, alice, mike, adam, app):
     Membership.objects.filter(user=alice).update(capacities=["qa"])
-    url = reverse("releases:app-detail", args=[app.pk])
+    url = reverse("web:app-detail", args=[app.pk])
     as_manager = login(mike).get(url)
     members = {row.username: row for row in as_manager.context["members"]}
     assert set(members) == {"adam", "alice", "mike"}
@@ -134,13 +134,13 @@ def test_the_app_page_lists_members_with_what_they_approve_as(login, alice, mike
     assert "QA" in page and "Release manager" in page
     assert 'name="capacities"' not in page  # only an admin edits them
     as_admin = login(adam).get(url).content.decode()
-    form = reverse("releases:member-capacities-update", args=[app.pk, members["alice"].pk])
+    form = reverse("web:member-capacities-update", args=[app.pk, members["alice"].pk])
     assert f'<form method="post" action="{form}" class="inline">' in as_admin
     assert '<input type="checkbox" name="capacities" value="qa" checked> QA' in as_admin
 
 
 def test_the_suppression_form_offers_every_check(login, mike, app):
-    page = login(mike).get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    page = login(mike).get(reverse("web:app-detail", args=[app.pk])).content.decode()
     start = page.index('<select name="key" id="suppression_key">')
     select = page[start : page.index("</select>", start)]
     for key, check in REGISTRY.items():

@@ -30,11 +30,11 @@ def login():
 
 
 def _detail(release) -> str:
-    return reverse("releases:release-detail", args=[release.pk])
+    return reverse("web:release-detail", args=[release.pk])
 
 
 def _action(release, name) -> str:
-    return reverse("releases:release-action", args=[release.pk, name])
+    return reverse("web:release-action", args=[release.pk, name])
 
 
 def _section(html: str, heading_id: str) -> str:
@@ -64,11 +64,11 @@ def _messages(response) -> list[str]:
 @pytest.mark.parametrize(
     "name, kind",
     [
-        ("releases:app-list", None),
-        ("releases:app-detail", "app"),
-        ("releases:release-create", "app"),
-        ("releases:release-detail", "release"),
-        ("releases:release-edit", "release"),
+        ("web:app-list", None),
+        ("web:app-detail", "app"),
+        ("web:release-create", "app"),
+        ("web:release-detail", "release"),
+        ("web:release-edit", "release"),
     ],
 )
 def test_it_redirects_an_anonymous_visitor_to_the_login_page(client, make_release, name, kind):
@@ -96,7 +96,7 @@ def test_it_renders_the_login_page_and_logs_a_member_in(client, alice):
     assert b"csrfmiddlewaretoken" in page.content
     response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
     assert response.status_code == 302
-    assert response.url == reverse("releases:dashboard")
+    assert response.url == reverse("web:dashboard")
 
 
 def test_it_logs_out_with_a_post_from_the_top_bar(login, alice, app):
@@ -111,10 +111,10 @@ def test_it_answers_404_to_a_user_outside_the_team(login, make_release, olga):
     release = make_release()
     client = login(olga)
     for url in (
-        reverse("releases:app-detail", args=[release.app_id]),
-        reverse("releases:release-create", args=[release.app_id]),
+        reverse("web:app-detail", args=[release.app_id]),
+        reverse("web:release-create", args=[release.app_id]),
         _detail(release),
-        reverse("releases:release-edit", args=[release.pk]),
+        reverse("web:release-edit", args=[release.pk]),
     ):
         assert client.get(url).status_code == 404, url
     assert client.post(_action(release, "check")).status_code == 404
@@ -137,16 +137,16 @@ def test_it_lists_only_the_apps_of_the_users_teams_with_their_latest_release(
 ):
     make_release("1.0.0", upto="published")
     make_release("1.1.0")
-    page = login(alice).get(reverse("releases:app-list")).content.decode()
+    page = login(alice).get(reverse("web:app-list")).content.decode()
     assert "Shop" in page
     assert "Secret" not in page
-    assert reverse("releases:app-detail", args=[app.pk]) in page
+    assert reverse("web:app-detail", args=[app.pk]) in page
     assert "1.1.0" in page and "Draft" in page
 
 
 def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_release):
     make_release("1.0.0", upto="submitted")
-    response = login(alice).get(reverse("releases:app-list"))
+    response = login(alice).get(reverse("web:app-list"))
     (row,) = response.context["apps"]
     assert row.in_review == 1
     assert row.latest_state == State.SUBMITTED
@@ -157,11 +157,11 @@ def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_rel
 def test_it_lists_apps_with_a_constant_number_of_queries(login, alice, app, make_release, manual_account):
     make_release("1.0.0")
     client = login(alice)
-    client.get(reverse("releases:app-list"))  # warm the session
+    client.get(reverse("web:app-list"))  # warm the session
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("releases:app-list")).status_code == 200
+            assert client.get(reverse("web:app-list")).status_code == 200
         return len(queries)
 
     few = count()
@@ -182,15 +182,15 @@ def test_it_never_renders_the_authorizer_refresh_token(login, alice, app, team):
     app.authorizer_refresh_token = "refresh-token-do-not-show-0451"
     app.save()
     client = login(alice)
-    for url in (reverse("releases:app-list"), reverse("releases:app-detail", args=[app.pk])):
+    for url in (reverse("web:app-list"), reverse("web:app-detail", args=[app.pk])):
         page = client.get(url).content.decode()
         assert "refresh-token-do-not-show-0451" not in page
-    assert "Authorized" in client.get(reverse("releases:app-detail", args=[app.pk])).content.decode()
+    assert "Authorized" in client.get(reverse("web:app-detail", args=[app.pk])).content.decode()
 
 
 def test_it_offers_new_release_to_a_developer_and_not_to_a_viewer(login, alice, vera, app):
-    url = reverse("releases:app-detail", args=[app.pk])
-    create = reverse("releases:release-create", args=[app.pk])
+    url = reverse("web:app-detail", args=[app.pk])
+    create = reverse("web:release-create", args=[app.pk])
     assert create in login(alice).get(url).content.decode()
     assert create not in login(vera).get(url).content.decode()
     assert login(vera).get(create).status_code == 403
@@ -206,7 +206,7 @@ def test_it_shows_a_viewer_everything_but_no_action_buttons(login, vera, make_re
     assert _buttons(page) == []
     assert "view-only access" in page
     assert "/actions/" not in page
-    assert reverse("releases:release-edit", args=[release.pk]) not in page
+    assert reverse("web:release-edit", args=[release.pk]) not in page
 
 
 def test_it_refuses_a_viewer_who_posts_an_action_anyway(login, vera, make_release):
@@ -223,7 +223,7 @@ def test_it_refuses_a_viewer_who_posts_an_action_anyway(login, vera, make_releas
 
 def test_it_lets_a_developer_create_a_release_through_the_form(login, alice, app):
     client = login(alice)
-    url = reverse("releases:release-create", args=[app.pk])
+    url = reverse("web:release-create", args=[app.pk])
     form = client.get(url)
     assert form.status_code == 200
     for field in ("version", "release_notes", "review_notes", "build_report"):
@@ -259,7 +259,7 @@ def test_it_shows_a_field_error_for_a_bad_build_report_and_creates_nothing(
     login, alice, app, build_report, error
 ):
     response = login(alice).post(
-        reverse("releases:release-create", args=[app.pk]),
+        reverse("web:release-create", args=[app.pk]),
         {"version": "1.2.0", "review_notes": GOOD_NOTES, "build_report": build_report},
     )
     assert response.status_code == 200
@@ -273,7 +273,7 @@ def test_it_shows_a_field_error_for_a_bad_build_report_and_creates_nothing(
 
 
 def test_it_shows_a_refusal_from_the_service_on_the_form_and_creates_nothing(login, alice, app):
-    response = login(alice).post(reverse("releases:release-create", args=[app.pk]), {"version": "one"})
+    response = login(alice).post(reverse("web:release-create", args=[app.pk]), {"version": "one"})
     assert response.status_code == 200
     form = response.context["form"]
     assert "is not a semantic version" in form.non_field_errors()[0]
@@ -286,7 +286,7 @@ def test_it_edits_a_checked_release_back_to_draft_and_marks_its_approval_void(
 ):
     release = make_release(upto="approved_by_manager")
     client = login(alice)
-    edit = reverse("releases:release-edit", args=[release.pk])
+    edit = reverse("web:release-edit", args=[release.pk])
     page = client.get(edit).content.decode()
     assert "sends this release back to <strong>draft</strong>" in page
     assert 'value="1.0.0"' in page
@@ -312,11 +312,8 @@ def test_it_edits_a_checked_release_back_to_draft_and_marks_its_approval_void(
 def test_it_does_not_offer_editing_once_a_release_is_in_review(login, alice, make_release):
     release = make_release(upto="submitted")
     client = login(alice)
-    assert (
-        reverse("releases:release-edit", args=[release.pk])
-        not in client.get(_detail(release)).content.decode()
-    )
-    response = client.get(reverse("releases:release-edit", args=[release.pk]), follow=True)
+    assert reverse("web:release-edit", args=[release.pk]) not in client.get(_detail(release)).content.decode()
+    response = client.get(reverse("web:release-edit", args=[release.pk]), follow=True)
     assert "can no longer be edited" in " ".join(_messages(response))
 
 
@@ -326,7 +323,7 @@ def test_it_does_not_offer_editing_once_a_release_is_in_review(login, alice, mak
 def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_urls(login, alice, mike, app):
     dev, manager = login(alice), login(mike)
     dev.post(
-        reverse("releases:release-create", args=[app.pk]),
+        reverse("web:release-create", args=[app.pk]),
         {
             "version": "1.0.0",
             "release_notes": "First version.",
@@ -348,7 +345,7 @@ def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_ur
     page = press(dev, "check", State.DRAFT)  # the automated checks pass; the checklist is still open
     assert "Tick the 5 open checklist item(s)" in page
     for item in app.checklist:
-        response = dev.post(reverse("releases:release-confirm", args=[release.pk, item["key"]]), follow=True)
+        response = dev.post(reverse("web:release-confirm", args=[release.pk, item["key"]]), follow=True)
         assert item["label"] in " ".join(_messages(response))
     release.refresh_from_db()
     assert release.state == State.CHECKED  # the last tick moved it on

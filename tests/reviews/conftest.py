@@ -18,7 +18,7 @@ from releases.models import App, PlatformAccount, Release
 from reviews.models import ComponentTicket
 from reviews.platforms.wechat.crypto import encrypted_envelope
 from reviews.platforms.wechat.events import to_xml
-from reviews.simulator.services import (
+from simulator.services import (
     sim_current_ticket,
     sim_push_ticket,
     sim_register_authorizer,

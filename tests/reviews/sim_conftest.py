@@ -11,7 +11,7 @@ import django_rq
 import httpx
 import pytest
 
-from reviews.simulator import operations, services
+from simulator import operations, services
 
 COMPONENT_APPID = "wxcomponent0001"
 COMPONENT_SECRET = "component-secret-0001"

@@ -19,8 +19,8 @@ from reviews.platforms.wechat.adapter import WeChatAdapter
 from reviews.platforms.wechat.client import WeChatClient
 from reviews.platforms.wechat.errors import ERRCODES
 from reviews.platforms.wechat.schemas import Answer, AuditStatus
-from reviews.simulator.models import SimSubmission
-from reviews.simulator.services import sim_configure, sim_decide
+from simulator.models import SimSubmission
+from simulator.services import sim_configure, sim_decide
 from tests.reviews.wechat_helpers import (
     REJECTION,
     adapter,

@@ -19,7 +19,7 @@ from django.db import connection
 
 from releases.jobs import enqueue_step
 from releases.models import AuditEvent, Release, State
-from reviews.simulator.models import SimSubmission
+from simulator.models import SimSubmission
 from tests.reviews.wechat_helpers import calls, in_flight
 
 # The simulator fixtures, shared with the adapter tests.

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from releases import app_services, services
-from releases.language import set_preferred_language
+from releases.limits.quota import quota_record
 from releases.models import (
     App,
     Approval,
@@ -23,15 +23,16 @@ from releases.models import (
     CheckRun,
     Membership,
     PlatformAccount,
+    Rejection,
     Release,
+    RemediationTask,
     Role,
     State,
 )
-from reviews import dashboard
-from reviews.dashboard import SHOWN_ACTIONS, Access, needs_action, overview, reviews_in_progress
-from reviews.limits.quota import quota_record
-from reviews.models import Rejection, RemediationTask
-from reviews.remediation import on_rejected, remediation_complete
+from releases.remediation import on_rejected, remediation_complete
+from web import overview as dashboard
+from web.language import set_preferred_language
+from web.overview import SHOWN_ACTIONS, Access, needs_action, overview, reviews_in_progress
 
 BJ = ZoneInfo("Asia/Shanghai")
 # The same bound for one app and for fifty apps with five hundred releases: it must not grow.
@@ -81,8 +82,8 @@ def _section(html: str, heading_id: str) -> str:
 
 
 def test_the_overview_is_the_home_page_and_the_app_list_moved_to_apps(client, login, alice, app):
-    assert reverse("releases:dashboard") == "/"
-    assert reverse("releases:app-list") == "/apps/"
+    assert reverse("web:dashboard") == "/"
+    assert reverse("web:app-list") == "/apps/"
     assert client.get("/").url == "/login/?next=/"
     page = login(alice).get("/")
     assert page.status_code == 200
@@ -92,7 +93,7 @@ def test_the_overview_is_the_home_page_and_the_app_list_moved_to_apps(client, lo
 
 def test_logging_in_lands_on_the_overview(client, alice):
     response = client.post("/login/", {"username": "alice", "password": "pw-alice"})
-    assert response.url == reverse("releases:dashboard")
+    assert response.url == reverse("web:dashboard")
 
 
 def test_it_shows_nothing_of_another_team(login, make_release, mike, olga, other_app):
@@ -145,7 +146,7 @@ def test_a_release_manager_is_asked_to_approve_a_checked_release_but_its_author_
     make_release("1.0.0", upto="checked")
     item = _items(mike)[("1.0.0", "approve")]
     assert item.reason == "Checked by alice; waiting for your approval as Release manager."
-    assert item.url == reverse("releases:release-detail", args=[item.release_id])
+    assert item.url == reverse("web:release-detail", args=[item.release_id])
     assert ("1.0.0", "approve") not in _items(alice)
 
 
@@ -448,7 +449,7 @@ def test_recent_events_are_the_latest_twenty_of_my_teams_with_a_link_to_the_rele
     ids = [row["event"].pk for row in rows]
     assert ids == sorted(ids, reverse=True)
     assert rows[0]["release"]["version"] == "1.5.0"
-    assert rows[0]["url"] == reverse("releases:release-detail", args=[rows[0]["event"].release_id])
+    assert rows[0]["url"] == reverse("web:release-detail", args=[rows[0]["event"].release_id])
     assert all(row["event"].team_id == mike.memberships.get().team_id for row in rows)
 
 

@@ -5,20 +5,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.test import override_settings
 
 from releases import services
-from releases.models import Release, State
+from releases.limits import app_limits, release_limits, speedup_refusal, submit_refusal, withdraw_refusal
+from releases.limits.jobs import expire_overdue_releases
+from releases.limits.quota import quota_record, quota_refresh_all
+from releases.models import QuotaSnapshot, Release, State
 from releases.platforms import PlatformError
+from releases.playbooks.seed import seed_playbooks
+from releases.remediation import on_rejected, remediation_override
 from releases.tokens import api_token_create
-from reviews.limits import app_limits, release_limits, speedup_refusal, submit_refusal, withdraw_refusal
-from reviews.limits.jobs import expire_overdue_releases
-from reviews.limits.quota import quota_record, quota_refresh_all
-from reviews.models import QuotaSnapshot
 from reviews.platforms.manual import ManualAdapter
-from reviews.playbooks.seed import seed_playbooks
-from reviews.remediation import on_rejected, remediation_override
 
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -376,12 +374,9 @@ def test_limits_are_read_in_beijing_time_whatever_the_window_started_on(rejectio
     )
 
 
-# -- the whole promise, once releases/ calls the hooks (see the wiring in the issue report) -----
-
-WIRED = bool(getattr(settings, "SLUICE_TRANSITION_GUARD", "")) and hasattr(services, "release_expire")
+# -- the whole promise, through the services, the limits guard and the API ---------------------
 
 
-@pytest.mark.skipif(not WIRED, reason="the limits guard and release_expire are not wired into releases/ yet")
 @pytest.mark.urls("tests.reviews.test_remediation")
 def test_the_demo_promise_holds_through_the_wiring(client, make_release, mike, alice, app):
     """Two same-reason rejections lock the app with a countdown, the tasks say what to do, an early

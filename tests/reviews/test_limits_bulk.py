@@ -7,11 +7,11 @@ import pytest
 import time_machine
 
 from releases import services
+from releases.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
+from releases.limits.quota import quota_record, review_budget, speedup_budget
+from releases.limits.rules import lock_until, withdraw_limits
 from releases.models import App, PlatformAccount, State
-from reviews.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
-from reviews.limits.quota import quota_record, review_budget, speedup_budget
-from reviews.limits.rules import lock_until, withdraw_limits
-from reviews.remediation import on_rejected
+from releases.remediation import on_rejected
 
 BJ = ZoneInfo("Asia/Shanghai")
 

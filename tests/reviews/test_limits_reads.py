@@ -5,10 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases import services
+from releases.limits import app_limits, submit_refusal, withdraw_refusal
+from releases.limits.rules import rejection_streak
 from releases.memo import read_scope
 from releases.models import Release, State
-from reviews.limits import app_limits, submit_refusal, withdraw_refusal
-from reviews.limits.rules import rejection_streak
 
 
 def _limit(app, key):
@@ -54,7 +54,7 @@ def test_the_streak_counts_only_rejections_after_the_latest_approval(make_releas
 
 
 def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_release, mike, app):
-    from releases.language import set_preferred_language
+    from web.language import set_preferred_language
 
     release = make_release("1.0.0")
     set_preferred_language(mike, "zh-hans")
@@ -75,8 +75,8 @@ def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_
 
 
 def test_the_api_keeps_the_limits_english_names(client, mike, app):
-    from releases.language import set_preferred_language
     from releases.tokens import api_token_create
+    from web.language import set_preferred_language
 
     set_preferred_language(mike, "zh-hans")
     auth = {"Authorization": f"Bearer {api_token_create(user=mike)}"}

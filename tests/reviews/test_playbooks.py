@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from releases.errors import Invalid
-from reviews.models import Playbook, PlaybookVersion, RejectionCategory
-from reviews.playbooks.library import current_steps, library, playbook_publish
-from reviews.playbooks.seed import seed_playbooks
+from releases.models import Playbook, PlaybookVersion, RejectionCategory
+from releases.playbooks.library import current_steps, library, playbook_publish
+from releases.playbooks.seed import seed_playbooks
 
 
 def test_seeding_creates_a_playbook_for_every_category_once(db):
@@ -116,7 +116,7 @@ def test_saving_a_version_in_the_admin_publishes_a_new_one(client, staff):
     playbook = Playbook.objects.get(category="account_information")
     original = playbook.current
     client.force_login(staff)
-    url = f"/admin/reviews/playbookversion/{original.pk}/change/"
+    url = f"/admin/releases/playbookversion/{original.pk}/change/"
     assert client.get(url).status_code == 200
     response = client.post(url, _inline_post(original, {"account_information.fix": "Fix name and avatar"}))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -134,9 +134,9 @@ def test_saving_a_version_in_the_admin_publishes_a_new_one(client, staff):
 def test_the_admin_lists_the_library_and_the_unknown_reasons(client, staff):
     seed_playbooks()
     client.force_login(staff)
-    page = client.get("/admin/reviews/playbook/").content.decode()
+    page = client.get("/admin/releases/playbook/").content.decode()
     assert "Edit (creates v2)" in page
-    assert client.get("/admin/reviews/unclassifiedreason/").status_code == 200
+    assert client.get("/admin/releases/unclassifiedreason/").status_code == 200
 
 
 def test_the_library_lists_each_playbook_with_its_current_steps(db):

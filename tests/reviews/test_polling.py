@@ -18,8 +18,8 @@ from releases.platforms import adapter_for
 from reviews.jobs import poll_release, sweep_reviews
 from reviews.models import ReviewWatch
 from reviews.polling import poll_delay, review_poll, review_sweep, review_watch_start
-from reviews.simulator.models import SimPush, SimSubmission
-from reviews.simulator.services import (
+from simulator.models import SimPush, SimSubmission
+from simulator.services import (
     PushFailed,
     deliver_push,
     sim_configure,

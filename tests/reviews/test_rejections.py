@@ -7,9 +7,9 @@ official WeChat samples in platform-apis.md (§2.5, §2.6, §5.3).
 import pytest
 
 from releases import services
-from reviews.models import Rejection, UnclassifiedReason
+from releases.models import Rejection, UnclassifiedReason
+from releases.remediation import on_rejected, reclassify_rejections, unclassified_reasons
 from reviews.rejections import classify_reason, classify_text, load_rules, parse_reason
-from reviews.remediation import on_rejected, reclassify_rejections, unclassified_reasons
 
 # platform-apis.md §5.3, the official weapp_audit_fail push, verbatim.
 OFFICIAL_FAIL = (
@@ -237,7 +237,7 @@ SIMULATOR_EXPECTED = {
 
 
 def test_every_reason_the_simulator_can_send_is_recognised():
-    simulator = pytest.importorskip("reviews.simulator.services")
+    simulator = pytest.importorskip("simulator.services")
     catalogue = simulator.reason_catalogue()
     raw = simulator.format_reasons(catalogue, "请修改后重新提交。")
     items = classify_reason(raw)

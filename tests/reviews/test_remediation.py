@@ -5,29 +5,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import override_settings
 from django.urls import include, path
 from ninja import NinjaAPI
 
 import config.urls
 from releases import services
-from releases.api import BearerToken
-from releases.api import api as main_api
 from releases.errors import Forbidden, Invalid
-from releases.models import AuditEvent
-from releases.tokens import api_token_create
-from reviews.api import release_extras, router
-from reviews.limits import submit_refusal
-from reviews.models import Rejection, RemediationTask
-from reviews.pages import countdown, release_context
-from reviews.playbooks.seed import seed_playbooks
-from reviews.remediation import (
+from releases.limits import submit_refusal
+from releases.models import AuditEvent, Rejection, RemediationTask
+from releases.playbooks.seed import seed_playbooks
+from releases.remediation import (
     feedback_info,
     on_rejected,
     remediation_complete,
     remediation_override,
     sync_rejections,
 )
+from releases.tokens import api_token_create
+from web.api import BearerToken
+from web.api import api as main_api
+from web.api.reviews import release_extras, router
+from web.review_pages import countdown, release_context
 
 
 # The router is mounted on the main API and the pages at the site root in config/urls.py;
@@ -41,7 +39,7 @@ def _urlpatterns() -> list:
         twin.add_router("", router)
         patterns.append(path("api/v1/", twin.urls))
     if not any(getattr(p, "namespace", None) == "remediation" for p in config.urls.urlpatterns):
-        patterns.append(path("", include("reviews.page_urls")))
+        patterns.append(path("", include("web.review_urls")))
     return patterns + list(config.urls.urlpatterns)
 
 
@@ -109,8 +107,10 @@ def test_steps_shared_by_two_playbooks_become_one_task(rejected):
     assert keys.count("explain_to_reviewer") == 1
 
 
-@override_settings(SLUICE_ON_REJECTED="")  # as if the rejection path did not call the hook
-def test_rejections_are_recorded_from_the_audit_trail_without_the_hook(make_release, mike, playbooks):
+def test_rejections_are_recorded_from_the_audit_trail_without_the_hook(
+    make_release, mike, playbooks, monkeypatch
+):
+    monkeypatch.setattr(services, "_on_rejected", lambda release: None)  # as if the follow-up failed
     release = make_release(upto="submitted")
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="隐私政策不完善")
     assert sync_rejections() == 1

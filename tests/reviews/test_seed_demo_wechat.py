@@ -1,8 +1,8 @@
 from django.core.management import call_command
 
-from releases.models import App, PlatformAccount, Release
-from reviews.models import ComponentTicket, Playbook
-from reviews.simulator.models import SimAuthorizer, SimComponent
+from releases.models import App, PlatformAccount, Playbook, Release
+from reviews.models import ComponentTicket
+from simulator.models import SimAuthorizer, SimComponent
 
 
 def test_the_wechat_demo_is_wired_to_the_simulator_and_seeding_twice_changes_nothing(db, settings):

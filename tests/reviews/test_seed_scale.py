@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, OuterRef, Subquery
 
+from bench.scale import APPID_PREFIX, BIG_TEAM
 from releases import selectors
 from releases.audit import audit_verify
 from releases.models import (
@@ -16,14 +17,15 @@ from releases.models import (
     ChecklistTick,
     CheckRun,
     Membership,
+    Rejection,
     Release,
+    RemediationTask,
     Role,
     State,
     Team,
 )
-from reviews.models import Rejection, RemediationTask, ReviewWatch
+from reviews.models import ReviewWatch
 from reviews.rejections import classify_reason
-from reviews.scale import APPID_PREFIX, BIG_TEAM
 
 SMALL = ["--apps", "20", "--releases-per-app", "10", "--events", "2000"]
 

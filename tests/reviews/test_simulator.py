@@ -15,9 +15,9 @@ from rq import SimpleWorker
 from rq.job import Job
 
 from reviews.platforms.wechat.crypto import decrypt_message, msg_signature
-from reviews.simulator import operations, services
-from reviews.simulator.models import SimCall, SimPush, SimSubmission
-from reviews.simulator.services import SHANGHAI
+from simulator import operations, services
+from simulator.models import SimCall, SimPush, SimSubmission
+from simulator.services import SHANGHAI
 from tests.reviews.sim_conftest import (  # noqa: F401 - fixtures used by name
     AES_KEY,
     COMPONENT_APPID,

@@ -13,7 +13,7 @@ from reviews.models import ComponentTicket
 from reviews.platforms.wechat.client import WeChatClient
 from reviews.platforms.wechat.errors import WeChatError
 from reviews.platforms.wechat.tokens import Tokens, cache_seconds
-from reviews.simulator.services import sim_expire_tokens
+from simulator.services import sim_expire_tokens
 from tests.reviews.wechat_helpers import adapter, calls
 
 # The simulator fixtures, shared with the adapter tests.

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from reviews.workdays import elapsed_working_days, is_working_day, review_tone, working_days_between
+from releases.workdays import elapsed_working_days, is_working_day, review_tone, working_days_between
 
 BJ = ZoneInfo("Asia/Shanghai")
 

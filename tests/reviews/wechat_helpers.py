@@ -7,8 +7,8 @@ from releases.models import Release, State
 from releases.platforms import adapter_for
 from reviews.platforms.wechat.adapter import WeChatAdapter
 from reviews.platforms.wechat.errors import ERRCODES, WeChatError
-from reviews.simulator.models import SimCall
-from reviews.simulator.services import sim_decide
+from simulator.models import SimCall
+from simulator.services import sim_decide
 
 REJECTION = "1:账号信息不符合规范:<br>(1):包含色情因素<br>"
 

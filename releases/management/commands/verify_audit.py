@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from releases.audit_browser import audit_verify_and_record
+from releases.audit_verification import audit_verify_and_record
 
 
 class Command(BaseCommand):

@@ -78,7 +78,7 @@ class WeChatAdapter(PlatformAdapter):
         rejection: the explanation written in the remediation tasks, else the review notes."""
         feedback = None
         if release.in_flight_from == State.REJECTED:
-            from reviews.remediation import feedback_info
+            from releases.remediation import feedback_info
 
             feedback = feedback_info(release) or release.review_notes
         answer = self.submit_audit(release.app, version_desc=release.review_notes, feedback_info=feedback)

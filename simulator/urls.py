@@ -1,0 +1,38 @@
+"""WeChat's paths under /sim/ (point WECHAT_API_BASE at http://host/sim), and the reviewer console."""
+
+from django.urls import path
+
+from simulator import operations as op
+from simulator import views
+
+app_name = "simulator"
+
+# path, HTTP verb, operation, authentication (platform-apis.md §1, §2)
+API = [
+    ("cgi-bin/component/api_component_token", "POST", op.component_token, "none"),
+    ("cgi-bin/component/api_authorizer_token", "POST", op.authorizer_token, "component"),
+    ("wxa/commit", "POST", op.commit, "authorizer"),
+    ("wxa/submit_audit", "POST", op.submit_audit, "authorizer"),
+    ("wxa/get_auditstatus", "POST", op.get_auditstatus, "authorizer"),
+    ("wxa/get_latest_auditstatus", "GET", op.get_latest_auditstatus, "authorizer"),
+    ("wxa/undocodeaudit", "GET", op.undocodeaudit, "authorizer"),
+    ("wxa/speedupaudit", "POST", op.speedupaudit, "authorizer"),
+    ("wxa/release", "POST", op.release, "authorizer"),
+    ("wxa/grayrelease", "POST", op.grayrelease, "authorizer"),
+    ("wxa/getgrayreleaseplan", "GET", op.getgrayreleaseplan, "authorizer"),
+    ("wxa/revertgrayrelease", "GET", op.revertgrayrelease, "authorizer"),
+    ("wxa/revertcoderelease", "GET", op.revertcoderelease, "authorizer"),
+    ("wxa/queryquota", "GET", op.queryquota, "authorizer"),
+    ("wxa/security/get_code_privacy_info", "GET", op.get_code_privacy_info, "authorizer"),
+    ("wxa/getversioninfo", "POST", op.getversioninfo, "authorizer"),
+]
+
+urlpatterns: list = [
+    path(route, views.api_view(route, verb, operation, auth), name=route.rsplit("/", 1)[-1])
+    for route, verb, operation, auth in API
+] + [
+    path("console/", views.console, name="console"),
+    path("console/audits/<int:auditid>/decide", views.decide, name="decide"),
+    path("console/settings", views.update_settings, name="settings"),
+    path("console/tickets", views.push_tickets, name="push-tickets"),
+]

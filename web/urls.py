@@ -1,0 +1,56 @@
+from django.urls import path
+
+from web import audit_views, browse, language, ping, views
+
+app_name = "web"
+urlpatterns: list = [
+    path("apps/", views.app_list, name="app-list"),
+    path("apps/<int:app_id>/", views.app_detail, name="app-detail"),
+    path("apps/<int:app_id>/settings", views.app_settings, name="app-settings"),
+    path("apps/<int:app_id>/suppressions", views.suppression_create, name="suppression-create"),
+    path(
+        "apps/<int:app_id>/suppressions/<int:suppression_id>/remove",
+        views.suppression_remove,
+        name="suppression-remove",
+    ),
+    path("apps/<int:app_id>/qualifications", views.qualification_create, name="qualification-create"),
+    path(
+        "apps/<int:app_id>/qualifications/<int:qualification_id>/remove",
+        views.qualification_remove,
+        name="qualification-remove",
+    ),
+    path("apps/<int:app_id>/checklist", views.checklist_update, name="checklist-update"),
+    path("apps/<int:app_id>/approval-policy", views.approval_policy_update, name="approval-policy-update"),
+    path(
+        "apps/<int:app_id>/members/<int:membership_id>/capacities",
+        views.member_capacities_update,
+        name="member-capacities-update",
+    ),
+    path("apps/<int:app_id>/releases/new", views.release_create, name="release-create"),
+    path("releases/<int:release_id>/", views.release_detail, name="release-detail"),
+    path("releases/<int:release_id>/edit", views.release_edit, name="release-edit"),
+    path("releases/<int:release_id>/checks.json", views.release_check_status, name="release-check-status"),
+    path(
+        "releases/<int:release_id>/checks/<slug:key>/confirm", views.release_confirm, name="release-confirm"
+    ),
+    path("releases/<int:release_id>/actions/<slug:name>", views.release_action, name="release-action"),
+    path("demo/privacy-policy/", views.demo_privacy_policy, name="demo-privacy-policy"),
+    path(
+        "demo/privacy-policy/no-location/",
+        views.demo_privacy_policy,
+        {"variant": "no-location"},
+        name="demo-privacy-policy-no-location",
+    ),
+    # the overview (issue 6): home page, every release filtered, what open pages poll
+    path("", browse.dashboard, name="dashboard"),
+    path("releases/", browse.release_list, name="release-list"),
+    path("releases/<int:release_id>/live", browse.release_live, name="release-live"),
+    path("live/overview", browse.overview_live, name="overview-live"),
+    # the audit trail browser (issue 6): filters, keyset pages, streamed exports, chain status
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.<slug:fmt>", audit_views.audit_export, name="audit-export"),
+    # the benchmark's baseline (issue 6): a trivial logged-in page, see bench/pages.py
+    path("ping/", ping.ping, name="ping"),
+    # the language switcher in the top bar (issue 6)
+    path("language", language.switch_language, name="language"),
+]
