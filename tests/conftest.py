@@ -16,6 +16,10 @@ from django.core.cache import cache
 from releases import services
 from releases.models import App, Membership, PlatformAccount, Release, Role, Team
 
+# Shared fixtures: API and worker helpers (tests/fixtures/web.py), a WeChat account, app and
+# simulator (tests/fixtures/wechat.py); every test directory may use them.
+pytest_plugins = ["tests.fixtures.web", "tests.fixtures.wechat"]
+
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."
 # A build report that passes every automated check (the default for `make_release`).
 GOOD_REPORT = {

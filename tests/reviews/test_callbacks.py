@@ -15,7 +15,7 @@ from reviews.models import CallbackDelivery, ComponentTicket
 from reviews.platforms.wechat.crypto import encrypt_message, msg_signature
 from reviews.platforms.wechat.events import parse_message_event, to_xml
 from reviews.services import message_event_apply, review_status_apply
-from tests.reviews.conftest import (
+from tests.fixtures.wechat import (
     APPID,
     COMPONENT_APPID,
     ENCODING_AES_KEY,

@@ -26,7 +26,7 @@ from simulator.services import (
     sim_decide,
     sim_register_authorizer,
 )
-from tests.reviews.conftest import COMPONENT_APPID
+from tests.fixtures.wechat import COMPONENT_APPID
 from tests.reviews.wechat_helpers import REJECTION, adapter, calls
 
 # The simulator fixtures, shared with the adapter tests.

@@ -1,7 +1,7 @@
 """The WeChat simulator, over real HTTP where it matters: same paths, verbs, bodies and errcodes as
 WeChat (platform-apis.md), a call log a person can trust, encrypted pushes, a staff-only console."""
 
-# The fixtures come from sim_conftest by explicit import (tests/reviews/conftest.py is another module's):
+# The fixtures come from sim_conftest by explicit import (tests/fixtures/wechat.py holds the shared WeChat world):
 # ruff: noqa: F811
 
 from datetime import datetime, timedelta
@@ -521,7 +521,7 @@ def test_the_console_saves_scripted_mode_and_fault_settings(sim_on, client, staf
 def test_a_pushed_rejection_reaches_sluices_callback_and_rejects_the_release(
     sim_on, live_server, queue, wechat_account, wechat_release
 ):
-    from tests.reviews import conftest as sluice
+    from tests.fixtures import wechat as sluice
 
     services.sim_register_component(
         appid=sluice.COMPONENT_APPID,

@@ -305,7 +305,7 @@ class PerAppQuotaAdapter(ManualAdapter):
         return type("Quota", (), {"rest": 3, "limit": 20, "speedup_rest": 0, "speedup_limit": 0})()
 
 
-@override_settings(SLUICE_PLATFORM_ADAPTERS={"manual": "tests.reviews.test_limits.QuotaReadingAdapter"})
+@override_settings(SLUICE_PLATFORM_ADAPTERS={"manual": "tests.releases.test_limits.QuotaReadingAdapter"})
 def test_the_refresh_job_stores_what_the_platform_says(app, monkeypatch):
     assert quota_refresh_all() == 1
     snapshot = QuotaSnapshot.objects.get(account=app.platform_account)
@@ -315,7 +315,7 @@ def test_the_refresh_job_stores_what_the_platform_says(app, monkeypatch):
     assert QuotaSnapshot.objects.get(account=app.platform_account).rest == 7  # the last reading is kept
 
 
-@override_settings(SLUICE_PLATFORM_ADAPTERS={"manual": "tests.reviews.test_limits.PerAppQuotaAdapter"})
+@override_settings(SLUICE_PLATFORM_ADAPTERS={"manual": "tests.releases.test_limits.PerAppQuotaAdapter"})
 def test_the_refresh_job_asks_through_an_authorized_app(app):
     assert quota_refresh_all() == 0  # no app is authorized yet
     app.authorizer_refresh_token = "refresh-token"
@@ -332,7 +332,7 @@ def test_a_platform_without_a_quota_is_skipped(app):
 # -- the API -------------------------------------------------------------------------------------
 
 
-@pytest.mark.urls("tests.reviews.test_remediation")
+@pytest.mark.urls("tests.releases.test_remediation")
 def test_the_api_lists_every_limit_of_an_app(client, app, alice, olga):
     quota_record(app.platform_account, rest=4, limit=20)
     auth = {"Authorization": f"Bearer {api_token_create(user=alice)}"}
@@ -377,7 +377,7 @@ def test_limits_are_read_in_beijing_time_whatever_the_window_started_on(rejectio
 # -- the whole promise, through the services, the limits guard and the API ---------------------
 
 
-@pytest.mark.urls("tests.reviews.test_remediation")
+@pytest.mark.urls("tests.releases.test_remediation")
 def test_the_demo_promise_holds_through_the_wiring(client, make_release, mike, alice, app):
     """Two same-reason rejections lock the app with a countdown, the tasks say what to do, an early
     resubmission is refused with a clear message, and the quota meter moves with each submission."""

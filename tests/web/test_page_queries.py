@@ -6,7 +6,7 @@ from django.test import Client
 
 from releases.models import App, Release, State
 from releases.tokens import api_token_create
-from tests.reviews.test_dashboard import populate
+from tests.web.test_overview import populate
 
 APP_LIST_QUERIES = 6
 APP_PAGE_QUERIES = 20
