@@ -64,9 +64,9 @@ INSTALLED_APPS = [
     "web",
 ]
 # Development tools: the platform simulator and the benchmarks' data generator (`seed_scale`, which
-# borrows the simulator's reason catalogue). Installed only when the simulator is on, and in tests,
-# which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
-if SIMULATOR or TESTING:
+# borrows the simulator's reason catalogue). Installed only in demo mode, when the simulator is on,
+# and in tests, which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
+if SIMULATOR or TESTING or DEMO:
     INSTALLED_APPS += ["simulator", "bench"]
 
 MIDDLEWARE = [
