@@ -121,6 +121,39 @@ def authorizer_token(component_access_token: str, body: dict) -> dict:
     }
 
 
+def authorizer_info(component_access_token: str, body: dict) -> dict:
+    """api_get_authorizer_info (wechat-fleet.md §1.6): who the mini-program is, notably its
+    original ID `user_name`, which audit pushes are addressed to."""
+    token = resolve_token(component_access_token, SimToken.Kind.COMPONENT)
+    if str(body.get("component_appid") or "") != token.component.appid:
+        raise SimError(40001)
+    authorizer = SimAuthorizer.objects.filter(
+        component=token.component, appid=str(body.get("authorizer_appid") or "")
+    ).first()
+    if authorizer is None:
+        raise SimError(61003)
+    return ok(
+        authorizer_info={
+            "nick_name": f"Mini program {authorizer.appid}",
+            "head_img": "",
+            "service_type_info": {"id": 0},
+            "verify_type_info": {"id": -1},
+            "user_name": services.sim_original_id(authorizer.appid),
+            "principal_name": "Simulated company",
+            "signature": "",
+            "qrcode_url": "",
+            "account_status": 1,
+            "MiniProgramInfo": {"network": {}, "categories": [], "visit_status": 0},
+            "register_type": 0,
+        },
+        authorization_info={
+            "authorizer_appid": authorizer.appid,
+            "authorizer_refresh_token": authorizer.refresh_token,
+            "func_info": [{"funcscope_category": {"id": 18}}],
+        },
+    )
+
+
 def _issue(kind: str, component: SimComponent, authorizer: SimAuthorizer | None = None) -> SimToken:
     now = timezone.now()
     return SimToken.objects.create(

@@ -96,6 +96,14 @@ def sim_register_component(
     return component
 
 
+def sim_original_id(appid: str) -> str:
+    """The mini-program's original ID (原始ID, `gh_` and 12 hex digits), fixed for its appid.
+
+    WeChat addresses audit pushes by it (ToUserName) and tells it through api_get_authorizer_info.
+    """
+    return "gh_" + hashlib.sha256(appid.encode()).hexdigest()[:12]
+
+
 def sim_register_authorizer(*, component_appid: str, appid: str, refresh_token: str) -> SimAuthorizer:
     """Idempotent by appid: the mini-program (re)authorises the component with this refresh token."""
     component = _component(component_appid)
@@ -277,14 +285,11 @@ def ticket_xml(component_appid: str, ticket: str, create_time: int) -> str:
 
 
 def audit_event_xml(submission: SimSubmission, moment: datetime) -> str:
-    """The decrypted event exactly as in platform-apis.md §5.3.
-
-    ToUserName should be the mini-program's original id (gh_...); the simulator does not know one,
-    so it sends the mini-program's appid there.
-    """
+    """The decrypted event exactly as in platform-apis.md §5.3, addressed (ToUserName) to the
+    mini-program's original ID, as WeChat does."""
     at = unix(moment)
     head = (
-        f"<xml><ToUserName>{_cdata(submission.authorizer.appid)}</ToUserName>"
+        f"<xml><ToUserName>{_cdata(sim_original_id(submission.authorizer.appid))}</ToUserName>"
         f"<FromUserName>{_cdata(SYSTEM_OPENID)}</FromUserName><CreateTime>{at}</CreateTime>"
         f"<MsgType>{_cdata('event')}</MsgType>"
     )

@@ -11,6 +11,7 @@ app_name = "simulator"
 API = [
     ("cgi-bin/component/api_component_token", "POST", op.component_token, "none"),
     ("cgi-bin/component/api_authorizer_token", "POST", op.authorizer_token, "component"),
+    ("cgi-bin/component/api_get_authorizer_info", "POST", op.authorizer_info, "component"),
     ("wxa/commit", "POST", op.commit, "authorizer"),
     ("wxa/submit_audit", "POST", op.submit_audit, "authorizer"),
     ("wxa/get_auditstatus", "POST", op.get_auditstatus, "authorizer"),

@@ -81,6 +81,28 @@ def test_the_authorizer_refresh_token_must_match(sim_on, live_server, platform):
     assert client.authorizer_token(component, refresh_token="stale")["errcode"] == 61023
 
 
+def test_authorizer_info_tells_the_original_id_that_audit_pushes_are_addressed_to(wechat):
+    component = wechat.component_token()["component_access_token"]
+    body = {"component_appid": COMPONENT_APPID, "authorizer_appid": MINI_APPID}
+
+    answer = wechat.http.post(
+        "/cgi-bin/component/api_get_authorizer_info", params={"component_access_token": component}, json=body
+    ).json()
+
+    assert answer["authorizer_info"]["user_name"] == services.sim_original_id(MINI_APPID)
+    assert answer["authorizer_info"]["user_name"].startswith("gh_")
+    assert answer["authorization_info"]["authorizer_appid"] == MINI_APPID
+    unknown = {**body, "authorizer_appid": "wxnotauthorized01"}
+    assert (
+        wechat.http.post(
+            "/cgi-bin/component/api_get_authorizer_info",
+            params={"component_access_token": component},
+            json=unknown,
+        ).json()["errcode"]
+        == 61003
+    )
+
+
 def test_an_unknown_token_gets_40001_and_an_expired_one_42001(wechat):
     token = wechat.token
     wechat.token = "made-up"
@@ -356,7 +378,8 @@ def test_a_rejection_is_pushed_encrypted_to_the_apps_event_url(
     event = _decrypted(request)
     assert event.findtext("MsgType") == "event" and event.findtext("Event") == "weapp_audit_fail"
     assert event.findtext("Reason") == "1:服务类目不符:<br>" and event.findtext("ScreenShot") == "a|b"
-    assert event.findtext("ToUserName") == MINI_APPID and int(event.findtext("FailTime")) > 0
+    assert event.findtext("ToUserName") == services.sim_original_id(MINI_APPID)  # its original ID, gh_...
+    assert int(event.findtext("FailTime")) > 0
     assert SimPush.objects.get(auditid=auditid).status == SimPush.Status.SENT
 
 
