@@ -50,6 +50,11 @@ class PlatformAdapter:
         """Called once the submission is recorded: an API platform starts following the review here."""
         return None
 
+    def on_app_added(self, app) -> None:
+        """Called in the transaction that adds the app: queue what the platform should learn about it
+        (never call the platform here: the transaction is still open)."""
+        return None
+
     def withdraw(self, release) -> None:
         raise NotImplementedError
 

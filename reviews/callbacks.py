@@ -5,8 +5,10 @@ minutes, authorized / unauthorized / updateauthorized); `<callback_key>/<appid>/
 receives each mini program's audit results. A delivery is believed only if its
 msg_signature holds, its timestamp is recent, and it decrypts to our component appid;
 otherwise it is refused (403 for a forgery, 400 for a malformed body), nothing changes,
-and the refusal is audited. Everything accepted, repeated or ignored is answered with
-`success`, as WeChat expects.
+and the refusal is audited. An audit result whose signed ToUserName names another mini
+program than the URL's is refused too (403 `wrong_app`): WeChat itself never posts one
+app's push to another's URL, so only a re-poster ever reads that answer. Everything
+accepted, repeated or ignored is answered with `success`, as WeChat expects.
 """
 
 import logging
@@ -28,6 +30,7 @@ from reviews.platforms.wechat.events import (
     parse_envelope,
     parse_message_event,
 )
+from reviews.push import MisaddressedPush
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +119,11 @@ def _receive(request: HttpRequest, account: PlatformAccount, endpoint: str, pars
             event = parse(plaintext)
         except EventParseError as exc:
             raise CallbackRejected(400, "malformed_event", str(exc)) from None
+        outcome = apply(event, ip)
     except CallbackRejected as exc:
         logger.warning("Refused a %s callback for account %s: %s", endpoint, account.pk, exc.reason)
         services.callback_rejected_record(account=account, endpoint=endpoint, reason=exc.reason, ip=ip)
         return _plain(exc.message, status=exc.status)
-    outcome = apply(event, ip)
     logger.info("WeChat %s callback for account %s: %s", endpoint, account.pk, outcome)
     return _plain("success")
 
@@ -147,5 +150,12 @@ def message_events(request: HttpRequest, callback_key: str, appid: str) -> HttpR
         account,
         "events",
         parse_message_event,
-        lambda event, ip: services.message_event_apply(account=account, appid=appid, event=event),
+        lambda event, ip: _message_event_apply(account, appid, event),
     )
+
+
+def _message_event_apply(account: PlatformAccount, appid: str, event) -> str:
+    try:
+        return services.message_event_apply(account=account, appid=appid, event=event)
+    except MisaddressedPush as exc:
+        raise CallbackRejected(403, "wrong_app", str(exc)) from None

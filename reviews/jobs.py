@@ -1,4 +1,4 @@
-"""RQ entry points for following WeChat reviews: load by id, call one service."""
+"""RQ entry points for following WeChat reviews and their pushes: load by id, call one service."""
 
 
 def poll_release(release_id: int) -> str:
@@ -13,3 +13,15 @@ def sweep_reviews() -> int:
     from reviews.polling import review_sweep
 
     return review_sweep()
+
+
+def learn_original_id(app_id: int) -> str | None:
+    """The app's original ID from WeChat, once it is added or authorized (reviews.original_ids).
+
+    Not retried: if WeChat cannot answer now, the app's first push asks again.
+    """
+    from releases.models import App
+    from reviews.original_ids import app_original_id
+
+    app = App.objects.select_related("platform_account").filter(pk=app_id).first()
+    return None if app is None else app_original_id(app)

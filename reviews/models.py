@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from releases.crypto import EncryptedTextField
-from releases.models import PlatformAccount, Release
+from releases.models import App, PlatformAccount, Release
 
 
 class ComponentTicket(models.Model):
@@ -19,13 +19,18 @@ class ComponentTicket(models.Model):
 
 
 class CallbackDelivery(models.Model):
-    """One pushed callback, kept so a repeated delivery is processed once."""
+    """One pushed callback, kept so a repeated delivery is processed once.
+
+    An audit push is keyed by the review it is about (reviews.push), so it is also the claim
+    that makes one status call per pushed decision.
+    """
 
     class Outcome(models.TextChoices):
         PROCESSED = "processed"
         DUPLICATE = "duplicate"
         REJECTED = "rejected"
         IGNORED = "ignored"
+        DEFERRED = "deferred"  # the status call failed: the review's poll asks instead
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="callback_deliveries")
     endpoint = models.CharField(max_length=10)  # "auth" or "events"
@@ -34,6 +39,19 @@ class CallbackDelivery(models.Model):
     appid = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class AuthorizerIdentity(models.Model):
+    """What WeChat calls an authorized mini program in its pushes: its original ID (gh_...).
+
+    Audit pushes carry no appid and no auditid; their signed ToUserName is the only thing
+    that says which app they are about. Learned from api_get_authorizer_info, never from a
+    push or a user (reviews.original_ids).
+    """
+
+    app = models.OneToOneField(App, on_delete=models.CASCADE, related_name="authorizer_identity")
+    original_id = models.CharField(max_length=64)
+    learned_at = models.DateTimeField(default=timezone.now)
 
 
 class ReviewWatch(models.Model):

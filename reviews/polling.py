@@ -105,13 +105,8 @@ def review_poll(release_id: int) -> str:
     if release.state != State.SUBMITTED:
         _stop(watch)
         return "stopped"
-    audit_id = release.platform_audit_id or watch.audit_id
-    adapter = adapter_for(release.app.platform_account)
     try:
-        answer, audit_id = _audit_state(adapter, release, audit_id)
-        _apply(release, answer, audit_id)
-        if answer.status == AuditStatus.WITHDRAWN:
-            _notice_resubmission(adapter, release, audit_id)
+        answer = review_ask(release, audit_id=release.platform_audit_id or watch.audit_id, source="poll")
     except PlatformError as exc:
         logger.warning("Polling the review of release %s failed: %s", release.pk, exc.message)
         _reschedule(watch, now, status=watch.last_status)
@@ -126,6 +121,27 @@ def review_poll(release_id: int) -> str:
     return "polled"
 
 
+def review_ask(release: Release, *, audit_id: str = "", source: str):
+    """Ask WeChat about the release's submission and record what it says; returns its answer.
+
+    The one status call of both a poll and a pushed event (reviews.push): whatever the
+    trigger, the state only ever changes on WeChat's own answer. Raises PlatformError.
+    """
+    adapter = adapter_for(release.app.platform_account)
+    answer, audit_id = _audit_state(adapter, release, audit_id or release.platform_audit_id)
+    _apply(release, answer, audit_id, source)
+    if answer.status == AuditStatus.WITHDRAWN:
+        _notice_resubmission(adapter, release, audit_id, source)
+    return answer
+
+
+def review_poll_soon(release: Release) -> None:
+    """Make the release's watch due now and queue its poll (after commit): a push could not ask itself."""
+    updated = ReviewWatch.objects.filter(release=release, active=True).update(next_poll_at=timezone.now())
+    if updated:
+        transaction.on_commit(lambda: _schedule(release.pk, 0))
+
+
 def _audit_state(adapter, release: Release, audit_id: str):
     """get_auditstatus of our submission; the latest one if we never learnt its auditid."""
     if audit_id:
@@ -136,7 +152,7 @@ def _audit_state(adapter, release: Release, audit_id: str):
     return latest, str(latest.auditid)
 
 
-def _apply(release: Release, answer, audit_id: str) -> None:
+def _apply(release: Release, answer, audit_id: str, source: str) -> None:
     from reviews.services import review_status_apply
 
     review_status_apply(
@@ -145,17 +161,17 @@ def _apply(release: Release, answer, audit_id: str) -> None:
         reason=answer.reason,
         screenshots=answer.screenshots,
         audit_id=str(audit_id),
-        source="poll",
+        source=source,
     )
 
 
-def _notice_resubmission(adapter, release: Release, audit_id: str) -> None:
+def _notice_resubmission(adapter, release: Release, audit_id: str, source: str) -> None:
     """Our submission was withdrawn; a newer one in WeChat means someone resubmitted in the console."""
     latest = adapter.get_latest_auditstatus(release.app)
     if latest is None or str(latest.auditid) == str(audit_id):
         return
     release.refresh_from_db()
-    _apply(release, latest, str(latest.auditid))
+    _apply(release, latest, str(latest.auditid), source)
 
 
 def _reschedule(watch: ReviewWatch, now, *, status) -> None:

@@ -1,9 +1,11 @@
 """What a platform says about a review, pushed or polled, turned into release services calls.
 
-Push and polling both report outcomes, because pushes get lost. Whichever arrives first
-transitions the release; the other finds it already decided and records nothing
-(releases.services.release_review_decided returns None for the system). A delay is not
-a state, so re-reporting the same delay is skipped here, under the app's row lock.
+A status answer moves the release, whether a poll asked or a push made Sluice ask
+(reviews.push): pushes get lost, and a push only says what WeChat decided once, never what
+holds now. Whichever answer arrives first transitions the release; the other finds it
+already decided and records nothing (releases.services.release_review_decided returns
+None for the system). A delay is not a state, so re-reporting the same delay is skipped
+here, under the app's row lock.
 """
 
 import hashlib
@@ -14,9 +16,10 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from releases.audit import audit_record
-from releases.models import App, PlatformAccount, Release, State
+from releases.models import App, PlatformAccount, Release
 from releases.services import release_changed_outside, release_review_decided
 from reviews.models import CallbackDelivery, ComponentTicket
+from reviews.original_ids import original_id_learn_later
 from reviews.platforms.wechat.events import (
     AuditResult,
     AuthorizationChange,
@@ -140,16 +143,17 @@ def review_status_apply(
 
 
 # -- pushed callbacks: each delivery processed once ----------------------------------------
+# Audit results are applied in reviews.push.
 
 Outcome = CallbackDelivery.Outcome
 
 
-def _dedupe_key(account: PlatformAccount, endpoint: str, kind: str, *parts) -> str:
+def delivery_key(account: PlatformAccount, endpoint: str, kind: str, *parts) -> str:
     digest = hashlib.sha256(json.dumps([str(p) for p in parts], ensure_ascii=False).encode()).hexdigest()
     return f"{account.pk}:{endpoint}:{kind[:40]}:{digest}"
 
 
-def _once(
+def delivery_once(
     account: PlatformAccount,
     *,
     endpoint: str,
@@ -213,6 +217,8 @@ def _authorization_record(account: PlatformAccount, event: AuthorizationChange, 
     if stored:
         app.authorizer_refresh_token = event.authorizer_refresh_token
         app.save(update_fields=["authorizer_refresh_token"])
+    if app is not None and event.info_type != "unauthorized":
+        original_id_learn_later(app)  # the name its audit pushes will carry (reviews.original_ids)
     audit_record(
         action=f"platform_{event.info_type}",
         target=account,
@@ -229,8 +235,8 @@ def auth_event_apply(
 ) -> str:
     """An event from the authorization URL; returns the delivery's outcome."""
     if isinstance(event, ComponentVerifyTicket):
-        key = _dedupe_key(account, "auth", "ticket", event.component_appid, event.create_time, event.ticket)
-        return _once(
+        key = delivery_key(account, "auth", "ticket", event.component_appid, event.create_time, event.ticket)
+        return delivery_once(
             account,
             endpoint="auth",
             key=key,
@@ -239,8 +245,8 @@ def auth_event_apply(
             process=lambda: _ticket_store(account, event),
         )
     if isinstance(event, AuthorizationChange):
-        key = _dedupe_key(account, "auth", event.info_type, event.authorizer_appid, event.create_time)
-        return _once(
+        key = delivery_key(account, "auth", event.info_type, event.authorizer_appid, event.create_time)
+        return delivery_once(
             account,
             endpoint="auth",
             key=key,
@@ -253,54 +259,19 @@ def auth_event_apply(
 
 def _ignore(account: PlatformAccount, endpoint: str, event: OtherEvent, *, appid: str) -> str:
     fields = json.dumps(event.fields, sort_keys=True, ensure_ascii=False, default=str)
-    key = _dedupe_key(account, endpoint, event.kind, appid, event.create_time, fields)
-    return _once(
+    key = delivery_key(account, endpoint, event.kind, appid, event.create_time, fields)
+    return delivery_once(
         account, endpoint=endpoint, key=key, event=event.kind, appid=appid, process=lambda: Outcome.IGNORED
     )
 
 
-def _release_for(account: PlatformAccount, appid: str, event: AuditResult) -> Release | None:
-    """The release the event is about: the one with its auditid, else the app's one in review."""
-    apps = App.objects.filter(platform_account=account)
-    app = apps.filter(appid=appid).first()
-    if app is None and event.to_user_name:
-        app = apps.filter(appid=event.to_user_name).first()
-    if app is None:
-        return None
-    releases = Release.objects.filter(app=app).select_related("app")
-    if event.audit_id:
-        by_audit_id = releases.filter(platform_audit_id=event.audit_id).first()
-        if by_audit_id is not None:
-            return by_audit_id
-    return releases.filter(state=State.SUBMITTED).first()
-
-
-def _audit_result_apply(account: PlatformAccount, appid: str, event: AuditResult) -> str:
-    release = _release_for(account, appid, event)
-    if release is None:
-        return Outcome.IGNORED
-    changed = review_outcome_apply(
-        release=release,
-        outcome=event.outcome,
-        reason=event.reason,
-        screenshots=event.screenshots,
-        source="push",
-        at=timestamp_to_datetime(event.event_time or event.create_time),
-        audit_id=event.audit_id,
-    )
-    return Outcome.PROCESSED if changed is not None else Outcome.IGNORED
-
-
 def message_event_apply(*, account: PlatformAccount, appid: str, event: AuditResult | OtherEvent) -> str:
-    """An event from the message URL of mini program `appid`; returns the delivery's outcome."""
+    """An event from the message URL of mini program `appid`; returns the delivery's outcome.
+
+    Audit results go to reviews.push, which binds them to their app and asks WeChat.
+    """
     if not isinstance(event, AuditResult):
         return _ignore(account, "events", event, appid=appid)
-    key = _dedupe_key(account, "events", event.event, appid, event.create_time, event.audit_id)
-    return _once(
-        account,
-        endpoint="events",
-        key=key,
-        event=event.event,
-        appid=appid,
-        process=lambda: _audit_result_apply(account, appid, event),
-    )
+    from reviews.push import audit_push_apply
+
+    return audit_push_apply(account=account, appid=appid, event=event)

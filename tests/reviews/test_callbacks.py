@@ -11,10 +11,13 @@ from django.conf import settings
 from django.db import connection
 
 from releases.models import AuditEvent, Release, State
+from releases.platforms import adapter_for
 from reviews.models import CallbackDelivery, ComponentTicket
 from reviews.platforms.wechat.crypto import encrypt_message, msg_signature
 from reviews.platforms.wechat.events import parse_message_event, to_xml
 from reviews.services import message_event_apply, review_status_apply
+from simulator.models import SimCall
+from simulator.services import sim_configure, sim_decide
 from tests.fixtures.wechat import (
     APPID,
     COMPONENT_APPID,
@@ -116,11 +119,36 @@ def test_an_unauthorized_event_is_audited_on_the_account(wechat_push, wechat_acc
     assert logged.data["refresh_token_stored"] is False
 
 
-# -- the message URL: review outcomes -------------------------------------------------------
+# -- the message URL: a push makes Sluice ask WeChat, and WeChat's answer decides -------------
+# These run against the simulated WeChat: the push is only a trigger, so each needs a platform
+# that answers get_auditstatus (and api_get_authorizer_info, for the app's original ID).
 
 
-def test_a_success_push_approves_the_submitted_release_with_one_audit_event(wechat_push, wechat_release):
-    release = wechat_release()
+@pytest.fixture
+def in_review(sim, wechat_release):
+    """A release the simulated WeChat holds in review; the simulator pushes nothing by itself."""
+    sim_configure(pushes_enabled=False)
+
+    def make(version="1.0.0"):
+        auditid = adapter_for(sim.account).submit_audit(sim.app, version_desc="notes").auditid
+        return wechat_release(version, audit_id=str(auditid))
+
+    return make
+
+
+def decide(release, outcome, reason="", screenshots=()):
+    sim_decide(
+        auditid=int(release.platform_audit_id), outcome=outcome, reason=reason, screenshots=screenshots
+    )
+
+
+def status_calls() -> int:
+    return SimCall.objects.filter(path="wxa/get_auditstatus").count()
+
+
+def test_a_success_push_approves_the_release_wechat_approved_with_one_audit_event(wechat_push, in_review):
+    release = in_review()
+    decide(release, "approved")
 
     assert_success(wechat_push("events", audit_event("weapp_audit_success", SuccTime=int(time.time()))))
 
@@ -130,13 +158,12 @@ def test_a_success_push_approves_the_submitted_release_with_one_audit_event(wech
     assert approved.action == "review_approved"
     assert approved.actor_id is None
     assert approved.data["source"] == "push"
-    assert approved.data["audit_id"] == "412345678"
+    assert approved.data["audit_id"] == release.platform_audit_id
 
 
-def test_a_fail_push_rejects_with_the_platforms_reason_verbatim_and_the_screenshots(
-    wechat_push, wechat_release
-):
-    release = wechat_release()
+def test_a_fail_push_rejects_with_the_platforms_reason_verbatim_and_the_screenshots(wechat_push, in_review):
+    release = in_review()
+    decide(release, "rejected", REJECTION, ["xxx", "yyy", "zzz"])
     event = audit_event(
         "weapp_audit_fail", Reason=REJECTION, FailTime=int(time.time()), ScreenShot="xxx|yyy|zzz"
     )
@@ -152,10 +179,9 @@ def test_a_fail_push_rejects_with_the_platforms_reason_verbatim_and_the_screensh
     assert rejected.data["source"] == "push"
 
 
-def test_a_delay_push_records_the_platforms_reason_and_keeps_the_release_in_review(
-    wechat_push, wechat_release
-):
-    release = wechat_release()
+def test_a_delay_push_records_the_platforms_reason_and_keeps_the_release_in_review(wechat_push, in_review):
+    release = in_review()
+    decide(release, "delayed", DELAY)
 
     assert_success(
         wechat_push("events", audit_event("weapp_audit_delay", Reason=DELAY, DelayTime=int(time.time())))
@@ -168,8 +194,9 @@ def test_a_delay_push_records_the_platforms_reason_and_keeps_the_release_in_revi
     assert [e.action for e in review_events(release)] == ["review_delayed"]
 
 
-def test_a_json_envelope_with_a_json_event_is_accepted_too(client, wechat_account, wechat_release):
-    release = wechat_release()
+def test_a_json_envelope_with_a_json_event_is_accepted_too(client, wechat_account, in_review):
+    release = in_review()
+    decide(release, "approved")
     timestamp, nonce = str(int(time.time())), "415670741"
     event = json.dumps(audit_event("weapp_audit_success", SuccTime=int(time.time())), ensure_ascii=False)
     encrypted = encrypt_message(event, encoding_aes_key=ENCODING_AES_KEY, appid=COMPONENT_APPID)
@@ -187,17 +214,6 @@ def test_a_json_envelope_with_a_json_event_is_accepted_too(client, wechat_accoun
     assert_success(response)
     release.refresh_from_db()
     assert release.state == State.APPROVED
-
-
-def test_an_event_carrying_an_auditid_decides_the_release_with_that_auditid(wechat_push, wechat_release):
-    older = wechat_release("1.0.0", audit_id="100", state="rejected")
-    current = wechat_release("1.1.0", audit_id="200")
-
-    assert_success(wechat_push("events", audit_event("weapp_audit_success", auditid="200")))
-
-    older.refresh_from_db()
-    current.refresh_from_db()
-    assert (older.state, current.state) == (State.REJECTED, State.APPROVED)
 
 
 def test_an_event_for_an_app_sluice_does_not_manage_is_acknowledged_and_ignored(wechat_push, wechat_release):
@@ -223,8 +239,9 @@ def test_an_event_of_another_kind_is_acknowledged_and_changes_nothing(wechat_pus
 # -- repeated deliveries and the push/poll race -----------------------------------------------
 
 
-def test_a_repeated_delivery_is_processed_once(wechat_push, wechat_release):
-    release = wechat_release()
+def test_a_repeated_delivery_is_processed_once_with_one_call(wechat_push, in_review):
+    release = in_review()
+    decide(release, "delayed", DELAY)
     event = audit_event("weapp_audit_delay", Reason=DELAY, DelayTime=int(time.time()))
 
     for _ in range(3):
@@ -232,11 +249,12 @@ def test_a_repeated_delivery_is_processed_once(wechat_push, wechat_release):
 
     assert len(review_events(release)) == 1
     assert CallbackDelivery.objects.count() == 1
+    assert status_calls() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_deliveries_of_one_event_are_processed_once(wechat_account, wechat_release):
-    release = wechat_release()
+def test_two_simultaneous_deliveries_of_one_event_are_processed_once(wechat_account, in_review):
+    release = in_review()
+    decide(release, "approved")
     event = parse_message_event(to_xml(audit_event("weapp_audit_success")))
     start = threading.Barrier(2)
 
@@ -252,6 +270,7 @@ def test_two_simultaneous_deliveries_of_one_event_are_processed_once(wechat_acco
 
     assert outcomes == ["duplicate", "processed"]
     assert len(review_events(release)) == 1
+    assert status_calls() == 1
 
 
 def test_a_repeated_ticket_delivery_is_stored_once(wechat_push, wechat_account):
@@ -264,21 +283,25 @@ def test_a_repeated_ticket_delivery_is_stored_once(wechat_push, wechat_account):
     )
 
 
-def test_an_outcome_seen_by_polling_first_makes_the_push_a_no_op(wechat_push, wechat_release):
-    release = wechat_release()
-    review_status_apply(release, 1, REJECTION, ["xxx"], "412345678", "poll")
+def test_an_outcome_seen_by_polling_first_makes_the_push_a_no_op_without_a_call(wechat_push, in_review):
+    release = in_review()
+    decide(release, "rejected", REJECTION, ["xxx"])
+    review_status_apply(release, 1, REJECTION, ["xxx"], release.platform_audit_id, "poll")
 
     assert_success(wechat_push("events", audit_event("weapp_audit_fail", Reason=REJECTION, ScreenShot="xxx")))
 
     [rejected] = review_events(release)
     assert rejected.data["source"] == "poll"
+    assert status_calls() == 0
 
 
-def test_an_outcome_pushed_first_makes_the_poll_a_no_op(wechat_push, wechat_release):
-    release = wechat_release()
+def test_an_outcome_pushed_first_makes_the_poll_a_no_op(wechat_push, in_review):
+    release = in_review()
+    decide(release, "approved")
     wechat_push("events", audit_event("weapp_audit_success"))
 
-    assert review_status_apply(Release.objects.get(pk=release.pk), 0, "", [], "412345678", "poll") is None
+    audit_id = release.platform_audit_id
+    assert review_status_apply(Release.objects.get(pk=release.pk), 0, "", [], audit_id, "poll") is None
 
     [approved] = review_events(release)
     assert approved.data["source"] == "push"

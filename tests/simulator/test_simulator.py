@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from rq import SimpleWorker
 from rq.job import Job
 
+from reviews.models import ComponentTicket
 from reviews.platforms.wechat.crypto import decrypt_message, msg_signature
 from simulator import operations, services
 from simulator.models import SimCall, SimPush, SimSubmission
@@ -556,6 +557,11 @@ def test_a_pushed_rejection_reaches_sluices_callback_and_rejects_the_release(
     )
     authorizer = services.sim_register_authorizer(
         component_appid=sluice.COMPONENT_APPID, appid=sluice.APPID, refresh_token="refresh-1"
+    )
+    sim_on.WECHAT_API_BASE = live_server.url + "/sim"  # Sluice asks the simulator what the push says
+    services.sim_push_ticket(sluice.COMPONENT_APPID)
+    ComponentTicket.objects.create(
+        account=wechat_account, ticket=services.sim_current_ticket(sluice.COMPONENT_APPID)
     )
     auditid = operations.submit_audit(authorizer, {"version_desc": "notes"})["auditid"]
     release = wechat_release(audit_id=str(auditid))

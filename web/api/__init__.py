@@ -37,6 +37,7 @@ from releases.models import (
     Role,
     role_at_least,
 )
+from releases.platforms import adapter_for
 from releases.services import release_confirm_check, release_create, release_update
 from releases.tokens import api_token_user
 from web.pagecache import cached_answer
@@ -693,6 +694,7 @@ def create_app(request, payload: AppIn):
                 data={"name": app.name, "appid": app.appid},
                 ip=_ip(request),
             )
+            adapter_for(account).on_app_added(app)
     except IntegrityError:
         raise Invalid(
             "appid_taken",

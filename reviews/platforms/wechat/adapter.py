@@ -16,6 +16,7 @@ from reviews.platforms.wechat.schemas import (
     Answer,
     AuditState,
     AuditStatus,
+    AuthorizerInfo,
     CodePrivacyInfo,
     GrayReleasePlan,
     HistoryVersions,
@@ -111,6 +112,11 @@ class WeChatAdapter(PlatformAdapter):
 
         review_watch_start(release)
 
+    def on_app_added(self, app) -> None:
+        from reviews.original_ids import original_id_learn_later
+
+        original_id_learn_later(app)
+
     def withdraw(self, release) -> None:
         """undocodeaudit, unless WeChat already shows our submission withdrawn (a retried step)."""
         latest = self.get_latest_auditstatus(release.app)
@@ -148,6 +154,20 @@ class WeChatAdapter(PlatformAdapter):
         released_at = info.release_info.release_time if info.release_info else None
         began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
         return released_at is not None and released_at >= began
+
+    # -- the authorization API (wechat-fleet.md §1) -----------------------------------
+
+    def get_authorizer_info(self, app) -> AuthorizerInfo:
+        """api_get_authorizer_info, with the platform account's own token (the app's is not needed)."""
+        body = {"component_appid": self.account.component_appid, "authorizer_appid": app.appid}
+        return self.tokens.as_component(
+            lambda token: self.client.post(
+                "/cgi-bin/component/api_get_authorizer_info",
+                AuthorizerInfo,
+                params={"component_access_token": token},
+                body=body,
+            )
+        )
 
     # -- the code-management API (platform-apis.md §2) --------------------------------
 

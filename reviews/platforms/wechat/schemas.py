@@ -37,6 +37,20 @@ class AuthorizerToken(Answer):
     authorizer_refresh_token: str = ""
 
 
+class AuthorizerProfile(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # The original ID (原始ID, gh_...): audit pushes name their mini program by it (ToUserName).
+    user_name: str = Field(min_length=1)
+    nick_name: str = ""
+
+
+class AuthorizerInfo(Answer):
+    """api_get_authorizer_info (wechat-fleet.md §1.6); only what Sluice uses is required."""
+
+    authorizer_info: AuthorizerProfile
+
+
 class SubmitAudit(Answer):
     auditid: int
 
