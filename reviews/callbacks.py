@@ -4,11 +4,13 @@
 minutes, authorized / unauthorized / updateauthorized); `<callback_key>/<appid>/events`
 receives each mini program's audit results. A delivery is believed only if its
 msg_signature holds, its timestamp is recent, and it decrypts to our component appid;
-otherwise it is refused (403 for a forgery, 400 for a malformed body), nothing changes,
-and the refusal is audited. An audit result whose signed ToUserName names another mini
-program than the URL's is refused too (403 `wrong_app`): WeChat itself never posts one
-app's push to another's URL, so only a re-poster ever reads that answer. Everything
-accepted, repeated or ignored is answered with `success`, as WeChat expects.
+otherwise it is refused (403 for a forgery, 400 for a malformed body) and nothing changes.
+An audit result whose signed ToUserName names another mini program than the URL's is
+refused too (403 `wrong_app`): WeChat itself never posts one app's push to another's URL,
+so only a re-poster ever reads that answer. Refusals are counted, not written one by one:
+anyone can post here, so they are summarised in at most one audit event per account and
+minute (reviews.refusals). Everything accepted, repeated or ignored is answered with
+`success`, as WeChat expects.
 """
 
 import logging
@@ -22,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from releases.models import Platform, PlatformAccount
-from reviews import services
+from reviews import refusals, services
 from reviews.platforms.wechat.crypto import AppIdMismatch, CryptoError, decrypt_message, signature_matches
 from reviews.platforms.wechat.events import (
     EventParseError,
@@ -121,8 +123,16 @@ def _receive(request: HttpRequest, account: PlatformAccount, endpoint: str, pars
             raise CallbackRejected(400, "malformed_event", str(exc)) from None
         outcome = apply(event, ip)
     except CallbackRejected as exc:
-        logger.warning("Refused a %s callback for account %s: %s", endpoint, account.pk, exc.reason)
-        services.callback_rejected_record(account=account, endpoint=endpoint, reason=exc.reason, ip=ip)
+        count = refusals.callback_refusal_count(account=account, endpoint=endpoint, reason=exc.reason, ip=ip)
+        # The first refusal of a minute is worth a warning; the rest of a flood only a count.
+        log = logger.warning if count == 1 else logger.debug
+        log(
+            "Refused a %s callback for account %s: %s (%s this minute)",
+            endpoint,
+            account.pk,
+            exc.reason,
+            count,
+        )
         return _plain(exc.message, status=exc.status)
     logger.info("WeChat %s callback for account %s: %s", endpoint, account.pk, outcome)
     return _plain("success")

@@ -25,3 +25,10 @@ def learn_original_id(app_id: int) -> str | None:
 
     app = App.objects.select_related("platform_account").filter(pk=app_id).first()
     return None if app is None else app_original_id(app)
+
+
+def summarise_refusals() -> int:
+    """Periodic (config/cron.py): one audit event per account for each closed minute of refusals."""
+    from reviews.refusals import callback_refusals_summarise
+
+    return callback_refusals_summarise()

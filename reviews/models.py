@@ -41,6 +41,28 @@ class CallbackDelivery(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
 
+class CallbackRefusals(models.Model):
+    """Deliveries refused on one account's callback URLs in one minute, counted.
+
+    Anyone can post to a callback URL, so a refusal must cost a counter update, not a row:
+    once the minute is over, one `callback_rejected` audit event summarises it and this row
+    is deleted (reviews.refusals).
+    """
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=dict)  # {"events:bad_signature": 12, ...}
+    first_ip = models.GenericIPAddressField(null=True, blank=True)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "minute"], name="callback_refusals_per_minute")
+        ]
+
+
 class AuthorizerIdentity(models.Model):
     """What WeChat calls an authorized mini program in its pushes: its original ID (gh_...).
 

@@ -143,7 +143,7 @@ def review_status_apply(
 
 
 # -- pushed callbacks: each delivery processed once ----------------------------------------
-# Audit results are applied in reviews.push.
+# Refused deliveries are counted in reviews.refusals; audit results are applied in reviews.push.
 
 Outcome = CallbackDelivery.Outcome
 
@@ -185,18 +185,6 @@ def delivery_once(
             delivery.outcome = outcome
             delivery.save(update_fields=["outcome"])
         return outcome
-
-
-def callback_rejected_record(*, account: PlatformAccount, endpoint: str, reason: str, ip: str | None) -> None:
-    """A delivery failed verification: record it (nothing else changes)."""
-    with transaction.atomic():
-        audit_record(
-            action="callback_rejected",
-            target=account,
-            team_id=account.team_id,
-            data={"reason": reason, "endpoint": endpoint},
-            ip=ip,
-        )
 
 
 def _ticket_store(account: PlatformAccount, event: ComponentVerifyTicket) -> str:

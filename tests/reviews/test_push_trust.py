@@ -1,18 +1,25 @@
-"""Pushes are believed only for what they describe and decide nothing by themselves (issue 11, part 3)."""
+"""Pushes are believed only for what they describe, decide nothing by themselves, and refusals
+cost a counter, not an audit row each (issue 11, parts 3 and 7)."""
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import django_rq
 import pytest
+import time_machine
+from django.conf import settings
 from django.utils import timezone
+from rq.cron import CronScheduler
 
 from releases.models import App, AuditEvent, Release, State
 from releases.platforms import adapter_for
 from releases.tokens import api_token_create
-from reviews.models import AuthorizerIdentity, CallbackDelivery, ReviewWatch
+from reviews.jobs import summarise_refusals
+from reviews.models import AuthorizerIdentity, CallbackDelivery, CallbackRefusals, ReviewWatch
 from reviews.original_ids import original_id_learn
 from reviews.polling import review_watch_start
+from reviews.refusals import callback_refusals_summarise
 from simulator.models import SimCall
 from simulator.services import sim_configure, sim_decide, sim_original_id, sim_register_authorizer
 from tests.fixtures.wechat import APPID, COMPONENT_APPID, ORIGINAL_ID
@@ -37,6 +44,12 @@ def review_events(release) -> list[str]:
             "action", flat=True
         )
     )
+
+
+def summaries(*, at=None) -> list[AuditEvent]:
+    """The `callback_rejected` events once every minute so far is over and summarised."""
+    callback_refusals_summarise(now=(at or timezone.now()) + timedelta(minutes=2))
+    return list(AuditEvent.objects.filter(action="callback_rejected").order_by("pk"))
 
 
 @pytest.fixture
@@ -90,8 +103,8 @@ def test_a_push_signed_for_another_app_and_posted_to_this_apps_url_changes_nothi
     assert review_events(release) == []
     assert calls("wxa/get_auditstatus") == 0
     assert not CallbackDelivery.objects.exists()
-    [anomaly] = AuditEvent.objects.filter(action="callback_rejected")
-    assert anomaly.data == {"reason": "wrong_app", "endpoint": "events"}
+    [anomaly] = summaries()
+    assert (anomaly.data["count"], anomaly.data["reasons"]) == (1, {"wrong_app": 1})
 
 
 def test_the_original_id_is_learnt_from_wechat_once_before_the_first_push_is_believed(wechat_push, in_review):
@@ -201,3 +214,55 @@ def test_when_wechat_does_not_answer_the_push_changes_nothing_and_the_poll_comes
     assert Release.objects.get(pk=release.pk).state == State.SUBMITTED
     assert CallbackDelivery.objects.get().outcome == "deferred"
     assert ReviewWatch.objects.get(release=release).next_poll_at <= timezone.now()
+
+
+# -- part 7: refused deliveries are counted, and summarised once a minute ----------------------
+
+MINUTE = datetime(2026, 3, 2, 4, 5, 10, tzinfo=UTC)
+
+
+def test_fifty_forged_posts_write_one_audit_event_that_counts_them(wechat_push, wechat_account):
+    with time_machine.travel(MINUTE, tick=False):
+        for _ in range(50):
+            assert (
+                wechat_push("events", audit_event("weapp_audit_success"), signature="0" * 40).status_code
+                == 403
+            )
+        assert not AuditEvent.objects.filter(action="callback_rejected").exists()
+
+    [summary] = summaries(at=MINUTE)
+    assert summary.data["count"] == 50
+    assert summary.data["reasons"] == {"bad_signature": 50}
+    assert summary.data["minute"] == "2026-03-02T04:05:00+00:00"
+    assert (summary.target_id, summary.team_id, summary.ip) == (
+        wechat_account.pk,
+        wechat_account.team_id,
+        "127.0.0.1",
+    )
+    assert not CallbackRefusals.objects.exists()
+
+
+def test_refusals_are_summarised_per_minute_by_the_next_refusal_or_the_cron_job(wechat_push):
+    forged = audit_event("weapp_audit_success")
+    with time_machine.travel(MINUTE, tick=False):
+        for _ in range(3):
+            wechat_push("events", forged, signature="0" * 40)
+    with time_machine.travel(MINUTE + timedelta(minutes=1), tick=False):
+        wechat_push("auth", "<xml/>", body="garbage")
+        wechat_push("auth", "<xml/>", body="garbage")
+    with time_machine.travel(MINUTE + timedelta(minutes=3), tick=False):
+        wechat_push("events", forged, signature="0" * 40)  # writes the two closed minutes' summaries
+        closed = list(AuditEvent.objects.filter(action="callback_rejected").order_by("pk"))
+
+    assert [(e.data["count"], e.data["reasons"], e.data["endpoints"]) for e in closed] == [
+        (3, {"bad_signature": 3}, {"events": 3}),
+        (2, {"malformed_body": 2}, {"auth": 2}),
+    ]
+    assert [e.data["count"] for e in summaries(at=MINUTE + timedelta(minutes=3))] == [3, 2, 1]
+
+
+def test_refusals_are_summarised_every_minute_from_rqcron(redis_db):
+    scheduler = CronScheduler(connection=redis_db)
+    scheduler.load_config_from_file(str(Path(settings.BASE_DIR) / "config" / "cron.py"))
+    intervals = {job.func: job.interval for job in scheduler.get_jobs()}
+    assert intervals[summarise_refusals] == 60
