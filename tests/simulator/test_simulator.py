@@ -1,7 +1,7 @@
 """The WeChat simulator, over real HTTP where it matters: same paths, verbs, bodies and errcodes as
 WeChat (platform-apis.md), a call log a person can trust, encrypted pushes, a staff-only console."""
 
-# The fixtures come from sim_conftest by explicit import (tests/fixtures/wechat.py holds the shared WeChat world):
+# The fixtures come from sim_conftest by explicit import (tests/fixtures/wechat.py: the WeChat world):
 # ruff: noqa: F811
 
 from datetime import datetime, timedelta
