@@ -8,6 +8,7 @@ Two shapes share this file:
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "releases",
     "reviews",
     "web",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "web.language.UserLanguageMiddleware",  # the user's language; English for the API
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page (429)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +160,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for LOCKOUT_MINUTES (each further try restarts the wait);
+# the lockout is audited (web/throttle.py). Unlock early: `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.throttle.login_lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins need no table of their own; lockouts are audited
+AXES_VERBOSE = False  # no start-up banner in every command
+# Bearer tokens (API): API_TOKEN_FAILURE_LIMIT unknown tokens from one address lock that address out of
+# the API for LOCKOUT_MINUTES. Unlock early: `manage.py api_token_unlock ADDRESS`.
+API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", 10, minimum=1)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

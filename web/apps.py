@@ -8,7 +8,10 @@ class WebConfig(AppConfig):
     def ready(self):
         from releases import models as m
         from web import generations as gen
-        from web import language  # noqa: F401  (connects the login signal)
+        from web import (
+            language,  # noqa: F401  (connects the login signal)
+            throttle,  # noqa: F401  (audits login lockouts)
+        )
 
         # What the pages show (web/generations.py), by team. API tokens, preferences, the chain
         # head, polling leases, tokens, tickets and callback deliveries are bookkeeping no cached

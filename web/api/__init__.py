@@ -39,13 +39,13 @@ from releases.models import (
 )
 from releases.platforms import adapter_for
 from releases.services import release_confirm_check, release_create, release_update
-from releases.tokens import api_token_user
 from web.pagecache import cached_answer
+from web.throttle import api_token_authenticate
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        user = api_token_user(token)
+        user = api_token_authenticate(request, token)  # 429 while the address is locked out
         if user is not None:
             request.user = user
         return user
@@ -70,7 +70,10 @@ def _error(request, status: int, code: str, message: str, details: dict | None =
 
 @api.exception_handler(SluiceError)
 def _sluice_error(request, exc: SluiceError):
-    return _error(request, exc.status, exc.code, exc.message, exc.details)
+    response = _error(request, exc.status, exc.code, exc.message, exc.details)
+    for header, value in getattr(exc, "headers", {}).items():  # e.g. Retry-After of a 429
+        response[header] = value
+    return response
 
 
 @api.exception_handler(ValidationError)

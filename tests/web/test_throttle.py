@@ -1,0 +1,160 @@
+"""Guessing is throttled: wrong passwords lock a username out from one address, unknown API tokens
+lock the address out of the API; each lockout is audited once and an admin can lift it (issue 11)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from releases.models import AuditEvent
+from releases.tokens import api_token_create
+
+ATTACKER = "203.0.113.7"
+ELSEWHERE = "198.51.100.20"
+
+
+def _login(client, username, password, address=ATTACKER):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def _guess(client, username, times, address=ATTACKER):
+    for n in range(times):
+        _login(client, username, f"wrong-{n}", address)
+
+
+def _signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+# -- logins ----------------------------------------------------------------------------------------
+
+
+def test_after_five_wrong_passwords_even_the_right_one_is_refused(client, alice):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+
+    response = _login(client, "alice", "pw-alice")
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_fewer_wrong_passwords_than_the_limit_still_let_the_right_one_in(client, alice):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT - 1)
+
+    assert _login(client, "alice", "pw-alice").status_code == 302
+    assert _signed_in(client)
+
+
+def test_the_lockout_holds_one_username_from_one_address_only(client, alice, mike):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT + 3)
+
+    assert _login(client, "mike", "pw-mike").status_code == 302  # another user, same address
+    client.logout()
+    assert _login(client, "alice", "pw-alice", address=ELSEWHERE).status_code == 302  # alice elsewhere
+
+
+def test_a_lockout_is_audited_once_in_the_team_of_the_user(client, alice, team):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT + 5)
+
+    event = AuditEvent.objects.get(action="login_lockout")
+    assert event.team_id == team.pk
+    assert event.ip == ATTACKER
+    assert event.actor_id is None  # the system locked it
+    assert (event.target_type, event.target_id) == ("user", alice.pk)
+    assert event.data == {"username": "alice", "failures": settings.LOGIN_FAILURE_LIMIT, "minutes": 15}
+
+
+def test_a_lockout_of_a_name_that_is_no_user_is_audited_without_the_name(client, db):
+    _guess(client, "hunter2-typed-in-the-wrong-field", settings.LOGIN_FAILURE_LIMIT)
+
+    event = AuditEvent.objects.get(action="login_lockout")
+    assert event.team_id is None
+    assert "hunter2" not in str(event.data)
+
+
+def test_the_lockout_ends_after_the_cool_off(client, alice):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES, seconds=5)):
+        assert _login(client, "alice", "pw-alice").status_code == 302
+
+
+def test_an_admin_lifts_a_lockout_with_axes_reset_username(client, alice):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+
+    call_command("axes_reset_username", "alice")
+
+    assert _login(client, "alice", "pw-alice").status_code == 302
+
+
+def test_force_login_of_the_tests_is_not_throttled(client, alice):
+    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+    client.force_login(alice)
+    assert client.get("/ping/").status_code == 200
+
+
+# -- API tokens ------------------------------------------------------------------------------------
+
+
+def _api(client, token, address=ATTACKER):
+    return client.get("/api/v1/apps", headers={"Authorization": f"Bearer {token}"}, REMOTE_ADDR=address)
+
+
+def _bad_tokens(client, times, address=ATTACKER):
+    return [_api(client, f"slc_guess{n:04d}", address).status_code for n in range(times)]
+
+
+@pytest.fixture
+def token(alice):
+    return api_token_create(user=alice)
+
+
+def test_an_address_sending_unknown_tokens_is_locked_out_of_the_api_even_with_a_valid_one(client, token):
+    assert _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT) == [401] * settings.API_TOKEN_FAILURE_LIMIT
+
+    response = _api(client, token)
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "too_many_attempts"
+    assert 0 < int(response["Retry-After"]) <= settings.LOCKOUT_MINUTES * 60
+
+
+def test_other_addresses_keep_using_the_api_during_a_lockout(client, token):
+    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+
+    assert _api(client, token, address=ELSEWHERE).status_code == 200
+
+
+def test_a_token_lockout_is_audited_once_with_the_address(client, token):
+    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT + 5)
+
+    event = AuditEvent.objects.get(action="api_token_lockout")
+    assert event.ip == ATTACKER
+    assert event.data == {"failures": settings.API_TOKEN_FAILURE_LIMIT, "minutes": 15}
+
+
+def test_fewer_unknown_tokens_than_the_limit_change_nothing_for_a_valid_one(client, token):
+    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT - 1)
+
+    assert _api(client, token).status_code == 200
+    assert not AuditEvent.objects.filter(action="api_token_lockout").exists()
+
+
+def test_a_token_lockout_ends_after_the_cool_off(client, token):
+    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES, seconds=5)):
+        assert _api(client, token).status_code == 200
+
+
+def test_an_admin_lifts_a_token_lockout_with_api_token_unlock(client, token, capsys):
+    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+
+    call_command("api_token_unlock", ATTACKER)
+
+    assert "may use the API again" in capsys.readouterr().out
+    assert _api(client, token).status_code == 200
