@@ -247,11 +247,35 @@ SLUICE_FETCH_ALLOW_PRIVATE = env_bool("SLUICE_FETCH_ALLOW_PRIVATE", DEBUG or DEM
 # An in-flight step (submitting, publishing...) untouched this long is retried by the sweep.
 SLUICE_INFLIGHT_STALE_SECONDS = env_int("SLUICE_INFLIGHT_STALE_SECONDS", 300, minimum=1)
 
+# Every handler redacts tokens, secrets and tickets (config/redact.py): httpx logs each request's
+# URL at INFO, and WeChat wants its access tokens in the query string. Django's default loggers
+# `django` and `django.server` (runserver's request lines) are redefined to use such handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.redact.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+            "level": "INFO",
+        },
+    },
+    "loggers": {
+        # Django's own handlers for these (DEFAULT_LOGGING) would not redact: replaced.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
