@@ -275,6 +275,7 @@ LOGGING = {
         # Django's own handlers for these (DEFAULT_LOGGING) would not redact: replaced.
         "django": {"handlers": [], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},  # failures and lockouts; not four lines per successful login
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
