@@ -65,13 +65,51 @@ def browser():
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield chromium
+            yield PolicedBrowser(chromium)
             chromium.close()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+_violations: list[str] = []
+
+
+def _note_violation(message) -> None:
+    if "Content Security Policy" in message.text:
+        _violations.append(message.text)
+
+
+class PolicedBrowser:
+    """The browser, whose every context and page reports Content-Security-Policy violations
+    (chromium prints each one to the console) to `_violations`."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.on("console", _note_violation)
+        return context
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        page.on("console", _note_violation)
+        return page
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation():
+    """Every browser test also proves the pages it went through broke no rule of the policy:
+    no inline script, event handler attribute or style attribute was refused."""
+    _violations.clear()
+    yield
+    assert _violations == [], _violations
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import GOOD_REPORT
 
@@ -63,9 +64,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     while dev.get_by_role("button", name="Confirm: done").count():
         _press(dev, "Confirm: done")
     _press(dev, "Run checks")
-    dev.wait_for_function(
-        "document.querySelector('h1 .badge').textContent.trim() === 'Checked'", timeout=WAIT_MS
-    )
+    expect(dev.locator("h1 .badge")).to_have_text("Checked", timeout=WAIT_MS)
     shots(dev, "checked")
     assert dev.get_by_role("button", name=re.compile("^Approve")).count() == 0  # the author never approves
 
@@ -81,9 +80,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     manager.get_by_label("The platform's decision").select_option("rejected")
     manager.get_by_label(re.compile("^Reason")).fill(REJECTION)
     _press(manager, "Record review outcome")
-    dev.wait_for_function(
-        "document.querySelector('h1 .badge').textContent.trim() === 'Rejected'", timeout=WAIT_MS
-    )
+    expect(dev.locator("h1 .badge")).to_have_text("Rejected", timeout=WAIT_MS)
     assert dev.evaluate("window.__sameDocument") is True  # it turned rejected live, without a reload
     dev.wait_for_selector("#remediation-title", timeout=WAIT_MS)
     shots(dev, "rejected-live")

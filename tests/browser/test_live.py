@@ -10,6 +10,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from releases import services
 from releases.remediation import remediation_complete as remediation_done
@@ -84,9 +85,7 @@ def test_a_rejection_recorded_elsewhere_appears_on_the_open_release_page_without
         reason="1:隐私政策不完善<br>2:首屏加载过慢",
     )
 
-    page.wait_for_function(
-        "document.querySelector('h1 .badge').textContent.trim() === 'Rejected'", timeout=WAIT_MS
-    )
+    expect(page.locator("h1 .badge")).to_have_text("Rejected", timeout=WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True  # no reload
     assert "The platform rejected this version" in page.locator("#next-title + .next-step").inner_text()
     page.wait_for_selector("text=review_rejected", timeout=WAIT_MS)  # the audit trail
@@ -105,9 +104,7 @@ def test_what_a_person_is_typing_is_kept_while_the_rest_of_the_page_updates(
 
     elsewhere(services.release_record_outcome, release=release, actor=mike, outcome="approved")
 
-    page.wait_for_function(
-        "document.querySelector('h1 .badge').textContent.trim() === 'Approved by platform'", timeout=WAIT_MS
-    )
+    expect(page.locator("h1 .badge")).to_have_text("Approved by platform", timeout=WAIT_MS)
     assert page.input_value("#f-outcome-reason") == "Half-written note from the console"
     assert page.locator(".live-note").is_visible()
     _shot(page, "typing-kept")
@@ -130,10 +127,7 @@ def test_the_overview_follows_a_release_changed_elsewhere(
 
     elsewhere(services.release_approve, release=release, actor=mike)
 
-    page.wait_for_function(
-        "document.querySelector('#needs-action').textContent.includes('has every approval it needs')",
-        timeout=WAIT_MS,
-    )
+    expect(page.locator("#needs-action")).to_contain_text("has every approval it needs", timeout=WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True
     _shot(page, "overview")
 
