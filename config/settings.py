@@ -127,7 +127,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
+# The queues must never lose a job: their Redis runs with `maxmemory-policy noeviction`. What can
+# be recomputed (rendered pages, analytics, change counters, WeChat access tokens, failed-token
+# counters) lives in CACHE_URL, a Redis that may evict (allkeys-lru); by default the same server.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=REDIS_SCHEMES)
+CACHE_URL = env_url("CACHE_URL", REDIS_URL, schemes=REDIS_SCHEMES)
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
     "platform": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
@@ -139,7 +144,7 @@ CACHES = {
         if TESTING
         else {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "sluice",
         }
     )

@@ -154,3 +154,10 @@ def test_a_new_refresh_token_from_wechat_replaces_the_stored_one(wechat_app, red
     client = WeChatClient(base_url="https://wechat.test", transport=httpx.MockTransport(wechat))
     assert Tokens(wechat_app.platform_account, client).authorizer_token(wechat_app) == "a-token"
     assert App.objects.get(pk=wechat_app.pk).authorizer_refresh_token == "refresh-2"
+
+
+def test_tokens_are_kept_in_the_cache_redis_not_the_queues_one(settings, wechat_account):
+    """An evicted token is fetched again; the queues' Redis must never evict, so tokens stay out of it."""
+    settings.CACHE_URL = "redis://cache.invalid:6379/3"  # never reached: only where it points
+    kwargs = Tokens(wechat_account).redis.connection_pool.connection_kwargs
+    assert (kwargs["host"], kwargs["db"]) == ("cache.invalid", 3)

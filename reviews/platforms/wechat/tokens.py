@@ -11,12 +11,13 @@ instead of stampeding the token endpoint. A call refused with 40001/40014/42001 
 token it used (only if no one replaced it meanwhile), fetches a new one and retries once.
 """
 
+import functools
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from typing import TypeVar
 
-import django_rq
+import redis as redis_py
 from django.conf import settings
 from redis.exceptions import LockError
 
@@ -38,11 +39,18 @@ def cache_seconds(expires_in: int) -> int:
     return max(expires_in - EXPIRY_MARGIN_SECONDS, expires_in // 2, 1)
 
 
+@functools.cache
+def cache_redis(url: str) -> redis_py.Redis:
+    """The Redis of CACHE_URL (one client per process): it may evict, and an evicted token is
+    simply fetched again, so tokens stay out of the queues' Redis, which must never evict."""
+    return redis_py.Redis.from_url(url)
+
+
 class Tokens:
     def __init__(self, account, client: WeChatClient | None = None, redis=None) -> None:
         self.account = account
         self.client = client or WeChatClient()
-        self.redis = redis or django_rq.get_connection("default")
+        self.redis = redis or cache_redis(settings.CACHE_URL)
 
     # -- public -----------------------------------------------------------------------
 
