@@ -7,8 +7,12 @@
 4. three children are started: web (runserver), worker (rqworker) and cron (rqcron).
 
 Every child runs in its own process group, so Ctrl-C reaches this supervisor only and
-it stops them in order: SIGTERM to each group, SIGKILL after a grace period, the
-embedded redis last. If any child exits on its own, everything is stopped and this
+it stops them in order: SIGTERM to each group, a second SIGTERM a moment later to what
+still runs, SIGKILL after a grace period, the embedded redis last. The second SIGTERM is
+RQ's cold shutdown: the worker kills the "work horse" running the current job (a forked
+process in a group of its own, out of reach of a signal to the worker's group) instead of
+waiting for the job to end. Whatever descends from a child is killed with it too, even
+if the child died first. If any child exits on its own, everything is stopped and this
 script exits non-zero. Every default yields to a variable already set in the
 environment (PORT, DATABASE_URL, REDIS_URL, SLUICE_DEMO...); the rest passes through.
 
@@ -32,6 +36,7 @@ VAR = Path(os.environ.get("SLUICE_VAR_DIR", ROOT / "var")).resolve()
 PYTHON = sys.executable
 MANAGE = [PYTHON, str(ROOT / "manage.py")]
 GRACE_SECONDS = 10  # how long a process gets between SIGTERM and SIGKILL
+COLD_AFTER_SECONDS = 1.5  # then the second SIGTERM: RQ ignores one that follows the first within 1 s
 POLL_SECONDS = 0.2
 
 stop_signal: int | None = None  # set by the signal handler, read by every wait loop
@@ -93,23 +98,68 @@ class ChildFailed(Exception):
 
 
 def stop_group(procs: list[tuple[str, subprocess.Popen]]) -> None:
-    """SIGTERM every process group, wait up to GRACE_SECONDS, then SIGKILL what is left."""
+    """SIGTERM every process group, SIGTERM again after COLD_AFTER_SECONDS (RQ's cold shutdown),
+    wait up to GRACE_SECONDS, then SIGKILL what is left, descendants in other groups included."""
+    groups = {pgid for _name, proc in procs for pgid in descendant_groups(proc.pid)}
     for _name, proc in procs:
-        signal_group(proc, signal.SIGTERM)
+        signal_group(proc.pid, signal.SIGTERM)
+    cold = time.monotonic() + COLD_AFTER_SECONDS
     deadline = time.monotonic() + GRACE_SECONDS
+    for _name, proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, cold - time.monotonic()))
+    for name, proc in procs:
+        if proc.poll() is None:
+            say(f"{name} is still busy: asking again (an RQ worker kills its current job)")
+            groups |= descendant_groups(proc.pid)
+            signal_group(proc.pid, signal.SIGTERM)
     for name, proc in procs:
         try:
             proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"{name} did not stop within {GRACE_SECONDS}s: killing it")
+            groups |= descendant_groups(proc.pid)
         # Kill the group even when the leader is gone: it may have left children behind.
-        signal_group(proc, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
+    for pgid in groups:  # e.g. a work horse whose worker was killed before it could stop it
+        signal_group(pgid, signal.SIGKILL)
 
 
-def signal_group(proc: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the whole group is already gone
-        os.killpg(proc.pid, sig)  # the child leads its own group: pgid == pid
+def signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the whole group is already gone
+        os.killpg(pgid, sig)  # a child leads its own group: pgid == pid
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """{pid: (parent pid, process group)} of every process: /proc on Linux, `ps` elsewhere."""
+    table = {}
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile, or not a pid
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()  # the name may hold spaces
+                table[int(entry.name)] = (int(fields[1]), int(fields[2]))
+        return table
+    out = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,pgid="], capture_output=True, text=True).stdout  # noqa: S607
+    for line in out.splitlines():
+        pid, ppid, pgid = map(int, line.split())
+        table[pid] = (ppid, pgid)
+    return table
+
+
+def descendant_groups(pid: int) -> set[int]:
+    """The process groups of every descendant of pid, other than pid's own."""
+    table = process_table()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _pgid) in table.items():
+        children.setdefault(parent, []).append(child)
+    groups, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            groups.add(table[child][1])
+            stack.append(child)
+    return groups - {pid, os.getpgrp()}  # never this supervisor's own group (and make's)
 
 
 def redis_socket_path() -> Path:
