@@ -184,6 +184,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.throttle.login_lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # successful logins need no table of their own; lockouts are audited
 AXES_VERBOSE = False  # no start-up banner in every command
+# Reverse proxies in front that append the caller's address to X-Forwarded-For (compose: 1). 0: the
+# limits count by the connection's address, which behind a proxy would be the proxy's for everyone.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "web.throttle.client_address"
 # Bearer tokens (API): API_TOKEN_FAILURE_LIMIT unknown tokens from one address lock that address out of
 # the API for LOCKOUT_MINUTES. Unlock early: `manage.py api_token_unlock ADDRESS`.
 API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", 10, minimum=1)

@@ -50,8 +50,15 @@ class TooManyAttempts(SluiceError):
         self.headers = {"Retry-After": str(seconds)}
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def client_address(request) -> str | None:
+    """The address limits count by (also axes', AXES_CLIENT_IP_CALLABLE): REMOTE_ADDR, or behind
+    TRUSTED_PROXY_COUNT reverse proxies the address the outermost one was called from. Each proxy
+    appends its caller to X-Forwarded-For; entries further left come from the client and could be
+    anything, so they are never used."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    return hops[-proxies] if proxies and len(hops) >= proxies else remote
 
 
 def _lockout_seconds() -> int:
@@ -63,7 +70,7 @@ def _lockout_seconds() -> int:
 
 def api_token_authenticate(request, token: str):
     """The user of a bearer token, or None; TooManyAttempts while the address is locked out."""
-    address = client_address(request)
+    address = client_address(request) or "unknown"
     remaining = api_token_lockout_remaining(address)
     if remaining:
         raise TooManyAttempts(remaining)
@@ -109,7 +116,7 @@ def _api_token_failure(address: str) -> None:
             audit_record(
                 action="api_token_lockout",
                 data={"failures": failures, "minutes": seconds // 60},
-                ip=address,
+                ip=None if address == "unknown" else address,
             )
 
 

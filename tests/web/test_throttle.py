@@ -158,3 +158,28 @@ def test_an_admin_lifts_a_token_lockout_with_api_token_unlock(client, token, cap
 
     assert "may use the API again" in capsys.readouterr().out
     assert _api(client, token).status_code == 200
+
+
+# -- behind a reverse proxy ------------------------------------------------------------------------
+
+PROXY = "172.18.0.1"
+
+
+def test_behind_a_trusted_proxy_the_lockouts_go_by_the_address_the_proxy_saw(client, settings, token, alice):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": f"{ELSEWHERE}, {ATTACKER}"}  # left: forged
+    someone = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": ELSEWHERE}
+    for n in range(settings.API_TOKEN_FAILURE_LIMIT):
+        client.get("/api/v1/apps", headers={"Authorization": f"Bearer slc_guess{n:04d}"}, **attacker)
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/login/", {"username": "alice", "password": f"wrong-{n}"}, **attacker)
+
+    assert (
+        client.get("/api/v1/apps", headers={"Authorization": f"Bearer {token}"}, **attacker).status_code
+        == 429
+    )
+    assert (
+        client.get("/api/v1/apps", headers={"Authorization": f"Bearer {token}"}, **someone).status_code == 200
+    )
+    assert client.post("/login/", {"username": "alice", "password": "pw-alice"}, **someone).status_code == 302
+    assert set(AuditEvent.objects.values_list("ip", flat=True)) == {ATTACKER}
