@@ -12,8 +12,15 @@ from django.utils import timezone
 from releases.models import AuditEvent
 from releases.tokens import api_token_create
 
+# The documented defaults (README, Configuration), which these tests run with.
+LOGIN_LIMIT, TOKEN_LIMIT, MINUTES = 5, 10, 15
 ATTACKER = "203.0.113.7"
 ELSEWHERE = "198.51.100.20"
+
+
+def test_the_limits_are_the_documented_defaults():
+    assert (settings.LOGIN_FAILURE_LIMIT, settings.API_TOKEN_FAILURE_LIMIT) == (LOGIN_LIMIT, TOKEN_LIMIT)
+    assert settings.LOCKOUT_MINUTES == MINUTES
 
 
 def _login(client, username, password, address=ATTACKER):
@@ -33,7 +40,7 @@ def _signed_in(client) -> bool:
 
 
 def test_after_five_wrong_passwords_even_the_right_one_is_refused(client, alice):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+    _guess(client, "alice", LOGIN_LIMIT)
 
     response = _login(client, "alice", "pw-alice")
 
@@ -43,14 +50,14 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused(client, alice)
 
 
 def test_fewer_wrong_passwords_than_the_limit_still_let_the_right_one_in(client, alice):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT - 1)
+    _guess(client, "alice", LOGIN_LIMIT - 1)
 
     assert _login(client, "alice", "pw-alice").status_code == 302
     assert _signed_in(client)
 
 
 def test_the_lockout_holds_one_username_from_one_address_only(client, alice, mike):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT + 3)
+    _guess(client, "alice", LOGIN_LIMIT + 3)
 
     assert _login(client, "mike", "pw-mike").status_code == 302  # another user, same address
     client.logout()
@@ -58,18 +65,18 @@ def test_the_lockout_holds_one_username_from_one_address_only(client, alice, mik
 
 
 def test_a_lockout_is_audited_once_in_the_team_of_the_user(client, alice, team):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT + 5)
+    _guess(client, "alice", LOGIN_LIMIT + 5)
 
     event = AuditEvent.objects.get(action="login_lockout")
     assert event.team_id == team.pk
     assert event.ip == ATTACKER
     assert event.actor_id is None  # the system locked it
     assert (event.target_type, event.target_id) == ("user", alice.pk)
-    assert event.data == {"username": "alice", "failures": settings.LOGIN_FAILURE_LIMIT, "minutes": 15}
+    assert event.data == {"username": "alice", "failures": LOGIN_LIMIT, "minutes": 15}
 
 
 def test_a_lockout_of_a_name_that_is_no_user_is_audited_without_the_name(client, db):
-    _guess(client, "hunter2-typed-in-the-wrong-field", settings.LOGIN_FAILURE_LIMIT)
+    _guess(client, "hunter2-typed-in-the-wrong-field", LOGIN_LIMIT)
 
     event = AuditEvent.objects.get(action="login_lockout")
     assert event.team_id is None
@@ -77,14 +84,14 @@ def test_a_lockout_of_a_name_that_is_no_user_is_audited_without_the_name(client,
 
 
 def test_the_lockout_ends_after_the_cool_off(client, alice):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+    _guess(client, "alice", LOGIN_LIMIT)
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES, seconds=5)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=MINUTES, seconds=5)):
         assert _login(client, "alice", "pw-alice").status_code == 302
 
 
 def test_an_admin_lifts_a_lockout_with_axes_reset_username(client, alice):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+    _guess(client, "alice", LOGIN_LIMIT)
 
     call_command("axes_reset_username", "alice")
 
@@ -92,7 +99,7 @@ def test_an_admin_lifts_a_lockout_with_axes_reset_username(client, alice):
 
 
 def test_force_login_of_the_tests_is_not_throttled(client, alice):
-    _guess(client, "alice", settings.LOGIN_FAILURE_LIMIT)
+    _guess(client, "alice", LOGIN_LIMIT)
     client.force_login(alice)
     assert client.get("/ping/").status_code == 200
 
@@ -114,45 +121,45 @@ def token(alice):
 
 
 def test_an_address_sending_unknown_tokens_is_locked_out_of_the_api_even_with_a_valid_one(client, token):
-    assert _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT) == [401] * settings.API_TOKEN_FAILURE_LIMIT
+    assert _bad_tokens(client, TOKEN_LIMIT) == [401] * TOKEN_LIMIT
 
     response = _api(client, token)
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "too_many_attempts"
-    assert 0 < int(response["Retry-After"]) <= settings.LOCKOUT_MINUTES * 60
+    assert 0 < int(response["Retry-After"]) <= MINUTES * 60
 
 
 def test_other_addresses_keep_using_the_api_during_a_lockout(client, token):
-    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+    _bad_tokens(client, TOKEN_LIMIT)
 
     assert _api(client, token, address=ELSEWHERE).status_code == 200
 
 
 def test_a_token_lockout_is_audited_once_with_the_address(client, token):
-    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT + 5)
+    _bad_tokens(client, TOKEN_LIMIT + 5)
 
     event = AuditEvent.objects.get(action="api_token_lockout")
     assert event.ip == ATTACKER
-    assert event.data == {"failures": settings.API_TOKEN_FAILURE_LIMIT, "minutes": 15}
+    assert event.data == {"failures": TOKEN_LIMIT, "minutes": 15}
 
 
 def test_fewer_unknown_tokens_than_the_limit_change_nothing_for_a_valid_one(client, token):
-    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT - 1)
+    _bad_tokens(client, TOKEN_LIMIT - 1)
 
     assert _api(client, token).status_code == 200
     assert not AuditEvent.objects.filter(action="api_token_lockout").exists()
 
 
 def test_a_token_lockout_ends_after_the_cool_off(client, token):
-    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+    _bad_tokens(client, TOKEN_LIMIT)
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES, seconds=5)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=MINUTES, seconds=5)):
         assert _api(client, token).status_code == 200
 
 
 def test_an_admin_lifts_a_token_lockout_with_api_token_unlock(client, token, capsys):
-    _bad_tokens(client, settings.API_TOKEN_FAILURE_LIMIT)
+    _bad_tokens(client, TOKEN_LIMIT)
 
     call_command("api_token_unlock", ATTACKER)
 
@@ -169,9 +176,9 @@ def test_behind_a_trusted_proxy_the_lockouts_go_by_the_address_the_proxy_saw(cli
     settings.TRUSTED_PROXY_COUNT = 1
     attacker = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": f"{ELSEWHERE}, {ATTACKER}"}  # left: forged
     someone = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": ELSEWHERE}
-    for n in range(settings.API_TOKEN_FAILURE_LIMIT):
+    for n in range(TOKEN_LIMIT):
         client.get("/api/v1/apps", headers={"Authorization": f"Bearer slc_guess{n:04d}"}, **attacker)
-    for n in range(settings.LOGIN_FAILURE_LIMIT):
+    for n in range(LOGIN_LIMIT):
         client.post("/login/", {"username": "alice", "password": f"wrong-{n}"}, **attacker)
 
     assert (
