@@ -15,6 +15,7 @@ Unlock early: `manage.py axes_reset_username NAME` (or axes_reset_ip ADDRESS) fo
 `manage.py api_token_unlock ADDRESS` for the API.
 """
 
+import ipaddress
 import logging
 import time
 
@@ -58,7 +59,12 @@ def client_address(request) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    return hops[-proxies] if proxies and len(hops) >= proxies else remote
+    if not proxies or len(hops) < proxies:
+        return remote
+    try:  # a count larger than the real chain would reach the client's own text
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:
+        return remote
 
 
 def _lockout_seconds() -> int:

@@ -23,8 +23,9 @@ def test_the_limits_are_the_documented_defaults():
     assert settings.LOCKOUT_MINUTES == MINUTES
 
 
-def _login(client, username, password, address=ATTACKER):
-    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+def _login(client, username, password, address=ATTACKER, **meta):
+    meta.setdefault("REMOTE_ADDR", address)
+    return client.post("/login/", {"username": username, "password": password}, **meta)
 
 
 def _guess(client, username, times, address=ATTACKER):
@@ -190,3 +191,13 @@ def test_behind_a_trusted_proxy_the_lockouts_go_by_the_address_the_proxy_saw(cli
     )
     assert client.post("/login/", {"username": "alice", "password": "pw-alice"}, **someone).status_code == 302
     assert set(AuditEvent.objects.values_list("ip", flat=True)) == {ATTACKER}
+
+
+def test_an_address_that_is_no_address_in_x_forwarded_for_falls_back_to_the_connection(
+    client, settings, alice
+):
+    settings.TRUSTED_PROXY_COUNT = 2  # more than the chain has: the client wrote the entry used
+    forged = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "not-an-address, 203.0.113.7"}
+    codes = [_login(client, "alice", f"wrong-{n}", **forged).status_code for n in range(LOGIN_LIMIT)]
+    assert codes == [200] * (LOGIN_LIMIT - 1) + [429]  # never a 500 from storing "not-an-address"
+    assert AuditEvent.objects.get(action="login_lockout").ip == PROXY
