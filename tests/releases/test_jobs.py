@@ -5,8 +5,8 @@ from datetime import timedelta
 import django_rq
 import pytest
 from django.utils import timezone
-from rq import SimpleWorker
 
+from config.workers import SimpleWorker
 from releases.jobs import sweep_in_flight_job
 from releases.models import AuditEvent, Release, State
 

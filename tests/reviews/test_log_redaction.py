@@ -10,9 +10,9 @@ import sys
 import django_rq
 import pytest
 from django.conf import settings
-from rq import SimpleWorker
 
 from config.redact import RedactSecrets
+from config.workers import SimpleWorker
 from releases.models import State
 from releases.services import release_publish, release_step_perform
 from reviews.models import ReviewWatch

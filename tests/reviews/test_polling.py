@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
-from rq import SimpleWorker
 from rq.cron import CronScheduler
 
+from config.workers import SimpleWorker
 from releases.models import App, AuditEvent, Release, State
 from releases.platforms import adapter_for
 from reviews.jobs import poll_release, sweep_reviews

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from rq import SimpleWorker
 from rq.job import Job
 
+from config.workers import SimpleWorker
 from reviews.models import ComponentTicket
 from reviews.platforms.wechat.crypto import decrypt_message, msg_signature
 from simulator import operations, services
