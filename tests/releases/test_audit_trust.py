@@ -4,6 +4,7 @@ database that notice a chain recomputed even with the key."""
 
 import json
 import os
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -198,6 +199,30 @@ def test_sqlite_refuses_insert_or_replace_on_the_audit_tables(tmp_path):
             db.execute(statement, params)
     assert db.execute("SELECT actor_name FROM releases_auditevent").fetchall() == [("alice",)]
     db.execute("UPDATE releases_auditchainhead SET count = count + 1")  # what a writer does is allowed
+
+
+def test_a_role_that_does_not_own_the_tables_writes_the_trail_but_cannot_switch_the_triggers_off(app, alice):
+    """The database role the README recommends for the application."""
+    role = f"sluice_app_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"REVOKE UPDATE, DELETE ON releases_auditevent FROM {role}")
+        cursor.execute(f"REVOKE DELETE ON releases_auditchainhead FROM {role}")
+        cursor.execute(f"SET LOCAL ROLE {role}")
+    services.release_create(app=app, actor=alice, version="3.0.0")
+    for statement in (
+        "ALTER TABLE releases_auditevent DISABLE TRIGGER USER",
+        "ALTER TABLE releases_auditchainhead DISABLE TRIGGER USER",
+        "TRUNCATE releases_auditevent",
+        "DELETE FROM releases_auditevent",
+    ):
+        message = refused(statement)
+        assert "must be owner" in message or "permission denied" in message, message
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    assert audit_verify().ok
 
 
 # -- checkpoints outside the database --------------------------------------------------------------
