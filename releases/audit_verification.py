@@ -1,8 +1,8 @@
 """Walking the audit chain on a schedule: each walk is kept as an AuditVerification row.
 
-Walking takes about 30 s per two million events on an idle core, so pages show the latest recorded
-walk instead of verifying inside a request; the periodic job (config/cron.py) and `manage.py
-verify_audit` call `audit_verify_and_record`. The periodic walk also checks the chain against the
+Walking takes about 30 s per two million events, so pages show the latest recorded walk instead
+of verifying inside a request; the periodic job (config/cron.py) and `manage.py verify_audit` call
+`audit_verify_and_record`. The periodic walk also checks the chain against the
 checkpoints the cron job wrote (releases/audit_checkpoints.py), if SLUICE_AUDIT_CHECKPOINT_DIR is set.
 """
 
