@@ -27,7 +27,10 @@ What it does, all on 127.0.0.1:
    downs (other processes on a shared machine) hit both alike; after --warmup seconds, --seconds are
    timed, half for each variant.
 5. Prints creations per second per variant (each request counted for the variant it asked for),
-   latency p50/p95, the same per half of the run (a check that they agree), and what the chain costs.
+   latency p50/p95, the same per half of the run (a check that they agree), and what the chain costs;
+   then how long the chained writes waited for the chain head's lock and held it until their commit
+   (measured in the workers, sent back in a response header): one over the hold time is the most
+   audited writes per second the chain lets through, however many workers.
 
 Options: --seconds 120, --window 3, --warmup 10, --clients 8, --workers 2, --port 8241, --keep-copy.
 The audit key is BENCH_AUDIT_KEYS or a fixed bench-only key, so the seeded database verifies
@@ -72,10 +75,12 @@ _request = threading.local()
 
 @functools.cache
 def _application():
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from config.wsgi import application
     from releases import audit
 
-    chained = audit._chain_and_save
+    chained, lock_head, commit = audit._chain_and_save, audit._lock_head, BaseDatabaseWrapper._commit
 
     def save_unchained(event):
         """The same row, with a plain hash of its own content: no key, no link, no lock, no head."""
@@ -83,17 +88,45 @@ def _application():
         event.hash = audit.event_hash(event, secrets.token_hex(8))
         event.save()
 
-    def chain_and_save(event):
-        return save_unchained(event) if getattr(_request, "unchained", False) else chained(event)
+    def timed_lock_head():
+        head = lock_head()
+        _request.locked = time.perf_counter()  # the row lock is held from here to the commit
+        return head
 
-    audit._chain_and_save = chain_and_save
+    def chain_and_save(event):
+        if getattr(_request, "unchained", False):
+            return save_unchained(event)
+        asked = time.perf_counter()
+        chained(event)
+        _request.pending.append((asked, _request.locked))
+
+    def timed_commit(self):
+        """The commit releases the chain head's lock: how long each write waited for it, and held it."""
+        result = commit(self)
+        done = time.perf_counter()
+        _request.chain += [(asked, locked, done) for asked, locked in getattr(_request, "pending", ())]
+        _request.pending = []
+        return result
+
+    audit._chain_and_save, audit._lock_head = chain_and_save, timed_lock_head
+    BaseDatabaseWrapper._commit = timed_commit
     return application
 
 
 def bench_app(environ, start_response):
-    """WSGI entry point (gunicorn bench.audit_throughput:bench_app): config.wsgi, plus the variant."""
+    """WSGI entry point (gunicorn bench.audit_throughput:bench_app): config.wsgi, plus the variant;
+    a chained request's answer says how long it waited for the chain lock and held it (ms)."""
     _request.unchained = environ.get("HTTP_X_BENCH_AUDIT") == "unchained"
-    return _application()(environ, start_response)
+    _request.chain, _request.pending = [], []
+
+    def start(status, headers, exc_info=None):
+        waits = ",".join(
+            f"{(locked - asked) * 1000:.3f}/{(done - locked) * 1000:.3f}"
+            for asked, locked, done in _request.chain
+        )
+        return start_response(status, [*headers, ("X-Bench-Chain-Lock", waits)], exc_info)
+
+    return _application()(environ, start)
 
 
 # -- setup ------------------------------------------------------------------------------------------
@@ -273,6 +306,7 @@ class Load:
         self.base, self.token, self.apps, self.window = base, token, apps, window
         self.stop = threading.Event()
         self.results: list[tuple[str, float, float, int]] = []  # (variant, finished, seconds, status)
+        self.locks: list[tuple[float, float, float]] = []  # (finished, waited ms, held ms) per chained write
         self.lock = threading.Lock()
         self.origin = time.perf_counter()
 
@@ -289,10 +323,12 @@ class Load:
                 started = time.perf_counter()
                 variant = self.variant(started)
                 body = {"version": f"9000.{index}.{number}", "release_notes": "Throughput bench."}
-                status = http.post(path, json=body, headers={HEADER: variant}).status_code
+                answer = http.post(path, json=body, headers={HEADER: variant})
                 finished = time.perf_counter()
                 with self.lock:
-                    self.results.append((variant, finished, finished - started, status))
+                    self.results.append((variant, finished, finished - started, answer.status_code))
+                    for pair in filter(None, answer.headers.get("X-Bench-Chain-Lock", "").split(",")):
+                        self.locks.append((finished, *map(float, pair.split("/"))))
 
     def run(self, warmup: float, seconds: float) -> dict:
         threads = [threading.Thread(target=self.client, args=(i,)) for i in range(len(self.apps))]
@@ -307,10 +343,12 @@ class Load:
         for thread in threads:
             thread.join()
         middle = (start + end) / 2
+        locks = [lock for lock in self.locks if start <= lock[0] < end]
         return {
             "all": summarise(self.results, start, end),
             "first half": summarise(self.results, start, middle),
             "second half": summarise(self.results, middle, end),
+            "lock": {"waited": sorted(lock[1] for lock in locks), "held": sorted(lock[2] for lock in locks)},
         }
 
 
@@ -377,6 +415,7 @@ def measure(args, env: dict, url: str, tmp: str) -> int:
 
 def report(outcome: dict) -> int:
     print()
+    lock = outcome.pop("lock")
     print(f"{'':12} {'variant':10} {'creations/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
     for part, by_variant in outcome.items():
         for name in VARIANTS:
@@ -391,6 +430,14 @@ def report(outcome: dict) -> int:
         f"The keyed, chained trail costs {cost:.1%} of the throughput "
         f"({chained:.1f} against {unchained:.1f} creations/s; {verdict} the {TARGET_COST:.0%} target)."
     )
+    if lock["held"]:
+        held, waited = lock["held"], lock["waited"]
+        print(
+            f"The chain head's lock, per chained write: waited p50 {statistics.median(waited):.2f} ms, "
+            f"p95 {waited[int(0.95 * (len(waited) - 1))]:.2f} ms; held until commit p50 "
+            f"{statistics.median(held):.2f} ms, p95 {held[int(0.95 * (len(held) - 1))]:.2f} ms: "
+            f"at most about {1000 / statistics.median(held):.0f} audited writes/s pass through it."
+        )
     return 0 if cost <= TARGET_COST else 1
 
 
