@@ -17,11 +17,12 @@ RUN pip install .
 COPY . .
 
 # Static files are collected into the image (STATIC_ROOT=/app/staticfiles, hashed and
-# compressed for whitenoise). The key below exists only for this build step.
-RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
+# compressed for whitenoise). The keys below exist only for this build step.
+RUN SECRET_KEY=collectstatic-only-not-a-secret SLUICE_AUDIT_KEYS=collectstatic-only-not-an-audit-key \
+    python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 sluice \
-    && mkdir -p /app/var \
-    && chown sluice:sluice /app/var
+    && mkdir -p /app/var/audit-checkpoints \
+    && chown -R sluice:sluice /app/var
 
 USER sluice
 EXPOSE 8000

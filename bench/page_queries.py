@@ -38,6 +38,7 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or secrets.token_urlsafe(32),
         ALLOWED_HOSTS="testserver",
         PAGE_CACHE_SECONDS="0",  # the page's own work, not the stored copy (releases/pagecache.py)
         SECURE_SSL_REDIRECT="0",

@@ -108,6 +108,7 @@ def server_env(args, static_root: str) -> dict:
         DATABASE_URL=args.database_url,
         DEBUG="0",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or secrets.token_urlsafe(32),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",

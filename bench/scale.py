@@ -23,8 +23,9 @@ checklist arrived at some point of the year), then app setting changes if even t
 
 Fast: everything is generated in Python and written with PostgreSQL's COPY (plain INSERTs on
 other databases) in one transaction. The audit trail stays a valid hash chain: events are
-sorted by time, numbered after the current last id and hashed with releases.audit.event_hash,
-linked to the chain head, which is updated at the end (so `manage.py verify_audit` passes).
+sorted by time, numbered after the current last id and signed with releases.audit.event_mac (the
+audit key of SLUICE_AUDIT_KEYS), linked to the chain head, which is updated and signed at the end
+(so `manage.py verify_audit` passes).
 Ids are assigned explicitly and the sequences reset afterwards.
 """
 
@@ -48,7 +49,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from releases.audit import event_hash
+from releases.audit import event_mac, head_values
+from releases.audit_keys import signing_key
 from releases.checks import REGISTRY
 from releases.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
 from releases.management.commands.seed_demo import USERS as DEMO_USERS
@@ -751,7 +753,7 @@ def _next_id(model) -> int:
 
 
 class _Hashable:
-    """The attributes releases.audit.event_hash reads, without building a model instance."""
+    """The attributes releases.audit.event_mac reads, without building a model instance."""
 
     __slots__ = (
         "at", "actor_id", "actor_name", "action", "from_state", "to_state", "target_type",
@@ -1213,10 +1215,11 @@ def _write_events(world: World, rows: _Rows, events: list[tuple]) -> int:
         AuditEvent,
         [
             "id", "at", "actor_id", "actor_name", "action", "from_state", "to_state", "target_type",
-            "target_id", "team_id", "app_id", "release_id", "data", "ip", "prev_hash", "hash",
+            "target_id", "team_id", "app_id", "release_id", "data", "ip", "prev_hash", "hash", "key_id",
         ],
     )  # fmt: skip
     head = AuditChainHead.objects.select_for_update().get(pk=1)
+    key = signing_key()
     prev = head.last_hash
     next_id = _next_id(AuditEvent)
     first_id = next_id
@@ -1289,11 +1292,11 @@ def _write_events(world: World, rows: _Rows, events: list[tuple]) -> int:
             else None
         )
         ev.ip = ip
-        digest = event_hash(ev, prev)
+        digest = event_mac(ev, prev, key)
         if not writer.postgres:
             writer.add(
                 (next_id, at, actor, ev.actor_name, action, ev.from_state, ev.to_state, target_type)
-                + (target_id, team_id, app_id, release_id, data, ip, prev, digest)
+                + (target_id, team_id, app_id, release_id, data, ip, prev, digest, key.id)
             )
             prev = digest
             next_id += 1
@@ -1304,7 +1307,7 @@ def _write_events(world: World, rows: _Rows, events: list[tuple]) -> int:
                     str(next_id), at.isoformat(), "\\N" if actor is None else str(actor),
                     ev.actor_name.translate(escape), action, ev.from_state, ev.to_state, target_type,
                     _text(target_id), _text(team_id), _text(app_id), _text(release_id),
-                    json.dumps(data, ensure_ascii=False).translate(escape), _text(ip), prev, digest,
+                    json.dumps(data, ensure_ascii=False).translate(escape), _text(ip), prev, digest, key.id,
                 )
             )
         )  # fmt: skip
@@ -1312,7 +1315,8 @@ def _write_events(world: World, rows: _Rows, events: list[tuple]) -> int:
         next_id += 1
     writer.flush()
     count = next_id - first_id
-    AuditChainHead.objects.filter(pk=1).update(last_hash=prev, count=head.count + count)
+    if count:  # the head only moves forward (a trigger refuses an update that does not add events)
+        AuditChainHead.objects.filter(pk=1).update(**head_values(head.count + count, prev, key))
     return count
 
 

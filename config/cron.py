@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from releases.audit_checkpoints import CHECKPOINT_EVERY_SECONDS, checkpoint_job
 from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
 from releases.jobs import sweep_in_flight_job
 from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
@@ -29,3 +30,5 @@ cron.register(
     interval=VERIFY_EVERY_SECONDS,
     job_timeout=VERIFY_JOB_TIMEOUT_SECONDS,
 )
+# A signed checkpoint of the audit chain into SLUICE_AUDIT_CHECKPOINT_DIR (a no-op when unset).
+cron.register(checkpoint_job, queue_name="default", interval=CHECKPOINT_EVERY_SECONDS)

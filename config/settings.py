@@ -24,12 +24,13 @@ DEBUG = env_bool("DEBUG", DEMO)
 TESTING = env_bool("SLUICE_TESTING", False)
 
 
-def _demo_secret_key() -> str:
-    """A demo keeps one random key in var/ so sessions and encrypted secrets survive restarts."""
+def _demo_key(name: str = "secret_key", size: int = 50) -> str:
+    """A demo keeps its random keys in var/ so sessions, encrypted secrets and the audit chain's
+    signatures survive restarts."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(secrets.token_urlsafe(size))
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -38,11 +39,28 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEMO or TESTING):
         raise ImproperlyConfigured("SECRET_KEY is required outside demo mode (set SLUICE_DEMO=1 for a demo).")
-    SECRET_KEY = _demo_secret_key() if DEMO else "insecure-test-only-key-" + "x" * 40
+    SECRET_KEY = _demo_key() if DEMO else "insecure-test-only-key-" + "x" * 40
 
 # Keys that encrypt platform secrets at rest (Fernet, comma-separated, newest first so that
 # old keys still decrypt during a rotation). Unset: derived from SECRET_KEY.
 SLUICE_ENCRYPTION_KEYS = env_list("SLUICE_ENCRYPTION_KEYS", [])
+
+# Keys of the audit chain's HMAC (releases/audit_keys.py), comma-separated, newest first: new
+# events are signed with the first, older ones still verify with theirs. Never stored in the
+# database, so someone who can write to it cannot recompute the chain.
+SLUICE_AUDIT_KEYS = env_list("SLUICE_AUDIT_KEYS", [])
+if not SLUICE_AUDIT_KEYS:
+    if not (DEMO or TESTING):
+        raise ImproperlyConfigured(
+            "SLUICE_AUDIT_KEYS is required outside demo mode: one or more random keys of at least "
+            "32 characters, comma-separated, newest first (see README, Audit trail)."
+        )
+    SLUICE_AUDIT_KEYS = [_demo_key("audit_key", 32)] if DEMO else ["insecure-test-only-audit-key-" + "a" * 16]
+if any(len(key) < 32 for key in SLUICE_AUDIT_KEYS):
+    raise ImproperlyConfigured("SLUICE_AUDIT_KEYS: every key must be at least 32 characters long.")
+# Where the cron job appends signed audit checkpoints (one JSON line each, a file a month);
+# empty: none are written (`manage.py audit_checkpoint` prints one to stdout).
+SLUICE_AUDIT_CHECKPOINT_DIR = env_str("SLUICE_AUDIT_CHECKPOINT_DIR", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -2,39 +2,33 @@
 
 Walking takes about 30 s per two million events, so pages show the latest recorded walk instead
 of verifying inside a request; the periodic job (config/cron.py) and `manage.py verify_audit` call
-`audit_verify_and_record`.
+`audit_verify_and_record`. The periodic walk also checks the chain against the
+checkpoints the cron job wrote (releases/audit_checkpoints.py), if SLUICE_AUDIT_CHECKPOINT_DIR is set.
 """
 
-from django.db import connection, transaction
 from django.utils import timezone
 
-from releases.audit import ChainReport, audit_verify
+from releases.audit import ChainReport, audit_verify, one_snapshot
+from releases.audit_checkpoints import CheckpointError, configured_files, read_files
 from releases.models import AuditVerification
 
 VERIFY_EVERY_SECONDS = 3600
 VERIFY_JOB_TIMEOUT_SECONDS = 1800
 
 
-def _verify_on_one_snapshot() -> ChainReport:
-    """audit_verify on one consistent view of the table.
-
-    Outside a transaction on PostgreSQL the walk runs REPEATABLE READ, so events appended by
-    others while it walks (it takes minutes at scale) neither appear half-way nor make the
-    chain head look ahead of the rows it read.
-    """
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return audit_verify()
-    return audit_verify()
-
-
-def audit_verify_and_record(source: str = "job") -> AuditVerification:
-    """Walk the chain once and keep the outcome for the pages (the periodic job calls this)."""
+def audit_verify_and_record(source: str = "job", checkpoints=None) -> AuditVerification:
+    """Walk the chain once, on one snapshot (releases.audit.one_snapshot), and keep the outcome for
+    the pages: against the configured checkpoint files by default, or the given checkpoints
+    (`verify_audit --checkpoint FILE`). An unreadable or forged checkpoint file is a failed walk."""
     started = timezone.now()
-    report = _verify_on_one_snapshot()
-    return AuditVerification.objects.create(
+    try:
+        if checkpoints is None:
+            checkpoints = read_files(configured_files())
+        with one_snapshot():
+            report = audit_verify(checkpoints)
+    except CheckpointError as exc:
+        report = ChainReport(0, None, str(exc))
+    run = AuditVerification.objects.create(
         started_at=started,
         finished_at=timezone.now(),
         checked=report.checked,
@@ -43,6 +37,8 @@ def audit_verify_and_record(source: str = "job") -> AuditVerification:
         problem=report.problem,
         source=source,
     )
+    run.report = report  # the details the command prints (legacy events, checkpoints matched)
+    return run
 
 
 def verify_audit_job() -> dict:

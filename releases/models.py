@@ -693,9 +693,11 @@ class AuditEvent(models.Model):
 
     Examples: action="submit", from_state="checked", to_state="submitting", actor=manager;
     action="review_rejected", actor=None (the platform's push), data={"reason": "..."}.
-    Rows are never updated or deleted (a database trigger refuses it on PostgreSQL and
-    SQLite); each stores the hash of the previous row, so `manage.py verify_audit` can
-    name the first row that was changed behind our back. Targets are plain ids, not
+    Rows are never updated, deleted or replaced (database triggers refuse it on PostgreSQL and
+    SQLite); each stores the hash of the previous row and its own HMAC under the key named by
+    `key_id` (releases/audit.py; empty: a legacy row from before the chain was keyed), so
+    `manage.py verify_audit` can name the first row that was changed behind our back, even
+    by someone who could write to the database. Targets are plain ids, not
     foreign keys, so that no cascade or SET NULL can ever rewrite a row. Records are kept
     at least 3 years; nothing here trims them.
     """
@@ -715,6 +717,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # A database default too: the column was added to millions of rows without rewriting them.
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -744,10 +748,17 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row every audit writer locks, so the hash chain never forks under concurrency."""
+    """A single row every audit writer locks, so the hash chain never forks under concurrency.
+
+    It counts the events and holds the last one's hash, signed (`mac`) with the audit key named
+    by `key_id`, so missing events at the end of the chain show. Database triggers let it only
+    move forward: no delete, no second row, and an update must raise the count.
+    """
 
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
+    key_id = models.CharField(max_length=16, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
 
 
 class AuditVerification(models.Model):

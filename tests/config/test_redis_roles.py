@@ -40,7 +40,7 @@ def _settings_of(**env) -> str:
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
-        env={**base, "SECRET_KEY": "k" * 50, **env},
+        env={**base, "SECRET_KEY": "k" * 50, "SLUICE_AUDIT_KEYS": "a" * 32, **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -34,6 +34,8 @@ def _manage(*args, **env):
         ({"SLUICE_TESTING": "1", "REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"SLUICE_TESTING": "1", "SLUICE_INFLIGHT_STALE_SECONDS": "soon"}, "SLUICE_INFLIGHT_STALE_SECONDS"),
         ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "a-long-random-production-secret-" * 2}, "SLUICE_AUDIT_KEYS"),
+        ({"SLUICE_TESTING": "1", "SLUICE_AUDIT_KEYS": "too-short-to-be-a-key"}, "SLUICE_AUDIT_KEYS"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(env, named):
@@ -50,6 +52,7 @@ def test_production_settings_pass_the_deploy_check():
         "--fail-level",
         "WARNING",
         SECRET_KEY="a-long-random-production-secret-" + "k8Zq!v2#Lp9" * 4,
+        SLUICE_AUDIT_KEYS="a-long-random-production-audit-key-" + "Q7wX2mP9" * 4,
         ALLOWED_HOSTS="sluice.example.com",
         DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/x.sqlite3"),
     )
