@@ -53,3 +53,32 @@ def test_running_the_sweep_twice_changes_nothing_more(
             queue.enqueue(sweep_in_flight_job)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert AuditEvent.objects.filter(release_id=release.pk, action="publish_succeeded").count() == 1
+
+
+def test_the_sweep_leaves_a_step_alone_while_a_worker_holds_it_however_long_it_was_in_flight(
+    queue, make_release, django_capture_on_commit_callbacks
+):
+    release = make_release()
+    _stuck(release, State.SUBMITTING, minutes=30)  # far past SLUICE_INFLIGHT_STALE_SECONDS
+    held_until = timezone.now() + timedelta(minutes=2)
+    Release.objects.filter(pk=release.pk).update(step_claimed_by="a-live-worker", step_lease_until=held_until)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue.enqueue(sweep_in_flight_job)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    release.refresh_from_db()
+    assert (release.state, release.step_claimed_by) == (State.SUBMITTING, "a-live-worker")
+    assert not AuditEvent.objects.filter(release_id=release.pk, action="submit_succeeded").exists()
+
+
+def test_the_sweep_takes_over_a_step_once_its_lease_ran_out(
+    queue, make_release, django_capture_on_commit_callbacks
+):
+    release = make_release()
+    _stuck(release, State.SUBMITTING, minutes=5)
+    ran_out = timezone.now() - timedelta(seconds=1)
+    Release.objects.filter(pk=release.pk).update(step_claimed_by="a-dead-worker", step_lease_until=ran_out)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue.enqueue(sweep_in_flight_job)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    release.refresh_from_db()
+    assert (release.state, release.step_claimed_by, release.step_lease_until) == (State.SUBMITTED, "", None)
