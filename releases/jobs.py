@@ -8,24 +8,27 @@ from django.db import transaction
 from rq import Retry
 
 
-def release_step_job(release_id: int) -> None:
+def release_step_job(release_id: int, reserved: str = "") -> None:
     """One attempt of a platform step. RQ does not retry it: a transient failure schedules the
     next attempt itself (releases.steps), and a killed worker's step is queued again by the
     sweep once its lease has run out."""
     from releases.services import release_step_perform
 
-    release_step_perform(release_id=release_id)
+    release_step_perform(release_id=release_id, reserved=reserved)
 
 
-def enqueue_step(release_id: int, *, delay: int | None = None) -> None:
-    """Queued once the current transaction commits, now or `delay` seconds later."""
+def enqueue_step(release_id: int, *, reserved: str = "", delay: int | None = None) -> None:
+    """Queued once the current transaction commits, now or `delay` seconds later. `reserved`: the
+    reservation the release holds for this job (releases.steps); without one, the job only takes a
+    step that nobody holds."""
     queue = django_rq.get_queue("platform")
     options = {"job_timeout": settings.SLUICE_STEP_JOB_TIMEOUT_SECONDS}
+    args = (release_step_job, release_id, reserved)
     if delay:
         later = timedelta(seconds=delay)
-        transaction.on_commit(lambda: queue.enqueue_in(later, release_step_job, release_id, **options))
+        transaction.on_commit(lambda: queue.enqueue_in(later, *args, **options))
     else:
-        queue.enqueue(release_step_job, release_id, **options)  # COMMIT_MODE=on_db_commit
+        queue.enqueue(*args, **options)  # COMMIT_MODE=on_db_commit
 
 
 def sweep_in_flight_job() -> int:

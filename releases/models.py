@@ -393,10 +393,13 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         return self.state in IN_FLIGHT
 
     def _begin_step(self, *, fresh: bool = True) -> None:
-        """A step starts with no attempt and no holder. Its calls may reach the platform from now on;
-        a retry after giving up keeps the earlier start and checkpoint, since a call of those
-        attempts may have taken effect without our hearing of it."""
-        self.step_attempts, self.step_lease_until, self.step_claimed_by = 0, None, ""
+        """A step starts with no attempt, reserved for the job about to be queued (releases/steps.py).
+        Its calls may reach the platform from now on; a retry after giving up keeps the earlier
+        start and checkpoint, since a call of those attempts may have taken effect unheard."""
+        from releases.steps import reservation
+
+        self.step_attempts = 0
+        self.step_claimed_by, self.step_lease_until = reservation()
         if fresh or self.step_began_at is None:
             self.step_began_at, self.step_checkpoint = timezone.now(), {}
 

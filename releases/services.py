@@ -39,7 +39,14 @@ from releases.models import (
 )
 from releases.platforms import PlatformError, adapter_for
 from releases.selectors import active_suppressions, latest_published_version, role_for
-from releases.steps import max_attempts, step_checkpoint_save, step_claim, step_defer, steps_due
+from releases.steps import (
+    max_attempts,
+    step_checkpoint_save,
+    step_claim,
+    step_defer,
+    step_reserve,
+    steps_due,
+)
 from releases.versioning import parse
 
 logger = logging.getLogger(__name__)
@@ -494,21 +501,22 @@ def release_send_back(*, release: Release, actor, comment: str, ip: str | None =
 # -- steps that call the platform --------------------------------------------------------
 
 
-def _dispatch_step(release: Release) -> Release:
-    """Run the platform call now (no-network adapters) or in a worker once this commits."""
+def _dispatch_step(release: Release, reserved: str) -> Release:
+    """Run the platform call now (no-network adapters) or in a worker once this commits; the
+    release holds the step for it under `reserved` (releases.steps)."""
     if adapter_for(release.app.platform_account).runs_inline:
-        release_step_perform(release_id=release.pk)
+        release_step_perform(release_id=release.pk, reserved=reserved)
         release.refresh_from_db()
         return release
     from releases.jobs import enqueue_step
 
-    enqueue_step(release.pk)
+    enqueue_step(release.pk, reserved=reserved)
     return release
 
 
 def _start_step(release: Release, name: str, *, actor, ip=None, data=None) -> Release:
     _transition(release, name, actor=actor, ip=ip, data=data)
-    return _dispatch_step(release)
+    return _dispatch_step(release, release.step_claimed_by)
 
 
 def release_submit(*, release: Release, actor, ip: str | None = None) -> Release:
@@ -535,7 +543,7 @@ def release_cancel(*, release: Release, actor, ip: str | None = None) -> Release
     return _transition(release, "cancel", actor=actor, ip=ip)
 
 
-def release_step_perform(*, release_id: int) -> Release | None:
+def release_step_perform(*, release_id: int, reserved: str = "") -> Release | None:
     """One attempt at the platform call of an in-flight release, and what came of it.
 
     The attempt first claims the step (releases.steps): a release no longer in flight, or
@@ -547,7 +555,7 @@ def release_step_perform(*, release_id: int) -> Release | None:
     the failed state too, with the last error. Returns the release once the step ended,
     None while it goes on (or another worker has it).
     """
-    claim = step_claim(release_id)
+    claim = step_claim(release_id, reserved)
     if claim is None:
         return None
     release = Release.objects.select_related("app__platform_account", "app__team").get(pk=release_id)
@@ -734,8 +742,10 @@ def release_sweep_in_flight() -> int:
     count = 0
     for release in steps_due().select_related("app__platform_account"):
         try:
-            _dispatch_step(release)
-            count += 1
+            reserved = step_reserve(release.pk)
+            if reserved:
+                _dispatch_step(release, reserved)
+                count += 1
         except Exception:  # one poisoned release must not stop the sweep
             logger.exception("Sweep could not restart the step of release %s", release.pk)
     return count

@@ -167,5 +167,6 @@ def test_a_worker_killed_after_rolling_back_does_not_end_the_rollback_in_87012(
 
     release.refresh_from_db()
     assert release.state == State.ROLLED_BACK, release.last_error
-    assert [c.query for c in calls("wxa/revertcoderelease")] == [{}]  # one rollback, no second call
+    rollbacks = [c for c in calls("wxa/revertcoderelease") if "action" not in c.query]  # not the history
+    assert len(rollbacks) == 1
     assert AuditEvent.objects.filter(release_id=release.pk, action="rollback_succeeded").count() == 1

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from releases.models import AuditEvent, Release, State
-from releases.services import release_retry, release_step_perform
+from releases.services import release_retry, release_step_perform, release_sweep_in_flight
 from reviews.platforms.wechat.errors import ERRCODES
 from simulator.models import SimCall, SimSubmission
 from simulator.services import sim_configure
@@ -62,29 +62,33 @@ def test_two_workers_running_the_same_step_at_once_call_wechat_once(sim, wechat_
     assert AuditEvent.objects.filter(release_id=release.pk, action="submit_succeeded").count() == 1
 
 
-def test_a_transient_failure_hands_the_step_back_until_its_next_attempt_which_is_scheduled(
-    sim, wechat_release
+def test_a_transient_failure_reserves_the_step_for_its_next_attempt_which_is_scheduled(
+    sim, wechat_release, settings
 ):
+    settings.SLUICE_STEP_RETRY_SECONDS = [10]
     release = in_flight(wechat_release)
     sim_configure(error_rate_pct=100)
+    failed_at = timezone.now()
     assert release_step_perform(release_id=release.pk) is None
     release.refresh_from_db()
-    assert (release.state, release.step_attempts, release.step_claimed_by) == (State.SUBMITTING, 1, "")
+    assert (release.state, release.step_attempts) == (State.SUBMITTING, 1)
     assert (release.last_error_code, release.last_error) == BUSY  # shown while it is retried
     registry = django_rq.get_queue("platform").scheduled_job_registry
     [job_id] = registry.get_job_ids()
-    due = registry.get_scheduled_time(job_id)
-    assert 0 <= (due - release.step_lease_until).total_seconds() <= 2
+    job = django_rq.get_queue("platform").fetch_job(job_id)
+    assert job.args == (release.pk, release.step_claimed_by)  # the next attempt holds the reservation
+    assert 7 <= (registry.get_scheduled_time(job_id) - failed_at).total_seconds() <= 13  # 10 s ± 20%
 
     sim_configure(error_rate_pct=0)
     made = SimCall.objects.count()
-    assert release_step_perform(release_id=release.pk) is None  # a job arriving early does nothing
+    assert release_step_perform(release_id=release.pk) is None  # any other job does nothing
+    assert release_sweep_in_flight() == 0  # nor does the sweep
     assert SimCall.objects.count() == made
 
-    lease_runs_out(release)
-    release = release_step_perform(release_id=release.pk)
+    release = release_step_perform(release_id=release.pk, reserved=release.step_claimed_by)  # when due
     assert release.state == State.SUBMITTED
     assert (release.last_error_code, release.last_error, release.step_attempts) == ("", "", 2)
+    assert (release.step_claimed_by, release.step_lease_until) == ("", None)
 
 
 def test_a_step_failing_transiently_ends_failed_with_the_last_error_once_its_retries_are_used_up(
@@ -123,8 +127,8 @@ def test_a_retry_after_giving_up_adopts_the_submission_a_lost_attempt_made(
     assert Release.objects.get(pk=release.pk).state == State.SUBMIT_FAILED
 
     sim_configure(error_rate_pct=0)
-    release_retry(release=Release.objects.get(pk=release.pk), actor=mike)  # the release manager
-    release = release_step_perform(release_id=release.pk)
+    retried = release_retry(release=Release.objects.get(pk=release.pk), actor=mike)  # the release manager
+    release = release_step_perform(release_id=release.pk, reserved=retried.step_claimed_by)  # its job
 
     assert release.state == State.SUBMITTED
     assert release.platform_audit_id == str(auditid)
