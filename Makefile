@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-pyproject
 
-.PHONY: run test lint fmt venv
+.PHONY: run test chaos lint fmt venv
 
 # The virtualenv, created once; the project (with its dev extra) reinstalled only when
 # pyproject.toml is newer than the stamp left by the last install.
@@ -30,6 +30,13 @@ test: venv
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/preflight.py
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Releases through the WeChat simulator while it fails and workers are killed (bench/chaos.py);
+# drops and recreates the database of CHAOS_DATABASE_URL (its name must contain chaos).
+chaos: export CHAOS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice_chaos
+chaos: export CHAOS_REDIS_URL ?= redis://127.0.0.1:6379/14
+chaos: venv
+	$(PY) bench/chaos.py $(CHAOS_ARGS)
 
 # Style, and the import contracts that keep the layers (pyproject.toml, [tool.importlinter]).
 lint: venv

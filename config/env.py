@@ -52,6 +52,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_ints(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    """A comma-separated list of whole numbers, e.g. `5,15,30`; empty means an empty list."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    values = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            value = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={raw!r}: {item!r} is not a whole number.") from None
+        if minimum is not None and value < minimum:
+            raise ImproperlyConfigured(f"{name}={raw!r}: every value must be at least {minimum}.")
+        values.append(value)
+    return values
+
+
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     raw = os.environ.get(name) or default
     parsed = urlparse(raw)

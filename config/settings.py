@@ -14,7 +14,7 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_database, env_int, env_ints, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SLUICE_VAR_DIR", str(BASE_DIR / "var")))
@@ -288,7 +288,23 @@ WECHAT_CALLBACK_REPLAY_SECONDS = env_int("WECHAT_CALLBACK_REPLAY_SECONDS", 300, 
 SLUICE_FETCH_TIMEOUT_SECONDS = env_int("SLUICE_FETCH_TIMEOUT_SECONDS", 10, minimum=1)
 SLUICE_FETCH_ALLOW_PRIVATE = env_bool("SLUICE_FETCH_ALLOW_PRIVATE", DEBUG or DEMO)
 
-# An in-flight step (submitting, publishing...) untouched this long is retried by the sweep.
+# A platform step (submit, withdraw, publish, rollback) is run by one worker at a time under a
+# lease (releases/steps.py). A job may run SLUICE_STEP_JOB_TIMEOUT_SECONDS; RQ kills a work horse
+# that outlives its timeout by 60 s, so a lease shorter than that could expire under a live worker
+# and let a second one make the same call.
+SLUICE_STEP_JOB_TIMEOUT_SECONDS = env_int("SLUICE_STEP_JOB_TIMEOUT_SECONDS", 120, minimum=1)
+SLUICE_STEP_LEASE_SECONDS = env_int("SLUICE_STEP_LEASE_SECONDS", 240, minimum=1)
+RQ_HORSE_KILL_MARGIN_SECONDS = 60
+if SLUICE_STEP_LEASE_SECONDS < SLUICE_STEP_JOB_TIMEOUT_SECONDS + RQ_HORSE_KILL_MARGIN_SECONDS:
+    raise ImproperlyConfigured(
+        "SLUICE_STEP_LEASE_SECONDS must be at least SLUICE_STEP_JOB_TIMEOUT_SECONDS + "
+        f"{RQ_HORSE_KILL_MARGIN_SECONDS} (RQ kills a job that long after its timeout at the latest)."
+    )
+# Waits between the attempts of a step that fails transiently (each ±20%); once they are used up,
+# the next transient failure ends the step in its failed state with the last error.
+SLUICE_STEP_RETRY_SECONDS = env_ints("SLUICE_STEP_RETRY_SECONDS", [5, 15, 30, 60, 180, 600], minimum=1)
+# A step no worker has claimed this long (its job was lost before it ran) is queued again by the
+# sweep, as is a check run still pending after as long.
 SLUICE_INFLIGHT_STALE_SECONDS = env_int("SLUICE_INFLIGHT_STALE_SECONDS", 300, minimum=1)
 
 # Every handler redacts tokens, secrets and tickets (config/redact.py): httpx logs each request's

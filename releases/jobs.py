@@ -1,31 +1,34 @@
-"""RQ entry points: load by id, call one service, let RQ retry what is transient."""
+"""RQ entry points: load by id, call one service."""
 
-import random
+from datetime import timedelta
 
 import django_rq
+from django.conf import settings
+from django.db import transaction
 from rq import Retry
 
-# Backoff for transient platform errors (timeouts, 5xx, rate limits): about 15 minutes in all.
-STEP_BACKOFF_SECONDS = (5, 15, 30, 60, 180, 600)
 
-
-def _step_retry() -> Retry:
-    """The backoff with ±20% jitter, so workers retrying after one outage do not return in step."""
-    return Retry(
-        max=len(STEP_BACKOFF_SECONDS),
-        interval=[round(s * random.uniform(0.8, 1.2)) for s in STEP_BACKOFF_SECONDS],
-    )
-
-
-def release_step_job(release_id: int) -> None:
+def release_step_job(release_id: int, reserved: str = "") -> None:
+    """One attempt of a platform step. RQ does not retry it: a transient failure schedules the
+    next attempt itself (releases.steps), and a killed worker's step is queued again by the
+    sweep once its lease has run out."""
     from releases.services import release_step_perform
 
-    release_step_perform(release_id=release_id)
+    release_step_perform(release_id=release_id, reserved=reserved)
 
 
-def enqueue_step(release_id: int) -> None:
-    """Queued once the current transaction commits (django-rq COMMIT_MODE=on_db_commit)."""
-    django_rq.get_queue("platform").enqueue(release_step_job, release_id, retry=_step_retry())
+def enqueue_step(release_id: int, *, reserved: str = "", delay: int | None = None) -> None:
+    """Queued once the current transaction commits, now or `delay` seconds later. `reserved`: the
+    reservation the release holds for this job (releases.steps); without one, the job only takes a
+    step that nobody holds."""
+    queue = django_rq.get_queue("platform")
+    options = {"job_timeout": settings.SLUICE_STEP_JOB_TIMEOUT_SECONDS}
+    args = (release_step_job, release_id, reserved)
+    if delay:
+        later = timedelta(seconds=delay)
+        transaction.on_commit(lambda: queue.enqueue_in(later, *args, **options))
+    else:
+        queue.enqueue(*args, **options)  # COMMIT_MODE=on_db_commit
 
 
 def sweep_in_flight_job() -> int:

@@ -297,6 +297,14 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     last_error = models.TextField(blank=True)
     last_error_code = models.CharField(max_length=64, blank=True)
     platform_audit_id = models.CharField(max_length=64, blank=True)
+    # The platform step in flight (releases/steps.py): the worker holding it until its lease runs
+    # out, how many attempts it took, since when its calls may have reached the platform, and
+    # what the adapter saw before its first call (to tell later whether that call took effect).
+    step_attempts = models.PositiveIntegerField(default=0)
+    step_lease_until = models.DateTimeField(null=True, blank=True)
+    step_claimed_by = models.CharField(max_length=32, blank=True)
+    step_began_at = models.DateTimeField(null=True, blank=True)
+    step_checkpoint = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
@@ -384,6 +392,17 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     def is_in_flight(self) -> bool:
         return self.state in IN_FLIGHT
 
+    def _begin_step(self, *, fresh: bool = True) -> None:
+        """A step starts with no attempt, reserved for the job about to be queued (releases/steps.py).
+        Its calls may reach the platform from now on; a retry after giving up keeps the earlier
+        start and checkpoint, since a call of those attempts may have taken effect unheard."""
+        from releases.steps import reservation
+
+        self.step_attempts = 0
+        self.step_claimed_by, self.step_lease_until = reservation()
+        if fresh or self.step_began_at is None:
+            self.step_began_at, self.step_checkpoint = timezone.now(), {}
+
     # -- transitions: bodies stay about the row; platform calls happen outside them --
 
     @fsm.transition(field=state, source=EDITABLE, target=S.DRAFT, permission=can_develop)
@@ -420,6 +439,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     )
     def submit(self):
         self.in_flight_from = self.state
+        self._begin_step()
 
     @fsm.transition(field=state, source=S.SUBMITTING, target=S.SUBMITTED)
     def submit_succeeded(self, audit_id: str = ""):
@@ -458,6 +478,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     @fsm.transition(field=state, source=S.SUBMITTED, target=S.WITHDRAWING, permission=can_manage)
     def withdraw(self):
         self.in_flight_from = self.state
+        self._begin_step()
 
     @fsm.transition(field=state, source=S.WITHDRAWING, target=S.WITHDRAWN)
     def withdraw_succeeded(self):
@@ -466,6 +487,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     @fsm.transition(field=state, source=S.APPROVED, target=S.PUBLISHING, permission=can_manage)
     def publish(self):
         self.in_flight_from = self.state
+        self._begin_step()
 
     @fsm.transition(field=state, source=S.PUBLISHING, target=S.PUBLISHED)
     def publish_succeeded(self):
@@ -474,6 +496,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     @fsm.transition(field=state, source=S.PUBLISHED, target=S.ROLLING_BACK, permission=can_manage)
     def rollback(self):
         self.in_flight_from = self.state
+        self._begin_step()
 
     @fsm.transition(field=state, source=S.ROLLING_BACK, target=S.ROLLED_BACK)
     def rollback_succeeded(self):
@@ -484,9 +507,15 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         source=list(IN_FLIGHT),
         target=fsm.GET_STATE(_failed_state_of, states=list(FAILED_TO_IN_FLIGHT)),
     )
-    def step_failed(self, code: str = "", message: str = ""):
+    def step_failed(self, code: str = "", message: str = "", gave_up: bool = False):
+        """`gave_up`: the last attempt failed transiently, so an earlier call may still have taken
+        effect; a retry then reconciles from the step's first start. A permanent refusal means the
+        platform did nothing, so a retry starts afresh."""
         self.last_error_code = code
         self.last_error = message
+        self.step_lease_until, self.step_claimed_by = None, ""
+        if not gave_up:
+            self.step_began_at, self.step_checkpoint = None, {}
 
     @fsm.transition(
         field=state,
@@ -497,6 +526,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     def retry(self):
         self.last_error_code = ""
         self.last_error = ""
+        self._begin_step(fresh=False)
 
     @fsm.transition(field=state, source=S.REJECTED, target=S.EXPIRED)
     def expire(self):

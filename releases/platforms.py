@@ -43,6 +43,16 @@ class PlatformAdapter:
         """The submission of this release the platform already holds, if a crash hid it from us."""
         return None
 
+    def checkpoint(self, step: str, release) -> dict:
+        """What the platform shows before the first call of `step`, for a call whose effect cannot
+        be read back from the platform otherwise (the online version before a rollback).
+
+        Saved on the release before the call is made, with "taken_by" naming the attempt that
+        took it: a later attempt finds it in `release.step_checkpoint` and can tell whether an
+        earlier attempt's call took effect. Empty: nothing to remember.
+        """
+        return {}
+
     def submit(self, release) -> Submission:
         raise NotImplementedError
 

@@ -33,6 +33,17 @@ def _manage(*args, **env):
         ({"SLUICE_TESTING": "1", "DATABASE_URL": "mysql2://x"}, "DATABASE_URL"),
         ({"SLUICE_TESTING": "1", "REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"SLUICE_TESTING": "1", "SLUICE_INFLIGHT_STALE_SECONDS": "soon"}, "SLUICE_INFLIGHT_STALE_SECONDS"),
+        ({"SLUICE_TESTING": "1", "SLUICE_STEP_RETRY_SECONDS": "5,soon"}, "SLUICE_STEP_RETRY_SECONDS"),
+        ({"SLUICE_TESTING": "1", "SLUICE_STEP_RETRY_SECONDS": "5,0"}, "SLUICE_STEP_RETRY_SECONDS"),
+        # A lease that could run out while RQ still lets the job run would let a second worker in.
+        (
+            {
+                "SLUICE_TESTING": "1",
+                "SLUICE_STEP_JOB_TIMEOUT_SECONDS": "120",
+                "SLUICE_STEP_LEASE_SECONDS": "150",
+            },
+            "SLUICE_STEP_LEASE_SECONDS",
+        ),
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "a-long-random-production-secret-" * 2}, "SLUICE_AUDIT_KEYS"),
         ({"SLUICE_TESTING": "1", "SLUICE_AUDIT_KEYS": "too-short-to-be-a-key"}, "SLUICE_AUDIT_KEYS"),

@@ -1,10 +1,12 @@
-"""A real worker process killed between WeChat's answer to submit_audit and the database write.
+"""A real worker process killed between WeChat's answer and the database write.
 
 The first worker is `manage.py rqworker platform --burst` started from a small script that
-only waits, at the network edge, once WeChat has answered submit_audit: it writes the
-auditid (and its pid) to a marker file and sleeps until the test kills the worker and its
-work horse with SIGKILL. The step is then run again by an ordinary worker, as the in-flight sweep would.
-WeChat must have received exactly one submit_audit, and the release must carry its auditid.
+only waits, at the network edge, once WeChat has answered the call named on its command line
+(submit_audit, or a rollback's revertcoderelease): it writes its pid (and the auditid) to a
+marker file and sleeps until the test kills the worker and its work horse with SIGKILL. Its
+lease keeps every other worker off the step until it runs out; then the in-flight sweep queues
+the step again and an ordinary worker finishes it. WeChat must have received the call exactly
+once, and the release must record its outcome.
 """
 
 import os
@@ -12,15 +14,18 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from releases.jobs import enqueue_step
 from releases.models import AuditEvent, Release, State
+from releases.services import release_sweep_in_flight
 from simulator.models import SimSubmission
-from tests.reviews.wechat_helpers import calls, in_flight
+from tests.reviews.wechat_helpers import calls, in_flight, released_version
 
 # The simulator fixtures, shared with the adapter tests.
 
@@ -41,11 +46,11 @@ answered = WeChatClient.call
 
 def call(self, method, path, *args, **kwargs):
     answer = answered(self, method, path, *args, **kwargs)
-    if path == "/wxa/submit_audit":
+    if path == sys.argv[2] and "action" not in (kwargs.get("params") or {}):
         with open(sys.argv[1] + ".tmp", "w") as marker:
-            marker.write(f"{answer.auditid} {os.getpid()}")
+            marker.write(f"{os.getpid()} {getattr(answer, 'auditid', '')}")
         os.replace(sys.argv[1] + ".tmp", sys.argv[1])
-        time.sleep(120)  # killed here: WeChat holds the submission, our database does not
+        time.sleep(120)  # killed here: WeChat made the change, our database does not know
     return answer
 
 
@@ -77,42 +82,67 @@ def wait_for(path: Path, process: subprocess.Popen, seconds: float = 30) -> str:
             return path.read_text()
         assert process.poll() is None, process.stderr.read().decode()[-3000:]
         time.sleep(0.05)
-    raise AssertionError(f"The worker never called submit_audit within {seconds} s.")
+    raise AssertionError(f"The worker never made its call within {seconds} s.")
+
+
+BURST_WORKER = "tests.reviews.workers.BurstWorker"
+CWD = str(settings.BASE_DIR)
+
+
+def burst(env: dict) -> None:
+    """An ordinary worker runs what is queued on the platform queue, then stops."""
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "rqworker", "platform", "--burst", "--worker-class", BURST_WORKER],
+        env=env,
+        cwd=CWD,
+        check=True,
+        timeout=60,
+    )
+
+
+def lease_runs_out(release) -> None:
+    """Time passes beyond the dead worker's lease (SLUICE_STEP_LEASE_SECONDS)."""
+    Release.objects.filter(pk=release.pk).update(step_lease_until=timezone.now() - timedelta(seconds=1))
+
+
+def killed_after(path: str, release, live_server, tmp_path) -> tuple[dict, str]:
+    """Run the release's step in a worker killed once WeChat answered `path`; (env, auditid)."""
+    enqueue_step(release.pk)
+    env, marker, script = worker_env(live_server), tmp_path / "answered", tmp_path / "stalling_worker.py"
+    script.write_text(STALLING_WORKER)
+    stalled = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, str(script), str(marker), path],
+        env=env,
+        cwd=CWD,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        horse, *auditid = wait_for(marker, stalled).split()
+    finally:
+        os.killpg(stalled.pid, signal.SIGKILL)
+        stalled.wait(10)
+    # RQ runs the job in a forked "work horse" in its own session: kill it too, as a crash would.
+    os.kill(int(horse), signal.SIGKILL)
+    return env, "".join(auditid)
 
 
 def test_a_worker_killed_after_submitting_neither_submits_twice_nor_loses_the_auditid(
     sim, wechat_release, live_server, tmp_path
 ):
     release = in_flight(wechat_release)
-    enqueue_step(release.pk)
-    env, marker, script = worker_env(live_server), tmp_path / "submitted", tmp_path / "stalling_worker.py"
-    script.write_text(STALLING_WORKER)
-    cwd = str(settings.BASE_DIR)
-
-    stalled = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, str(script), str(marker)],
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        auditid, horse = wait_for(marker, stalled).split()
-    finally:
-        os.killpg(stalled.pid, signal.SIGKILL)
-        stalled.wait(10)
-    # RQ runs the job in a forked "work horse" in its own session: kill it too, as a crash would.
-    os.kill(int(horse), signal.SIGKILL)
+    env, auditid = killed_after("/wxa/submit_audit", release, live_server, tmp_path)
     assert Release.objects.get(pk=release.pk).state == State.SUBMITTING  # the write never happened
 
-    enqueue_step(release.pk)  # what the in-flight sweep does for a step left behind
-    subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "rqworker", "platform", "--burst"],
-        env=env,
-        cwd=cwd,
-        check=True,
-        timeout=60,
-    )
+    asked = calls("wxa/get_latest_auditstatus").count()
+    enqueue_step(release.pk)  # a duplicated job: the dead worker's lease still holds the step
+    burst(env)
+    assert Release.objects.get(pk=release.pk).state == State.SUBMITTING
+    assert calls("wxa/get_latest_auditstatus").count() == asked  # nobody asked WeChat meanwhile
+
+    lease_runs_out(release)
+    assert release_sweep_in_flight() == 1  # the sweep queues the step again
+    burst(env)
 
     release.refresh_from_db()
     assert release.state == State.SUBMITTED
@@ -120,3 +150,23 @@ def test_a_worker_killed_after_submitting_neither_submits_twice_nor_loses_the_au
     assert calls("wxa/submit_audit").count() == 1
     assert SimSubmission.objects.get().auditid == int(auditid)
     assert AuditEvent.objects.filter(release_id=release.pk, action="submit_succeeded").count() == 1
+
+
+def test_a_worker_killed_after_rolling_back_does_not_end_the_rollback_in_87012(
+    sim, wechat_release, live_server, tmp_path
+):
+    released_version(sim)
+    released_version(sim)
+    release = in_flight(wechat_release, State.ROLLING_BACK, came_from=State.PUBLISHED)
+    env, _ = killed_after("/wxa/revertcoderelease", release, live_server, tmp_path)
+    assert Release.objects.get(pk=release.pk).state == State.ROLLING_BACK  # the write never happened
+
+    lease_runs_out(release)
+    assert release_sweep_in_flight() == 1
+    burst(env)
+
+    release.refresh_from_db()
+    assert release.state == State.ROLLED_BACK, release.last_error
+    rollbacks = [c for c in calls("wxa/revertcoderelease") if "action" not in c.query]  # not the history
+    assert len(rollbacks) == 1
+    assert AuditEvent.objects.filter(release_id=release.pk, action="rollback_succeeded").count() == 1

@@ -107,6 +107,28 @@ def test_a_token_refused_twice_is_not_retried_a_third_time(sim, redis_db):
     assert caught.value.errcode == 61006 and caught.value.permanent
 
 
+class ExpiringRightAfterFetch(WeChatClient):
+    """WeChat voids every token the moment an app token is fetched (a renewal elsewhere, an expiry)."""
+
+    def post(self, path, schema, **kwargs):
+        answer = super().post(path, schema, **kwargs)
+        if path.endswith("api_authorizer_token"):
+            sim_expire_tokens()
+        return answer
+
+
+def test_a_token_refused_again_right_after_its_refresh_fails_transiently_so_the_step_retries(sim):
+    adapter(sim).queryquota(sim.app)
+    sim_expire_tokens()
+    unlucky = adapter(sim)
+    unlucky.client = unlucky.tokens.client = ExpiringRightAfterFetch()
+    with pytest.raises(WeChatError) as caught:
+        unlucky.queryquota(sim.app)
+    assert caught.value.errcode == 42001 and not caught.value.permanent
+    assert [c.errcode for c in calls("wxa/queryquota")] == [0, 42001, 42001]
+    assert adapter(sim).queryquota(sim.app).limit > 0  # the next attempt, with a fresh token
+
+
 def test_without_a_ticket_the_error_says_to_check_the_callback_url(sim, redis_db):
     ComponentTicket.objects.all().delete()
     with pytest.raises(WeChatError) as caught:

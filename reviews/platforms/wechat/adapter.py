@@ -34,6 +34,15 @@ CLOCK_SLACK_SECONDS = 10
 FEEDBACK_INFO_MAX = 200
 # get_latest_auditstatus answers these when the mini program has never been submitted.
 NO_SUBMISSION_ERRCODES = frozenset({85058, 85012, 86001})
+# What a rollback's checkpoint keeps (see WeChatAdapter.rollback).
+VERSION_KEYS = ("online", "history")
+
+
+def _began(release) -> int:
+    """The earliest moment (WeChat's clock, whole seconds) a call of this step may have reached
+    WeChat: its first start, which a retry after giving up keeps."""
+    began_at = release.step_began_at or release.state_changed_at
+    return int(began_at.timestamp()) - CLOCK_SLACK_SECONDS
 
 
 class WeChatAdapter(PlatformAdapter):
@@ -54,11 +63,12 @@ class WeChatAdapter(PlatformAdapter):
     # -- release steps ----------------------------------------------------------------
 
     def find_submission(self, release) -> Submission | None:
-        """Our submission, if WeChat already holds it: the latest one, made since this attempt began.
+        """Our submission, if WeChat already holds it: the latest one, made since this step began.
 
-        The submit step moved the release to `submitting` (state_changed_at) before calling,
+        The submit step moved the release to `submitting` (step_began_at) before calling,
         so a submission stamped after that moment can only be the call whose answer a dead
-        worker never recorded. Anything older (the rejected previous attempt, a version
+        worker never recorded (a retry after giving up keeps that moment, since the attempts
+        it gave up on may have submitted). Anything older (the rejected previous attempt, a version
         submitted in the console) is not ours, and submitting proceeds; so is the
         submission this release already holds (a quick resubmission after a rejection), and one
         any other release of the app recorded (the previous version, decided and published
@@ -69,8 +79,7 @@ class WeChatAdapter(PlatformAdapter):
             return None
         if release.app.releases.filter(platform_audit_id=str(latest.auditid)).exists():
             return None
-        began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
-        if latest.submit_audit_time < began:
+        if latest.submit_audit_time < _began(release):
             return None
         return Submission(audit_id=str(latest.auditid))
 
@@ -143,8 +152,34 @@ class WeChatAdapter(PlatformAdapter):
             if exc.errcode not in (85019, 85020) or not self._released_since(release):
                 raise
 
+    def checkpoint(self, step: str, release) -> dict:
+        """Before the first revertcoderelease: the online version and the version history."""
+        return self._versions(release.app) if step == "rollback" else {}
+
     def rollback(self, release) -> None:
+        """revertcoderelease, unless an earlier attempt's call already rolled back.
+
+        WeChat refuses a second rollback with 87012, so a step retried after a worker died
+        between the call and the write would fail for good. The version info and history
+        tell instead: once they differ from what the checkpoint saw before the first call,
+        that call took effect (a rollback changes the online version and the versions one
+        can go back to). The attempt that took the checkpoint made no call yet.
+        """
+        checkpoint = release.step_checkpoint
+        if checkpoint and checkpoint.get("taken_by") != release.step_claimed_by:
+            seen = {key: checkpoint.get(key) for key in VERSION_KEYS}
+            if self._versions(release.app) != seen:
+                return
         self.revertcoderelease(release.app)
+
+    def _versions(self, app) -> dict:
+        """getversioninfo's online version and get_history_version's app_versions, JSON-ready."""
+        info = self.getversioninfo(app).release_info
+        history = self.get_history_versions(app).version_list
+        return {
+            "online": [info.release_version, info.release_time] if info is not None else None,
+            "history": sorted(version.app_version for version in history),
+        }
 
     def _released_since(self, release) -> bool:
         try:
@@ -152,8 +187,7 @@ class WeChatAdapter(PlatformAdapter):
         except WeChatError:
             return False
         released_at = info.release_info.release_time if info.release_info else None
-        began = int(release.state_changed_at.timestamp()) - CLOCK_SLACK_SECONDS
-        return released_at is not None and released_at >= began
+        return released_at is not None and released_at >= _began(release)
 
     # -- the authorization API (wechat-fleet.md §1) -----------------------------------
 

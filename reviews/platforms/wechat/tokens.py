@@ -8,7 +8,8 @@ Both live 2 hours and fetching them counts against WeChat's daily limits, so the
 cached (encrypted, like every platform secret) until 10 minutes before they expire, and a
 Redis lock around the fetch makes concurrent workers wait for the one that is fetching
 instead of stampeding the token endpoint. A call refused with 40001/40014/42001 drops the
-token it used (only if no one replaced it meanwhile), fetches a new one and retries once.
+token it used (only if no one replaced it meanwhile), fetches a new one and retries once; refused
+again, the call fails transiently (the step that made it is tried again later, within its bounds).
 """
 
 import functools
@@ -171,4 +172,16 @@ class Tokens:
                 raise
             logger.info("WeChat refused a cached token (errcode %s); refreshing once", exc.errcode)
             self.forget(key, token)
-        return call(get_token())
+        token = get_token()
+        try:
+            return call(token)
+        except WeChatError as exc:
+            if not exc.is_token_error:
+                raise
+            # Refused again: tokens were renewed or expired elsewhere at that moment (each new token
+            # voids the previous one). A later attempt, with the token then current, may well pass,
+            # so this is transient; a credential that stays refused exhausts the step's retries.
+            self.forget(key, token)
+            raise WeChatError(
+                exc.message, errcode=exc.errcode, errmsg=exc.errmsg, name=exc.name, permanent=False
+            ) from exc
