@@ -297,6 +297,7 @@ def test_it_edits_a_checked_release_back_to_draft_and_marks_its_approval_void(
             "release_notes": "Now with points.",
             "review_notes": GOOD_NOTES,
             "build_report": "",
+            "revision": 1,
         },
         follow=True,
     )
