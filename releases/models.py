@@ -247,11 +247,11 @@ def can_manage(release: "Release", user) -> bool:
 
 
 def can_approve(release: "Release", user) -> bool:
-    """Whoever holds an approval capacity approves, never their own release: a second person
+    """Whoever holds an approval capacity approves, never content they wrote: a second person
     stands behind it. Release managers hold one by role; QA or product by their membership."""
-    from releases.approvals import capacities_of
+    from releases.approvals import capacities_of, wrote_content
 
-    return release.author_id != user.pk and bool(capacities_of(user, release.app))
+    return bool(capacities_of(user, release.app)) and not wrote_content(release, user)
 
 
 def may_attempt(release: "Release", transition: str, user) -> bool:
@@ -335,7 +335,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
 
     @guard(
         "approval_required",
-        "A release manager other than the author must approve this revision first.",
+        "A release manager who did not write its content must approve this revision first.",
         detail=lambda release: _approvals().missing_message(release),
     )
     def is_approved(self) -> bool:

@@ -85,14 +85,10 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
             f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
         )
     if actor is not None and not may_attempt(release, name, actor):
-        if (
-            name in ("approve", "send_back")
-            and release.author_id == actor.pk
-            and approvals.capacities_of(actor, release.app)
-        ):
-            raise Forbidden(
-                "self_approval", "You are the author of this release; another release manager must decide."
-            )
+        if name in ("approve", "send_back") and approvals.capacities_of(actor, release.app):
+            why = approvals.self_approval_reason(release, actor)
+            if why:
+                raise Forbidden("self_approval", f"{why}; someone who did not write it must decide.")
         raise Forbidden(
             "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
         )
@@ -523,8 +519,8 @@ def release_approve_override(
     """A team admin approves in place of the missing approvers, with a written reason.
 
     The override completes the policy for this revision on its own; it is audited as
-    `approval_override` with the reason and what was missing. The author still cannot, and
-    `revision` is bound as for release_approve.
+    `approval_override` with the reason and what was missing. Whoever wrote the content (its
+    author or an editor) still cannot, and `revision` is bound as for release_approve.
     """
     if not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
         raise Forbidden("forbidden", "Only a team admin can approve by override.")
@@ -538,10 +534,9 @@ def release_approve_override(
     with transaction.atomic():
         _lock(release)
         _refuse_stale(release, based_on, "nothing was approved")
-        if release.author_id == actor.pk:
-            raise Forbidden(
-                "self_approval", "You are the author of this release; another admin must override."
-            )
+        why = approvals.self_approval_reason(release, actor)
+        if why:
+            raise Forbidden("self_approval", f"{why}; another admin who did not write it must override.")
         _refuse_unless_allowed(release, "approve", actor)
         missing = approvals.policy_status(release).missing
         _transition(

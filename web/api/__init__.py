@@ -1030,9 +1030,10 @@ def release_action(request, release_id: int, action: str, payload: ActionIn | No
     `override-approval` (team admins) takes a required `reason`; `send-back` takes
     `comment`; `record-outcome` (manual platform) takes `outcome` (approved, rejected,
     delayed) and `reason`. `approve` and `override-approval` take an optional `revision`, the one
-    the approver read: another is a 409 `stale_revision`. A refused action is a 409 whose code
-    names the guard (e.g. `approval_required`, `checks_failed`, `checklist_incomplete`,
-    `qualification_expired`, `review_in_progress`).
+    the approver read: another is a 409 `stale_revision`. Nobody who created or edited the content
+    approves it (403 `self_approval`). A refused action is a 409 whose code names the guard (e.g.
+    `approval_required`, `checks_failed`, `checklist_incomplete`, `qualification_expired`,
+    `review_in_progress`).
     """
     release = _get(selectors.releases_for(request.user), release_id)
     actions.perform(
