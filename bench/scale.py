@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -52,6 +53,7 @@ from django.utils import timezone
 from releases.audit import event_mac, head_values
 from releases.audit_keys import signing_key
 from releases.checks import REGISTRY
+from releases.fingerprint import content_hash
 from releases.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
 from releases.management.commands.seed_demo import USERS as DEMO_USERS
 from releases.models import (
@@ -941,13 +943,15 @@ class _Rows:
             ["id", "release", "approver", "revision", "capacity", "override", "comment", "created_at"],
         )
         self.check_runs = Writer(
-            CheckRun, ["id", "release", "revision", "actor", "passed", "created_at", "finished_at"]
+            CheckRun,
+            ["id", "release", "revision", "content_hash", "actor", "passed", "created_at", "finished_at"],
         )
         self.results = Writer(
             CheckResult, ["id", "run", "key", "title", "kind", "severity", "status", "message", "evidence"]
         )
         self.ticks = Writer(
-            ChecklistTick, ["id", "release", "revision", "key", "label", "confirmed_by", "confirmed_at"]
+            ChecklistTick,
+            ["id", "release", "revision", "content_hash", "key", "label", "confirmed_by", "confirmed_at"],
         )
         self.tasks = Writer(
             RemediationTask,
@@ -991,11 +995,17 @@ class _Rows:
         create = steps[0]
         for step in steps:
             step.arg = (version, step.arg) if step.code == "create" else step.arg
+        release_notes = f"Version {version}: fixes and improvements."
+        review_notes = f"What changed in {version} is under 我的 > 更新. Test login: demo / 123456."
+        content = SimpleNamespace(
+            version=version, release_notes=release_notes, review_notes=review_notes, build_report=build_report
+        )
+        checked = content_hash(content)  # what its runs and ticks saw (one revision, never edited)
         self.releases.add(
             (
                 rid, app.pk, version,
-                f"Version {version}: fixes and improvements.",
-                f"What changed in {version} is under 我的 > 更新. Test login: demo / 123456.",
+                release_notes,
+                review_notes,
                 build_report, story.author, None, story.state, 1, story.in_flight_from,
                 story.error[1], story.error[0], getattr(story, "audit_id", "") if submitted else "",
                 _dt(submitted.at) if submitted else None,
@@ -1016,13 +1026,15 @@ class _Rows:
         for step in steps:
             if step.code == "checklist_confirm":
                 key, label = checklist[step.arg]
-                self.ticks.add((self._id(ChecklistTick), rid, 1, key, label, step.actor, _dt(step.at)))
+                self.ticks.add(
+                    (self._id(ChecklistTick), rid, 1, checked, key, label, step.actor, _dt(step.at))
+                )
             elif step.code == "check":
                 run = self._id(CheckRun)
                 latest_run = run
                 step.arg = run
                 started = _dt(step.at - 2_000_000)
-                self.check_runs.add((run, rid, 1, step.actor, True, started, _dt(step.at)))
+                self.check_runs.add((run, rid, 1, checked, step.actor, True, started, _dt(step.at)))
             elif step.code == "approve":
                 comment = APPROVAL_COMMENTS[step.arg]
                 step.arg = comment

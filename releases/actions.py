@@ -32,9 +32,14 @@ class Action:
 
 ACTIONS = [
     Action("check", _("Run checks"), "mark_checked", "primary", check_guards=False),
-    Action("approve", _("Approve"), "approve", "primary", ("comment", "capacity")),
+    Action("approve", _("Approve"), "approve", "primary", ("comment", "capacity", "revision")),
     Action(
-        "override-approval", _("Approve by override"), "approve", "danger", ("reason",), min_role=Role.ADMIN
+        "override-approval",
+        _("Approve by override"),
+        "approve",
+        "danger",
+        ("reason", "revision"),
+        min_role=Role.ADMIN,
     ),
     Action("send-back", _("Send back to draft"), "send_back", "danger", ("comment",)),
     Action("submit", _("Submit for review"), "submit", "primary"),
@@ -100,7 +105,7 @@ def _passed_checks(release: Release) -> bool:
     if not remembered(("latest_check_run", release.pk)):
         return release.has_passed_checks()  # nothing read yet: the model's own (lighter) query
     run = latest_check_run(release)
-    return run is not None and run.passed and run.finished_at is not None and run.revision == release.revision
+    return run is not None and run.passed and run.finished_at is not None and run.counts_for(release)
 
 
 # Conditions answered from the shared facts above: the same rule as the model's method (tests hold
@@ -159,16 +164,22 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
     if name not in BY_NAME:
         raise NotFound("unknown_action", f"There is no action “{name}”. Known: {', '.join(BY_NAME)}.")
     text = {key: _text(payload, key) for key in ("comment", "outcome", "reason", "capacity")}
+    revision = _revision(payload)
     match name:
         case "check":
             return services.release_check(release=release, actor=actor, ip=ip)
         case "approve":
             return services.release_approve(
-                release=release, actor=actor, comment=text["comment"], capacity=text["capacity"], ip=ip
+                release=release,
+                actor=actor,
+                comment=text["comment"],
+                capacity=text["capacity"],
+                revision=revision,
+                ip=ip,
             )
         case "override-approval":
             return services.release_approve_override(
-                release=release, actor=actor, reason=text["reason"], ip=ip
+                release=release, actor=actor, reason=text["reason"], revision=revision, ip=ip
             )
         case "send-back":
             return services.release_send_back(release=release, actor=actor, comment=text["comment"], ip=ip)
@@ -188,6 +199,20 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
             return services.release_retry(release=release, actor=actor, ip=ip)
         case "cancel":
             return services.release_cancel(release=release, actor=actor, ip=ip)
+
+
+def _revision(payload: dict) -> int | None:
+    """The revision an approval is based on (the one on the approver's page), if the caller says."""
+    value = payload.get("revision")
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise Invalid(
+            "invalid_field", "“revision” must be a revision number.", details={"revision": "A number from 1."}
+        )
+    return value
 
 
 def _text(payload: dict, key: str) -> str:

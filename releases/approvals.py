@@ -4,27 +4,34 @@ An app requires a set of capacities (App.required_approvals, always including "r
 manager"; QA and product are optional). A release manager holds the release-manager
 capacity by role; QA and product are carried by a membership (Membership.capacities) and
 need at least the developer role. Each approval names one capacity, one person approves a
-revision at most once, and the author never approves their own release. An admin's
-approval-by-override (with a written reason) completes the policy on its own.
+revision at most once, and nobody approves content they wrote: neither the author nor anyone
+who edited any revision (four eyes on the content, issue 11). An admin's approval-by-override
+(with a written reason) completes the policy on its own, under the same rule.
 
 Pure reads: the services enforce, the pages and the API show the same answers.
 """
 
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from releases.memo import memoized
 from releases.models import (
     MEMBER_CAPACITIES,
     OVERRIDE,
     App,
     Approval,
+    AuditEvent,
     Capacity,
     Release,
     Role,
     english,
     role_at_least,
 )
+
+# The audit action of a content edit (the `edit` transition, releases.services.release_update).
+EDIT_ACTION = "edit"
 
 
 def capacity_label(capacity: str) -> str:
@@ -88,10 +95,44 @@ class PolicyStatus:
         return [(c, capacity_label(c), given.get(c)) for c in self.required]
 
 
+def content_writers(release: Release) -> set[int]:
+    """The ids of everyone who wrote this release's content: its author and whoever edited any
+    revision of it.
+
+    Read from the audit trail, where every edit is an `edit` event written in the edit's own
+    transaction and chained by hash: one record, which also covers edits made before this rule.
+    """
+    return memoized(("content_writers", release.pk, release.revision), lambda: _content_writers(release))
+
+
+def _content_writers(release: Release) -> set[int]:
+    edits = AuditEvent.objects.filter(release_id=release.pk, action=EDIT_ACTION).exclude(actor_id=None)
+    return {release.author_id, *edits.values_list("actor_id", flat=True)}
+
+
+def wrote_content(release: Release, user) -> bool:
+    """Whether `user` created or changed the content of this release (then they cannot approve it)."""
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and (user_id == release.author_id or user_id in content_writers(release))
+
+
+def content_written_by(user_id: int) -> Q:
+    """wrote_content() as a filter on releases, for lists that ask it of many releases at once."""
+    edits = AuditEvent.objects.filter(release_id=OuterRef("pk"), action=EDIT_ACTION, actor_id=user_id)
+    return Q(author_id=user_id) | Exists(edits)
+
+
+def self_approval_reason(release: Release, user) -> str:
+    """Why `user` may not approve this release because they wrote it (start of a sentence), or ""."""
+    if getattr(user, "pk", None) == release.author_id:
+        return "You are the author of this release"
+    if wrote_content(release, user):
+        return "You changed the content of this release"
+    return ""
+
+
 def policy_status(release: Release) -> PolicyStatus:
     """The policy of the release's current revision (remembered within a page's read scope)."""
-    from releases.memo import memoized
-
     return memoized(("policy_status", release.pk, release.revision), lambda: _policy_status(release))
 
 
@@ -110,21 +151,19 @@ def missing_message(release: Release) -> str:
     if status.complete:
         return ""
     if status.missing == [Capacity.RELEASE_MANAGER] and status.required == [Capacity.RELEASE_MANAGER]:
-        return "A release manager other than the author must approve this revision first."
+        return "A release manager who did not write its content must approve this revision first."
     missing = ", ".join(english(capacity_label(c)) for c in status.missing)
     policy = ", ".join(english(capacity_label(c)) for c in status.required)
     return (
         f"Revision {release.revision} still needs approval as: {missing} "
-        f"(this app requires {policy}; each from someone other than the author)."
+        f"(this app requires {policy}; each from someone who did not write its content)."
     )
 
 
 def open_capacities_for(release: Release, user) -> list[str]:
-    """The missing capacities this user could fill now (empty for the author)."""
-    if release.author_id == getattr(user, "pk", None):
-        return []
+    """The missing capacities this user could fill now (empty for whoever wrote the content)."""
     status = policy_status(release)
     if status.complete or any(a.approver_id == user.pk for a in status.approvals):
         return []
-    held = capacities_of(user, release.app)
-    return [c for c in status.missing if c in held]
+    held = [c for c in status.missing if c in capacities_of(user, release.app)]
+    return held if held and not wrote_content(release, user) else []

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from releases import fingerprint
 from releases.crypto import EncryptedTextField
 
 
@@ -246,11 +247,11 @@ def can_manage(release: "Release", user) -> bool:
 
 
 def can_approve(release: "Release", user) -> bool:
-    """Whoever holds an approval capacity approves, never their own release: a second person
+    """Whoever holds an approval capacity approves, never content they wrote: a second person
     stands behind it. Release managers hold one by role; QA or product by their membership."""
-    from releases.approvals import capacities_of
+    from releases.approvals import capacities_of, wrote_content
 
-    return release.author_id != user.pk and bool(capacities_of(user, release.app))
+    return bool(capacities_of(user, release.app)) and not wrote_content(release, user)
 
 
 def may_attempt(release: "Release", transition: str, user) -> bool:
@@ -269,9 +270,11 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     `state` is protected: it changes only through the transitions below, called by the
     services in releases/services.py, which also write the audit event in the same
     transaction. ConcurrentTransitionMixin makes a save fail if another connection
-    moved the state first, so two people pressing a button at once get one winner.
+    moved the state first, so two people pressing a button at once get one winner; the
+    services also re-read the row under a lock before any guard runs.
     `revision` grows with every content edit; approvals and check runs name the
-    revision they saw, so an edit voids them without deleting history.
+    revision they saw (runs and ticks also the hash of the content), so an edit voids
+    them without deleting history.
     """
 
     app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="releases")
@@ -340,7 +343,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
 
     @guard(
         "approval_required",
-        "A release manager other than the author must approve this revision first.",
+        "A release manager who did not write its content must approve this revision first.",
         detail=lambda release: _approvals().missing_message(release),
     )
     def is_approved(self) -> bool:
@@ -349,9 +352,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     @guard("checks_not_passed", "The pre-submission checks have not passed for this revision.")
     def has_passed_checks(self) -> bool:
         run = self.check_runs.order_by("-created_at", "-pk").first()
-        return (
-            run is not None and run.passed and run.finished_at is not None and run.revision == self.revision
-        )
+        return run is not None and run.passed and run.finished_at is not None and run.counts_for(self)
 
     @guard(
         "checklist_incomplete",
@@ -363,8 +364,16 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
 
     def unticked_checklist(self) -> list[dict]:
         """The app's checklist items not yet ticked for this revision."""
-        ticked = set(self.checklist_ticks.filter(revision=self.revision).values_list("key", flat=True))
+        ticked = set(self.current_ticks().values_list("key", flat=True))
         return [item for item in self.app.checklist or [] if item.get("key") not in ticked]
+
+    def content_hash(self) -> str:
+        """What a check run and the checklist ticks must have seen to count (releases.fingerprint)."""
+        return fingerprint.content_hash(self)
+
+    def current_ticks(self):
+        """The checklist ticks of this revision and exactly this content."""
+        return self.checklist_ticks.filter(revision=self.revision, content_hash=self.content_hash())
 
     @guard(
         "qualification_expired",
@@ -601,6 +610,8 @@ class CheckRun(models.Model):
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="check_runs")
     revision = models.PositiveIntegerField()
+    # The SHA-256 of the content the checks read (releases.fingerprint): the run counts only for it.
+    content_hash = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     passed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -612,6 +623,10 @@ class CheckRun(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.finished_at is None
+
+    def counts_for(self, release: Release) -> bool:
+        """The run judged this release as it is now: its revision and exactly its content."""
+        return self.revision == release.revision and self.content_hash == release.content_hash()
 
 
 class CheckResult(models.Model):
@@ -700,10 +715,12 @@ class Qualification(models.Model):
 
 
 class ChecklistTick(models.Model):
-    """A person confirms one manual checklist item for one revision of a release."""
+    """A person confirms one manual checklist item for one revision of a release, and the exact
+    content it had then (`content_hash`, as on CheckRun): the tick counts only for that content."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="checklist_ticks")
     revision = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64, blank=True)
     key = models.CharField(max_length=48)
     label = models.CharField(max_length=200)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -713,7 +730,7 @@ class ChecklistTick(models.Model):
         ordering = ["confirmed_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["release", "revision", "key"], name="one_tick_per_item_and_revision"
+                fields=["release", "revision", "content_hash", "key"], name="one_tick_per_item_and_content"
             )
         ]
 

@@ -84,11 +84,8 @@ def latest_check_run(release: Release):
 
 
 def checklist_items(release: Release) -> list[dict]:
-    """The app's manual checklist for this revision, each with its tick (or None)."""
-    ticks = {
-        t.key: t
-        for t in release.checklist_ticks.filter(revision=release.revision).select_related("confirmed_by")
-    }
+    """The app's manual checklist for this revision and content, each with its tick (or None)."""
+    ticks = {t.key: t for t in release.current_ticks().select_related("confirmed_by")}
     return [
         {"key": item["key"], "label": item.get("label", item["key"]), "tick": ticks.get(item["key"])}
         for item in release.app.checklist or []

@@ -19,12 +19,14 @@ from releases.audit import audit_record
 from releases.checks import run_checks, run_pending
 from releases.checks.build_report import validate_build_report
 from releases.errors import Forbidden, Invalid, NotFound, Refused
+from releases.fingerprint import CONTENT_FIELDS
 from releases.models import (
     EDITABLE,
     IN_FLIGHT,
     OVERRIDE,
     App,
     Approval,
+    AuditEvent,
     Capacity,
     ChecklistTick,
     CheckResult,
@@ -51,7 +53,6 @@ from releases.versioning import parse
 
 logger = logging.getLogger(__name__)
 
-CONTENT_FIELDS = ("version", "release_notes", "review_notes", "build_report")
 OUTCOMES = ("approved", "rejected", "delayed")
 
 
@@ -92,14 +93,10 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
             f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
         )
     if actor is not None and not may_attempt(release, name, actor):
-        if (
-            name in ("approve", "send_back")
-            and release.author_id == actor.pk
-            and approvals.capacities_of(actor, release.app)
-        ):
-            raise Forbidden(
-                "self_approval", "You are the author of this release; another release manager must decide."
-            )
+        if name in ("approve", "send_back") and approvals.capacities_of(actor, release.app):
+            why = approvals.self_approval_reason(release, actor)
+            if why:
+                raise Forbidden("self_approval", f"{why}; someone who did not write it must decide.")
         raise Forbidden(
             "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
         )
@@ -125,12 +122,36 @@ def _refuse_by_limits(release: Release, name: str) -> None:
         raise Refused(code, message, details=getattr(refusal, "details", None))
 
 
-def _transition(release: Release, name: str, *, actor, ip=None, data=None, action=None, args=None) -> Release:
-    """Run one transition with its guards, save it, and write its audit event, atomically."""
+# What a transition re-reads under the row lock: every column but the foreign keys (a release never
+# changes app or author), so what the caller loaded along with it (the app, its account) stays loaded.
+_ROW_FIELDS = [f.attname for f in Release._meta.concrete_fields if not f.is_relation and not f.primary_key]
+
+
+def _lock(release: Release) -> None:
+    """Lock the app, then the release's row, and re-read the release under that lock.
+
+    The app lock serialises the guards that read sibling rows ("one release in review per app")
+    and the writes that complete the check gate; the row lock and the re-read make every guard
+    judge the release as it is now, not as the caller loaded it (a stale copy saved whole would
+    write its old content back).
+    """
+    App.objects.select_for_update().filter(pk=release.app_id).first()
+    release.refresh_from_db(fields=_ROW_FIELDS, from_queryset=Release.objects.select_for_update())
+
+
+def _transition(
+    release: Release, name: str, *, actor, ip=None, data=None, action=None, args=None, changes=None
+) -> Release:
+    """Run one transition with its guards, save it, and write its audit event, atomically.
+
+    The release is re-read under its row lock first; `changes` (content fields) are applied to
+    that fresh row; `data` may be a function of it, for audit data that names its revision.
+    """
     try:
         with transaction.atomic():
-            # Lock the app: guards such as "one release in review per app" read sibling rows.
-            App.objects.select_for_update().filter(pk=release.app_id).first()
+            _lock(release)
+            for field, value in (changes or {}).items():
+                setattr(release, field, value)
             _refuse_unless_allowed(release, name, actor)
             _refuse_by_limits(release, name)
             from_state = release.state
@@ -145,7 +166,7 @@ def _transition(release: Release, name: str, *, actor, ip=None, data=None, actio
                 release=release,
                 from_state=from_state,
                 to_state=release.state,
-                data=data,
+                data=data(release) if callable(data) else data,
                 ip=ip,
             )
     except fsm.ConcurrentTransition:
@@ -229,23 +250,65 @@ def release_create(
     return release
 
 
-def release_update(*, release: Release, actor, changes: dict, ip: str | None = None) -> Release:
-    """Edit content. Any change after `checked` sends it back to draft and voids approvals."""
-    _require_role(actor, release.app.team_id, Role.DEVELOPER, "edit a release")
-    changed = {k: v for k, v in changes.items() if k in CONTENT_FIELDS and getattr(release, k) != v}
-    if not changed:
-        return release
-    if release.state not in EDITABLE:
+# Transitions that start a new revision (the audit actions a stale refusal looks for).
+NEW_REVISION = {"edit": "edited it", "send_back": "sent it back"}
+
+
+def _refuse_stale(release: Release, based_on: int, nothing: str) -> None:
+    """409 `stale_revision` unless the release (re-read under its lock) is still at the revision
+    the person worked from; `nothing` says what did not happen ("nothing was saved")."""
+    if based_on == release.revision:
+        return
+    details = {"revision": based_on, "current_revision": release.revision}
+    if based_on > release.revision:
         raise Refused(
-            "invalid_state", f"A release that is {_state_label(release.state)} can no longer be edited."
+            "stale_revision",
+            f"This release is at revision {release.revision}; there is no revision {based_on}, so {nothing}.",
+            details=details,
         )
-    if "version" in changed:
-        changed["version"] = _validate_version(release.app, changed["version"], exclude_release_id=release.pk)
-    if "build_report" in changed:
-        _validate_build_report(changed["build_report"])
-    for field, value in changed.items():
-        setattr(release, field, value)
-    return _transition(release, "edit", actor=actor, ip=ip, data={"changed": sorted(changed)})
+    bumps = AuditEvent.objects.filter(release_id=release.pk, action__in=list(NEW_REVISION))
+    last = bumps.order_by("-id").first()
+    who = f"{last.actor_name or 'The system'} ({NEW_REVISION[last.action]})" if last else "Someone"
+    raise Refused(
+        "stale_revision",
+        f"{who} changed this release to revision {release.revision} while you had revision {based_on} "
+        f"open; {nothing}. Read revision {release.revision}, then try again.",
+        details=details,
+    )
+
+
+def release_update(
+    *, release: Release, actor, changes: dict, revision: int | None = None, ip: str | None = None
+) -> Release:
+    """Edit content, based on `revision`: the one the person saw (by default the revision of
+    `release` as the caller loaded it).
+
+    If the release has moved on since, it is a 409 `stale_revision` and nothing changes: checked
+    under the row lock, so two saves based on one revision never both land, and a stale save
+    can never become the revision that earlier checks passed. Any change after `checked` sends
+    it back to draft and voids approvals.
+    """
+    _require_role(actor, release.app.team_id, Role.DEVELOPER, "edit a release")
+    based_on = release.revision if revision is None else revision
+    with transaction.atomic():
+        _lock(release)
+        _refuse_stale(release, based_on, "nothing was saved")
+        changed = {k: v for k, v in changes.items() if k in CONTENT_FIELDS and getattr(release, k) != v}
+        if not changed:
+            return release
+        if release.state not in EDITABLE:
+            raise Refused(
+                "invalid_state", f"A release that is {_state_label(release.state)} can no longer be edited."
+            )
+        if "version" in changed:
+            changed["version"] = _validate_version(
+                release.app, changed["version"], exclude_release_id=release.pk
+            )
+        if "build_report" in changed:
+            _validate_build_report(changed["build_report"])
+        return _transition(
+            release, "edit", actor=actor, ip=ip, changes=changed, data={"changed": sorted(changed)}
+        )
 
 
 # -- checks and approvals ----------------------------------------------------------------
@@ -267,9 +330,13 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
             "invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}."
         )
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
+    # The run vouches for exactly what the checks read: this object's content, hashed now.
+    content_hash = release.content_hash()
     results = run_checks(release, suppressions=active_suppressions(release.app))
     with transaction.atomic():
-        run = CheckRun.objects.create(release=release, revision=release.revision, actor=actor)
+        run = CheckRun.objects.create(
+            release=release, revision=release.revision, content_hash=content_hash, actor=actor
+        )
         rows = CheckResult.objects.bulk_create(CheckResult(run=run, **result) for result in results)
         pending = [row.key for row in rows if row.status == CheckResult.Status.PENDING]
         if pending:
@@ -290,15 +357,9 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
         )
     if not pending:
         with transaction.atomic():
-            _lock_app(release)
-            release.refresh_from_db()
+            _lock(release)
             _advance_if_ready(release, actor=actor, ip=ip, data={"check_run": run.pk})
     return run
-
-
-def _lock_app(release: Release) -> None:
-    """Serialise the writes that may complete the check gate (run finished, last tick)."""
-    App.objects.select_for_update().filter(pk=release.app_id).first()
 
 
 def _advance_if_ready(release: Release, *, actor, ip=None, data: dict) -> bool:
@@ -320,21 +381,22 @@ def release_check_finish(*, run_id: int) -> CheckRun | None:
 
     Idempotent: a finished run is left alone. The slow checks run outside any transaction
     (they call the network); the results, the verdict and the transition are written
-    together. If the release changed since the run started, the pending checks are not
-    run (they would judge content the run is not about); the run is closed with a note.
+    together. If the release changed since the run started (revision or content), the pending
+    checks are not run (they would judge content the run is not about); the run is closed with
+    a note.
     """
     run = CheckRun.objects.select_related("release__app__platform_account", "actor").filter(pk=run_id).first()
     if run is None or run.finished_at is not None:
         return run
     release = run.release
     keys = list(run.results.filter(status=CheckResult.Status.PENDING).values_list("key", flat=True))
-    if release.revision == run.revision:
+    if run.counts_for(release):
         outcomes = run_pending(release, keys)
     else:
         stale = "The release changed before this check ran; run the checks again on the new revision."
         outcomes = {key: {"status": "error", "message": stale, "evidence": {}} for key in keys}
     with transaction.atomic():
-        _lock_app(release)
+        _lock(release)
         run = CheckRun.objects.select_for_update().get(pk=run_id)
         if run.finished_at is not None:
             return run
@@ -345,14 +407,13 @@ def release_check_finish(*, run_id: int) -> CheckRun | None:
         run.passed = not any(row.blocks for row in run.results.all())
         run.finished_at = timezone.now()
         run.save(update_fields=["passed", "finished_at"])
-        release.refresh_from_db()
         started_by = run.actor.get_username() if run.actor_id else None
         _advance_if_ready(release, actor=None, data={"check_run": run.pk, "started_by": started_by})
     return run
 
 
 def release_confirm_check(*, release: Release, actor, key: str, ip: str | None = None) -> ChecklistTick:
-    """A person ticks one manual checklist item for the current revision.
+    """A person ticks one manual checklist item for the current revision and its exact content.
 
     Ticking twice is harmless (the first tick stands). The tick that completes the
     checklist of a release whose checks already passed moves it to `checked`.
@@ -362,19 +423,19 @@ def release_confirm_check(*, release: Release, actor, key: str, ip: str | None =
     if item is None:
         raise NotFound("unknown_check", f"“{key}” is not an item of {release.app}'s manual checklist.")
     with transaction.atomic():
-        _lock_app(release)
-        release.refresh_from_db()
+        _lock(release)
         if release.state != State.DRAFT:
             raise Refused(
                 "invalid_state",
                 f"The checklist is ticked on drafts; this release is {_state_label(release.state)}.",
             )
-        tick = release.checklist_ticks.filter(revision=release.revision, key=key).first()
+        tick = release.current_ticks().filter(key=key).first()
         if tick is not None:
             return tick
         tick = ChecklistTick.objects.create(
             release=release,
             revision=release.revision,
+            content_hash=release.content_hash(),
             key=key,
             label=item.get("label", key),
             confirmed_by=actor,
@@ -433,11 +494,22 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
 
 
 def release_approve(
-    *, release: Release, actor, comment: str = "", capacity: str = "", ip: str | None = None
+    *,
+    release: Release,
+    actor,
+    comment: str = "",
+    capacity: str = "",
+    revision: int | None = None,
+    ip: str | None = None,
 ) -> Approval:
-    """Approve the current revision in one capacity of the app's policy (see releases.approvals)."""
+    """Approve `revision` (the one the approver read; by default that of `release` as loaded) in
+    one capacity of the app's policy (see releases.approvals). A release that has moved on to
+    another revision since is a 409 `stale_revision`: nobody approves content they have not seen.
+    """
+    based_on = release.revision if revision is None else revision
     with transaction.atomic():
-        _lock_app(release)
+        _lock(release)
+        _refuse_stale(release, based_on, "nothing was approved")
         _refuse_unless_allowed(release, "approve", actor)
         capacity = _approval_capacity(release, actor, capacity)
         data = {"revision": release.revision, "comment": comment}
@@ -449,24 +521,30 @@ def release_approve(
         )
 
 
-def release_approve_override(*, release: Release, actor, reason: str, ip: str | None = None) -> Approval:
+def release_approve_override(
+    *, release: Release, actor, reason: str, revision: int | None = None, ip: str | None = None
+) -> Approval:
     """A team admin approves in place of the missing approvers, with a written reason.
 
     The override completes the policy for this revision on its own; it is audited as
-    `approval_override` with the reason and what was missing. The author still cannot.
+    `approval_override` with the reason and what was missing. Whoever wrote the content (its
+    author or an editor) still cannot, and `revision` is bound as for release_approve.
     """
     if not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
         raise Forbidden("forbidden", "Only a team admin can approve by override.")
-    if release.author_id == actor.pk:
-        raise Forbidden("self_approval", "You are the author of this release; another admin must override.")
     if not (reason or "").strip():
         raise Invalid(
             "reason_required",
             "Write why the approval policy is overridden for this revision.",
             details={"reason": "Required."},
         )
+    based_on = release.revision if revision is None else revision
     with transaction.atomic():
-        _lock_app(release)
+        _lock(release)
+        _refuse_stale(release, based_on, "nothing was approved")
+        why = approvals.self_approval_reason(release, actor)
+        if why:
+            raise Forbidden("self_approval", f"{why}; another admin who did not write it must override.")
         _refuse_unless_allowed(release, "approve", actor)
         missing = approvals.policy_status(release).missing
         _transition(
@@ -520,7 +598,7 @@ def _start_step(release: Release, name: str, *, actor, ip=None, data=None) -> Re
 
 
 def release_submit(*, release: Release, actor, ip: str | None = None) -> Release:
-    return _start_step(release, "submit", actor=actor, ip=ip, data={"revision": release.revision})
+    return _start_step(release, "submit", actor=actor, ip=ip, data=lambda fresh: {"revision": fresh.revision})
 
 
 def release_withdraw(*, release: Release, actor, ip: str | None = None) -> Release:
@@ -536,7 +614,7 @@ def release_rollback(*, release: Release, actor, ip: str | None = None) -> Relea
 
 
 def release_retry(*, release: Release, actor, ip: str | None = None) -> Release:
-    return _start_step(release, "retry", actor=actor, ip=ip, data={"error": release.last_error})
+    return _start_step(release, "retry", actor=actor, ip=ip, data=lambda fresh: {"error": fresh.last_error})
 
 
 def release_cancel(*, release: Release, actor, ip: str | None = None) -> Release:

@@ -54,7 +54,8 @@ class ReleaseForm(forms.Form):
 
     @classmethod
     def for_release(cls, release: Release, data=None) -> "ReleaseForm":
-        """The form prefilled with a release's current content."""
+        """The form prefilled with a release's current content, and the revision it shows in a
+        hidden field: the save is based on that revision, and refused if the release moved on."""
         initial = {
             "version": release.version,
             "release_notes": release.release_notes,
@@ -62,8 +63,29 @@ class ReleaseForm(forms.Form):
             "build_report": json.dumps(release.build_report, indent=2, ensure_ascii=False)
             if release.build_report
             else "",
+            "revision": release.revision,
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        form.fields["revision"] = forms.IntegerField(
+            min_value=1,
+            widget=forms.HiddenInput,
+            error_messages={
+                "required": _("This page is out of date: reload it and make your change again."),
+                "invalid": _("This page is out of date: reload it and make your change again."),
+                "min_value": _("This page is out of date: reload it and make your change again."),
+            },
+        )
+        return form
+
+    def rebased(self, revision: int) -> "ReleaseForm":
+        """The same typed text, now based on `revision`: after a stale save was refused, saving
+        again is a deliberate choice to replace that revision with this text."""
+        data = self.data.copy()
+        data["revision"] = str(revision)
+        form = type(self)(data, initial={**self.initial, "revision": revision})
+        form.fields["revision"] = self.fields["revision"]
+        form.is_valid()
+        return form
 
     def clean_build_report(self) -> dict:
         text = self.cleaned_data["build_report"].strip()

@@ -22,8 +22,10 @@ from functools import lru_cache, partial
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -45,7 +47,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from releases import selectors
-from releases.approvals import capacity_label, required_capacities
+from releases.approvals import capacity_label, content_written_by, required_capacities
 from releases.limits import clock
 from releases.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
 from releases.limits.labels import label as limit_label
@@ -381,8 +383,8 @@ def _approve_reason(author: str, mine: list[str], others: list[str]) -> str:
 
 
 def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
-    """Checked releases: approvals waiting for a capacity the user holds (never their own
-    release), and, for release managers, approved revisions ready to submit."""
+    """Checked releases: approvals waiting for a capacity the user holds (never on content they
+    wrote), and, for release managers, approved revisions ready to submit."""
     approver_teams = [t for t, held in access.capacities.items() if held]
     if not approver_teams:
         return
@@ -391,6 +393,7 @@ def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
     rows = (
         checked.annotate(
             approval_flags=_approval_flags(user.pk),
+            wrote_it=ExpressionWrapper(content_written_by(user.pk), output_field=BooleanField()),
             # the policy as text: a few distinct values, each decoded once below
             policy=Cast("app__required_approvals", TextField()),
         )
@@ -401,19 +404,18 @@ def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
             "state",
             "revision",
             "state_changed_at",
-            "author_id",
             "author__username",
             "app__name",
             "app__team_id",
             "policy",
             "approval_flags",
+            "wrote_it",
         )
         .order_by()
     )
     decisions: dict[tuple, tuple] = {}
-    user_id = user.pk
     for row in rows:
-        key = (row["policy"], row["approval_flags"] or 0, row["app__team_id"], row["author_id"] == user_id)
+        key = (row["policy"], row["approval_flags"] or 0, row["app__team_id"], row["wrote_it"])
         if key not in decisions:
             decisions[key] = _checked_decision(access, *key)
         kind, mine, others = decisions[key]
@@ -427,7 +429,8 @@ def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
 def _checked_decision(access: Access, policy: str | None, approvals: int, team_id: int, own: bool) -> tuple:
     """("submit" | "approve" | None, capacities the user may approve in, the others missing) for
     a checked release of `team_id` whose app requires `policy` and whose revision has `approvals`
-    (bits); `own`: the user wrote it. The same for every release alike, so decided once."""
+    (bits); `own`: the user wrote its content (created or edited it). The same for every release
+    alike, so decided once."""
     required = required_capacities(App(required_approvals=json.loads(policy) if policy else []))
     missing = [c for c in required if not approvals & CAPACITY_BITS[c]]
     if approvals & OVERRIDDEN or not missing:

@@ -565,10 +565,19 @@ def release_edit(request, release_id: int):
         before = (release.revision, release.state)
         try:
             release = services.release_update(
-                release=release, actor=request.user, changes=form.cleaned_data, ip=_ip(request)
+                release=release,
+                actor=request.user,
+                changes=form.cleaned_data,
+                revision=form.cleaned_data["revision"],
+                ip=_ip(request),
             )
         except SluiceError as exc:
-            form.add_service_error(exc)
+            if exc.code == "stale_revision":  # keep the typed text, now based on the current revision
+                form = form.rebased(exc.details["current_revision"])
+                form.add_error(None, exc.message)
+                form.add_error(None, _("Your text is kept below: saving it again replaces that revision."))
+            else:
+                form.add_service_error(exc)
         else:
             if (release.revision, release.state) == before:
                 messages.info(request, _("Nothing changed."))
@@ -733,7 +742,7 @@ def release_detail(request, release_id: int):
     # of the buttons share with them (releases.memo); then the check run, which the guards reuse.
     extras = _page_context("release", release, user)
     check_run = actions.latest_check_run(release)
-    current_run = check_run is not None and check_run.revision == release.revision
+    current_run = check_run is not None and check_run.counts_for(release)
     results = _check_rows(check_run)
     pending = [r for r in results if r.status == "pending"] if current_run else []
     is_draft = release.state == State.DRAFT

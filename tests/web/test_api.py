@@ -230,7 +230,7 @@ def test_failing_checks_answer_409_and_keep_the_run(api, app, alice, make_releas
 
 def test_patching_a_checked_release_sends_it_back_to_draft(api, make_release, alice):
     release = make_release(upto="approved_by_manager")
-    response = api("patch", f"/releases/{release.pk}", user=alice, release_notes="Changed.")
+    response = api("patch", f"/releases/{release.pk}", user=alice, revision=1, release_notes="Changed.")
     assert response.status_code == 200
     assert (response.json()["state"], response.json()["approved"]) == ("draft", False)
 

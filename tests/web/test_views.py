@@ -297,6 +297,7 @@ def test_it_edits_a_checked_release_back_to_draft_and_marks_its_approval_void(
             "release_notes": "Now with points.",
             "review_notes": GOOD_NOTES,
             "build_report": "",
+            "revision": 1,
         },
         follow=True,
     )
@@ -384,7 +385,7 @@ def test_it_shows_disabled_actions_with_the_reason_they_cannot_run(login, mike, 
     assert re.search(
         r'<button type="button" class="btn btn-primary" disabled[^>]*>Submit for review</button>', panel
     )
-    assert "A release manager other than the author must approve this revision first." in panel
+    assert "A release manager who did not write its content must approve this revision first." in panel
 
 
 def test_it_refuses_self_approval_with_a_visible_message(login, mike, nina, app, tick_checklist):
@@ -397,7 +398,7 @@ def test_it_refuses_self_approval_with_a_visible_message(login, mike, nina, app,
     assert not any("Approve" in b for b in _buttons(client.get(_detail(release)).content.decode()))
     response = client.post(_action(release, "approve"), {"comment": "Looks fine to me."}, follow=True)
     page = response.content.decode()
-    assert "You are the author of this release; another release manager must decide." in page
+    assert "You are the author of this release; someone who did not write it must decide." in page
     assert re.search(r'class="message message-error"\s+role="alert">You are the author', page)
     assert not release.approvals.exists()
     assert not AuditEvent.objects.filter(release_id=release.pk, action="approve").exists()

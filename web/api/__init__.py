@@ -282,6 +282,8 @@ class ReleaseIn(Strict):
 
 
 class ReleasePatch(Strict):
+    # The revision the edit is based on (from GET /releases/{id}); another one is a 409 stale_revision.
+    revision: int = Field(ge=1)
     version: str | None = Field(None, min_length=1, max_length=64)
     release_notes: str | None = Field(None, max_length=10_000)
     review_notes: str | None = Field(None, max_length=10_000)
@@ -423,6 +425,8 @@ class ActionIn(Schema):
     outcome: str = ""
     reason: str = ""
     capacity: str = ""
+    # approve, override-approval: the revision the approver read; another one is a 409 stale_revision.
+    revision: int | None = Field(None, ge=1)
 
 
 def _list(schema):
@@ -979,9 +983,15 @@ def get_release(request, release_id: int):
 
 @api.patch("/releases/{release_id}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
 def update_release(request, release_id: int, payload: ReleasePatch):
+    """Edit the content, based on `revision` (required): if the release is no longer at that
+    revision the answer is a 409 `stale_revision` and nothing changes; GET it again and redo the edit.
+    """
     release = _get(selectors.releases_for(request.user), release_id)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    release = release_update(release=release, actor=request.user, changes=changes, ip=_ip(request))
+    revision = changes.pop("revision")
+    release = release_update(
+        release=release, actor=request.user, changes=changes, revision=revision, ip=_ip(request)
+    )
     return release_out(release, request.user)
 
 
@@ -1019,7 +1029,9 @@ def release_action(request, release_id: int, action: str, payload: ActionIn | No
     `approve` takes `comment` and optionally `capacity` (release_manager, qa, product);
     `override-approval` (team admins) takes a required `reason`; `send-back` takes
     `comment`; `record-outcome` (manual platform) takes `outcome` (approved, rejected,
-    delayed) and `reason`. A refused action is a 409 whose code names the guard (e.g.
+    delayed) and `reason`. `approve` and `override-approval` take an optional `revision`, the one
+    the approver read: another is a 409 `stale_revision`. Nobody who created or edited the content
+    approves it (403 `self_approval`). A refused action is a 409 whose code names the guard (e.g.
     `approval_required`, `checks_failed`, `checklist_incomplete`, `qualification_expired`,
     `review_in_progress`).
     """

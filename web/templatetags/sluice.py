@@ -17,11 +17,11 @@ MB = 1024 * 1024
 NEXT_STEP = {
     State.DRAFT: _(
         "Run the checks. When every blocking check passes, the release is checked and waits "
-        "for a release manager other than the author to approve it."
+        "for a release manager who did not write its content to approve it."
     ),
     State.CHECKED: _(
-        "A release manager other than the author approves this revision; then a release "
-        "manager submits it to the platform for review."
+        "A release manager who did not write its content approves this revision; then a "
+        "release manager submits it to the platform for review."
     ),
     State.SUBMITTING: _("Sluice is handing this version to the platform. This page updates when it is done."),
     State.SUBMIT_FAILED: _(

@@ -1,0 +1,24 @@
+"""The content a check run or a checklist tick vouches for, as one SHA-256 (issue 11).
+
+A run and its ticks name the revision they saw, and also the hash of the content the checks
+read; they count only while the release still has exactly that content, whatever wrote it
+(a stale save, a direct database write). Pure: the migration that stamped the runs and ticks
+stored before this existed uses it too.
+"""
+
+import hashlib
+import json
+
+# What the checks read of a release (releases/checks/): everything else they read is the app's.
+CONTENT_FIELDS = ("version", "release_notes", "review_notes", "build_report")
+
+
+def content_hash(values) -> str:
+    """The hash of a release's content: `values` is a Release, or anything with those attributes.
+
+    Canonical JSON (sorted keys, no spacing), so a build report reads the same after a trip
+    through the database, whose JSON column does not keep key order.
+    """
+    content = [getattr(values, name) for name in CONTENT_FIELDS]
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
