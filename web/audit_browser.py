@@ -19,17 +19,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Count,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
@@ -111,35 +107,29 @@ def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
     """Resolve the `app` id and the typed `text` (None when the field was not sent) in `apps`.
 
     One query of at most APP_SELECT_LIMIT + 1 rows whatever the number of apps: the chosen app
-    first, then the apps the text matches, then the rest in (team, name) order, each row with the
-    scope's size (a window count), so the same rows say whether a select fits and hold the select's
-    apps, the chosen app and the first matches. A text equal to the chosen app's name keeps that
-    app (the field shows the name, so resubmitting the form changes nothing); an empty text means
-    every app.
+    first, then the apps the text matches, then the rest, in (team, name) order. Fewer rows than
+    that are the whole scope, so the same rows say whether a select fits and hold the select's
+    apps, the chosen app and the first matches; PostgreSQL keeps the top rows of one sort and
+    never numbers or counts the whole scope. A text equal to the chosen app's name keeps that
+    app (the field shows the name, so resubmitting the form changes nothing); an empty text
+    means every app.
     """
     if text is not None:
         text = text.strip()[:APP_TEXT_MAX_LENGTH]
     if app_id is None and not text:
         # Nothing to resolve (the common load): whether a select fits, and its apps. Unordered,
-        # so PostgreSQL stops after APP_SELECT_LIMIT + 1 rows instead of numbering every app.
+        # so PostgreSQL stops after APP_SELECT_LIMIT + 1 rows.
         rows = list(apps.order_by().values(*APP_FIELDS)[: APP_SELECT_LIMIT + 1])
-        if len(rows) > APP_SELECT_LIMIT:
-            return AppPick(None)
-        return AppPick(
-            sorted(rows, key=lambda row: (row["team__name"].casefold(), row["name"].casefold(), row["id"]))
-        )
+        return AppPick(_listed(rows))
     rows = list(
         apps.annotate(
-            in_scope=Window(Count("id")),
-            position=Window(RowNumber(), order_by=[F("team__name").asc(), F("name").asc(), F("id").asc()]),
             chosen=_flag(Q(pk=app_id)) if app_id is not None else Value(False),
             matched=_flag(Q(name__icontains=text) | Q(appid__icontains=text)) if text else Value(False),
         )
-        .order_by("-chosen", "-matched", "position")
-        .values(*APP_FIELDS, "in_scope", "position", "chosen", "matched")[: APP_SELECT_LIMIT + 1]
+        .order_by("-chosen", "-matched", "team__name", "name", "id")
+        .values(*APP_FIELDS, "chosen", "matched")[: APP_SELECT_LIMIT + 1]
     )
-    few = not rows or rows[0]["in_scope"] <= APP_SELECT_LIMIT
-    pick = AppPick(sorted(rows, key=lambda row: row["position"]) if few else None)
+    pick = AppPick(_listed(rows))
     chosen = rows[0] if rows and rows[0]["chosen"] else None
     if text == "" or (app_id is None and not text):
         return pick
@@ -156,6 +146,13 @@ def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
     else:
         pick.error = gettext("No app of your teams matches “%(text)s”.") % {"text": text}
     return pick
+
+
+def _listed(rows: list[dict]) -> list[dict] | None:
+    """The select's apps, by team and name (case-insensitively), when `rows` are the whole scope."""
+    if len(rows) > APP_SELECT_LIMIT:
+        return None
+    return sorted(rows, key=lambda row: (row["team__name"].casefold(), row["name"].casefold(), row["id"]))
 
 
 def app_query(params, app_id: int | None = None, drop: Iterable[str] = ()) -> str:
