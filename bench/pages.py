@@ -10,8 +10,6 @@ Seed a database once (a few minutes), then run the benchmark as often as you lik
     .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/sluice_bench
 
 Options: --rounds 50, --warmup 3, --port 8239, --workers 2, --user manager, --only NAME, --no-migrate,
---no-page-cache (render every page on every load, as after a change to what it shows: the
-pages are otherwise served from web/pagecache.py's cache while nothing they show changed),
 --write-every SECONDS (a realistic write load: while the pages are measured, a colleague, --writer
 dev, edits a draft release of the big team through the API every SECONDS, as a busy team does);
 the database defaults to $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/sluice_bench.
@@ -99,11 +97,6 @@ def parse_args(argv=None):
     parser.add_argument("--no-migrate", action="store_true", help="Do not apply pending migrations first.")
     parser.add_argument("--only", default="", help="Measure only pages whose name contains this text.")
     parser.add_argument(
-        "--no-page-cache",
-        action="store_true",
-        help="Render every page on every load (PAGE_CACHE_SECONDS=0): the cost of a page whose data changed.",
-    )
-    parser.add_argument(
         "--write-every",
         type=float,
         default=0,
@@ -137,8 +130,6 @@ def server_env(args, static_root: str) -> dict:
         SIMULATOR="0",
         LOG_LEVEL="ERROR",
     )
-    if args.no_page_cache:
-        env["PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -428,8 +419,7 @@ def report(args, measured, times, sizes, titles, notes, writer: Writer | None = 
         )
     print()
     print(
-        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}, "
-        f"page cache {'off' if args.no_page_cache else 'on'}; ratios to {BASELINE[1]}."
+        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}; ratios to {BASELINE[1]}."
     )
     if writer is not None:
         if writer.times:

@@ -8,13 +8,11 @@ from django.views.decorators.http import require_GET
 
 from releases import selectors
 from web import audit_browser as browser
-from web.pagecache import cached_page
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
 @login_required
-@cached_page
 @require_GET
 def audit_list(request):
     form = browser.AuditFilterForm(

@@ -1,6 +1,6 @@
-"""Pages for finding your way around many apps: the home page (the overview, served by reviews/
-through SLUICE_DASHBOARD_VIEW), the filterable list of every release, and the two small JSON
-endpoints the open pages poll to update themselves when a worker or a colleague changes something.
+"""Pages for finding your way around many apps: the filterable list of every release, and the
+two small JSON endpoints the open pages (a release, the overview in web/overview.py) poll to
+update themselves when a worker or a colleague changes something.
 
 Thin views over plain selector functions; every query goes through the user's teams, and each
 endpoint runs a fixed number of queries whatever the data size.
@@ -25,24 +25,11 @@ from django.views.decorators.http import require_GET
 
 from releases import selectors
 from releases.models import AuditEvent, CheckRun, Release, State
-from web.pagecache import cached_page
 from web.templatetags.sluice import state_badge
 
 RELEASES_PER_PAGE = 50
 # The overview also refreshes on its own this often, so countdowns and working days stay current.
 OVERVIEW_REFRESH_SECONDS = 300
-
-
-# -- the home page -------------------------------------------------------------------------------
-
-
-@login_required
-@cached_page
-def dashboard(request):
-    """The overview (web/overview.py), served from the page cache while nothing on it changed."""
-    from web.overview import dashboard as overview
-
-    return overview(request)
 
 
 # -- every release, filtered -------------------------------------------------------------------
@@ -227,7 +214,6 @@ def release_rows(rows) -> list[Row]:
 
 
 @login_required
-@cached_page
 @require_GET
 def release_list(request):
     flt = ReleaseFilter.from_query(request.GET)

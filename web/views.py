@@ -42,7 +42,6 @@ from releases.models import (
 from web.browse import Row, StateBadges, html_row, times, url_maker
 from web.forms import ChecklistForm, QualificationForm, ReleaseForm, SuppressionForm
 from web.options import options
-from web.pagecache import cached_page
 from web.templatetags.sluice import as_text, by_urgency, check_title, pairs, severity_label, state_label
 
 RELEASES_PER_PAGE = 50
@@ -210,7 +209,6 @@ def _with_releases(apps) -> list[Row]:
 
 
 @login_required
-@cached_page
 def app_list(request):
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(app_rows(request.user, q), APPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -227,7 +225,6 @@ def app_list(request):
 
 
 @login_required
-@cached_page
 @in_read_scope
 def app_detail(request, app_id: int):
     app = get_object_or_404(selectors.apps_for(request.user), pk=app_id)
@@ -722,7 +719,6 @@ def _shown_releases(user):
 
 
 @login_required
-@cached_page
 @in_read_scope
 def release_detail(request, release_id: int):
     user = request.user
