@@ -274,14 +274,19 @@ def release_stamp(user, release_id: int) -> dict | None:
 def overview_stamp(user, now=None) -> str:
     """Changes with every audit event of the user's teams (every change to a release writes one),
     and every OVERVIEW_REFRESH_SECONDS so that countdowns move. One query."""
-    now = now or timezone.now()
     last = (
         AuditEvent.objects.filter(team_id__in=selectors.team_ids_for(user))
         .order_by("-id")
         .values_list("id", flat=True)
         .first()
     )
-    return f"{last or 0}|{int(now.timestamp()) // OVERVIEW_REFRESH_SECONDS}"
+    return overview_stamp_of(last, now)
+
+
+def overview_stamp_of(last_event_id: int | None, now=None) -> str:
+    """overview_stamp() from the newest event id of the user's teams, for a caller that has read it."""
+    now = now or timezone.now()
+    return f"{last_event_id or 0}|{int(now.timestamp()) // OVERVIEW_REFRESH_SECONDS}"
 
 
 def _json(data: dict) -> JsonResponse:
