@@ -39,7 +39,6 @@ from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -659,24 +658,21 @@ REVIEW_FIELDS = (
 )
 REVIEW_ORDER = {"overdue": 0, "late": 1, "on_time": 2}
 DAY_BAR_DAYS = MAX_WORKING_DAYS + 1
-_day_bars: dict[int, str] = {}
 
 
-def _day_bar(meter: int) -> str:
-    """The little bar of working days (decoration, aria-hidden): one of DAY_BAR_DAYS + 1 strings."""
-    if meter not in _day_bars:
-        classes = []
-        for day in range(1, DAY_BAR_DAYS + 1):
-            names = ["day"]
-            if day <= meter:
-                names.append("day-used")
-            if day > EXPECTED_WORKING_DAYS:
-                names.append("day-late")
-            if day > MAX_WORKING_DAYS:
-                names.append("day-over")
-            classes.append((" ".join(names),))
-        _day_bars[meter] = format_html_join("", '<span class="{}"></span>', classes)
-    return _day_bars[meter]
+def _day_bar(meter: int) -> list[str]:
+    """The classes of the little bar of working days (decoration, aria-hidden), a span per day."""
+    classes = []
+    for day in range(1, DAY_BAR_DAYS + 1):
+        names = ["day"]
+        if day <= meter:
+            names.append("day-used")
+        if day > EXPECTED_WORKING_DAYS:
+            names.append("day-late")
+        if day > MAX_WORKING_DAYS:
+            names.append("day-over")
+        classes.append(" ".join(names))
+    return classes
 
 
 def _review_row(row: dict, now: datetime) -> dict:

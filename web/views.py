@@ -14,7 +14,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -651,41 +650,32 @@ def _approval_rows(release: Release, policy) -> list[Row]:
 
 # The release's moments the page prints (`at.created_at.iso`, `at.created_at.text`).
 RELEASE_TIMES = ("created_at", "submitted_at", "decided_at", "state_changed_at", "review_delayed_at")
-# One row of the audit trail table, built here: a long trail is the page's longest loop.
-EVENT_ROW = (
-    '<tr><td class="nowrap"><time datetime="{iso}" title="{seconds}">{text}</time></td><td>{actor}</td>'
-    '<td class="mono">{action}</td><td class="nowrap">{states}</td><td>{data}</td></tr>'
-)
-EVENT_DATA = '<div class="kv"><span class="muted">{}:</span> {}</div>'
 
 
-def _event_rows(release: Release) -> tuple[list[str], int]:
-    """The release's audit trail in chain order, each event as its table row (HTML, every value
-    escaped), and the id of the newest event (0 when there is none)."""
+def _event_rows(release: Release) -> tuple[list[Row], int]:
+    """The release's audit trail in chain order, each event with what its table row prints (the
+    template places them), and the id of the newest event (0 when there is none)."""
     events = (
         AuditEvent.objects.filter(release_id=release.pk)
         .order_by("id")
         .values_list("id", "at", "actor_name", "action", "from_state", "to_state", "data")
     )
     zone, labels, rows, last = timezone.get_current_timezone(), {}, [], 0
-    system = format_html('<span class="muted">{}</span>', _("system"))
     for pk, at, actor, action, from_state, to_state, data in events:
         for state in (from_state, to_state):
             if state not in labels:
                 labels[state] = str(state_label(state))
         moved = f"{labels[from_state]} → " if from_state and from_state != to_state else ""
         local = at.astimezone(zone)
-        kv = format_html_join("", EVENT_DATA, ((key, as_text(value)) for key, value in pairs(data)))
         rows.append(
-            html_row(
-                EVENT_ROW,
+            Row(
                 iso=local.isoformat(),
                 seconds=f"{local:%Y-%m-%d %H:%M:%S}",
                 text=f"{local:%Y-%m-%d %H:%M}",
-                actor=actor or system,
+                actor=actor,
                 action=action,
                 states=moved + labels[to_state],
-                data=kv,
+                data=[(key, as_text(value)) for key, value in pairs(data)],
             )
         )
         last = pk
