@@ -228,7 +228,7 @@ def app_list(request):
 def app_detail(request, app_id: int):
     app = get_object_or_404(selectors.apps_for(request.user), pk=app_id)
     role = _role(request, app.team_id)
-    releases = selectors.releases_for(request.user).filter(app=app).order_by("-created_at", "-pk")
+    releases = Release.objects.filter(app=app).order_by("-created_at", "-pk")  # the app: the user's team
     page = Paginator(releases, RELEASES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = _app_release_rows(page.object_list.values(*APP_RELEASE_FIELDS))
     today = timezone.localdate()
