@@ -271,15 +271,16 @@ def audit_choices(user) -> AuditChoices:
     return AuditChoices(actors=actors, actions=distinct_actions())
 
 
-def with_app_names(events: QuerySet[AuditEvent], user) -> QuerySet[AuditEvent]:
-    """Events with `app_name`, the name of their app (when it is one of the user's teams'): looked up
-    for the rows of a page only, in the page's own query, so no list of every app is needed."""
+def with_names(events: QuerySet[AuditEvent], user) -> QuerySet[AuditEvent]:
+    """Events with `app_name`, the name of their app (when it is one of the user's teams'), and
+    `release_version`, the version of their release: looked up for the rows of a page only, in the
+    page's own query, so no list of every app and no second query is needed."""
     names = App.objects.filter(pk=OuterRef("app_id"), team_id__in=selectors.team_ids_for(user))
-    return events.annotate(app_name=Subquery(names.order_by().values("name")[:1]))
-
-
-def page_app_names(events: list[AuditEvent]) -> dict[int, str]:
-    return {e.app_id: e.app_name for e in events if getattr(e, "app_name", None) is not None}
+    versions = Release.objects.filter(pk=OuterRef("release_id"))
+    return events.annotate(
+        app_name=Subquery(names.order_by().values("name")[:1]),
+        release_version=Subquery(versions.order_by().values("version")[:1]),
+    )
 
 
 def distinct_actions() -> list[str]:
@@ -452,16 +453,10 @@ def _data_html(data) -> SafeString:
     )
 
 
-def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[int]) -> list[Row]:
-    """The page's rows (`pk`, `event` and their `html`), with app names and release versions (one
-    query for the versions). The IP column is there when the user sees IPs in some team
-    (`ip_teams`, as the header); a row shows its event's IP only if the event's team is one."""
-    release_ids = {e.release_id for e in events if e.release_id}
-    versions = (
-        dict(Release.objects.filter(pk__in=release_ids).order_by().values_list("pk", "version"))
-        if release_ids
-        else {}
-    )
+def audit_rows(events: list[AuditEvent], *, ip_teams: set[int]) -> list[Row]:
+    """The page's rows (`pk`, `event` and their `html`), with the app names and release versions
+    with_names() read. The IP column is there when the user sees IPs in some team (`ip_teams`, as
+    the header); a row shows its event's IP only if the event's team is one."""
     app_url, release_url = url_maker("web:app-detail"), url_maker("web:release-detail")
     app_label, release_label = pgettext("audit target", "app"), pgettext("audit target", "release")
     system = html_row(MUTED_HTML, text=gettext("system"))
@@ -477,7 +472,7 @@ def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[
     states = {}  # (from, to): the column's text, translated once per page
     rows = []
     for e in events:
-        app_name, version = apps.get(e.app_id), versions.get(e.release_id)
+        app_name, version = e.app_name, e.release_version
         at_iso, at_text = times(e.at)
         change = (e.from_state, e.to_state)
         if change not in states:
