@@ -10,8 +10,8 @@ Seed a database once (a few minutes), then run the benchmark as often as you lik
     .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/sluice_bench
 
 Options: --rounds 50, --warmup 3, --port 8239, --workers 2, --user manager, --only NAME, --no-migrate,
---no-page-cache (render every page on every load, as after a change to what it shows: the
-pages are otherwise served from releases/pagecache.py's cache while nothing they show changed);
+--write-every SECONDS (a realistic write load: while the pages are measured, a colleague, --writer
+dev, edits a draft release of the big team through the API every SECONDS, as a busy team does);
 the database defaults to $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/sluice_bench.
 
 What it does: applies pending migrations to the bench database (--no-migrate to skip), collects the
@@ -22,6 +22,13 @@ token for the API pages, warms every page up, then loads the pages in turn, `--r
 request at a time, and prints p50 and p95 per page with their ratio to the trivial page (/ping/)
 measured in the same run. The target is every ratio at most 3. A page answering 404 is skipped
 with a note (it does not exist yet). gunicorn is stopped on exit, on an error and on Ctrl-C.
+
+With --write-every, a second client (its own API token) PATCHes the release notes of one of
+the big team's drafts (never a measured page's release) every SECONDS for the whole run, warm-up
+included; each write is a real edit (a new revision and its audit event), so whatever the
+pages show or keep about the team changes as it would in a busy team. The writes' own p50 and
+p95 are printed after the table. The writes change the bench database: re-seed (or restore a
+copy) when you need the untouched data.
 
 Pages are the PAGES list below: (name, path); a path may use {app}, {release_rejected},
 {release_published} and {release_submitted}, ids picked from the database (an app of the demo
@@ -38,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -89,13 +97,18 @@ def parse_args(argv=None):
     parser.add_argument("--no-migrate", action="store_true", help="Do not apply pending migrations first.")
     parser.add_argument("--only", default="", help="Measure only pages whose name contains this text.")
     parser.add_argument(
-        "--no-page-cache",
-        action="store_true",
-        help="Render every page on every load (PAGE_CACHE_SECONDS=0): the cost of a page whose data changed.",
+        "--write-every",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="While measuring, edit a draft release of the big team through the API this often (0: never).",
     )
+    parser.add_argument("--writer", default="dev", help="Who edits (a developer of the big team).")
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= 10_000 or not 0 <= args.warmup <= 100:
         parser.error("--rounds must be 1..10000 and --warmup 0..100")
+    if args.write_every and not 0.1 <= args.write_every <= 3_600:
+        parser.error("--write-every must be 0 (off) or 0.1..3600 seconds")
     url = urlparse(args.database_url)
     if url.scheme not in ("postgres", "postgresql") or url.hostname not in LOCAL_HOSTS:
         parser.error("the benchmark runs on PostgreSQL on 127.0.0.1: give a local postgres:// DATABASE_URL")
@@ -118,8 +131,6 @@ def server_env(args, static_root: str) -> dict:
         SIMULATOR="0",
         LOG_LEVEL="ERROR",
     )
-    if args.no_page_cache:
-        env["PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -165,6 +176,16 @@ def pick_ids(database_url: str) -> dict:
             )
             found = cursor.fetchone()
             ids[name] = found[0] if found else 0
+        cursor.execute(
+            """
+            SELECT r.id FROM releases_release r
+            JOIN releases_app a ON a.id = r.app_id
+            JOIN releases_team t ON t.id = a.team_id AND t.name = 'Scale Platform'
+            WHERE r.state = 'draft' AND r.app_id <> %s ORDER BY r.id DESC LIMIT 20
+            """,
+            [app],
+        )
+        ids["drafts"] = [found for (found,) in cursor.fetchall()]
         cursor.execute(
             "SELECT (SELECT count(*) FROM releases_app), (SELECT count(*) FROM releases_release), "
             "(SELECT count(*) FROM releases_auditevent)"
@@ -246,6 +267,40 @@ def login(client: httpx.Client, user: str, password: str) -> None:
         )
 
 
+class Writer(threading.Thread):
+    """The write load: every `every` seconds, PATCH the release notes of the next draft of the
+    big team through the API (a real edit: new revision, audit event), until stopped."""
+
+    def __init__(self, base: str, token: str, drafts: list[int], every: float):
+        super().__init__(name="bench-writer", daemon=True)
+        self.base, self.token, self.drafts, self.every = base, token, drafts, every
+        self.times: list[float] = []
+        self.failures: list[str] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(base_url=self.base, timeout=120, headers=headers) as client:
+            n = 0
+            while not self.stopping.wait(self.every if n else 0):
+                release = self.drafts[n % len(self.drafts)]
+                notes = f"bench/pages.py write {n} at {time.time():.3f}"
+                started = time.perf_counter()
+                try:
+                    answer = client.patch(f"/api/v1/releases/{release}", json={"release_notes": notes})
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"PATCH release {release}: {exc}")
+                else:
+                    self.times.append((time.perf_counter() - started) * 1000)
+                    if answer.status_code != 200:
+                        self.failures.append(f"PATCH release {release} answered {answer.status_code}")
+                n += 1
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=130)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
@@ -266,21 +321,36 @@ def run(args) -> int:
         print("Collecting static files...", flush=True)
         manage(env, "collectstatic", "--noinput", "-v", "0")
         token = manage(env, "api_token", args.user, "--name", "bench/pages.py", capture=True).strip()
+        writer_token = ""
+        if args.write_every:
+            writer_token = manage(
+                env, "api_token", args.writer, "--name", "bench/pages.py writer", capture=True
+            ).strip()
         ids = pick_ids(args.database_url)
         apps, releases, events = ids.pop("counts")
+        drafts = ids.pop("drafts")
         print(f"Data: {apps:,} apps, {releases:,} releases, {events:,} audit events; page ids {ids}")
+        if args.write_every and not drafts:
+            print("No draft of the big team outside the measured app to edit.", file=sys.stderr)
+            return 2
         if not port_free(args.port):
             print(f"Port {args.port} is taken; pass --port.", file=sys.stderr)
             return 2
         server = Server(args, env, os.path.join(tmp, "gunicorn.log"))
+        writer = None
         try:
             server.wait_ready()
-            return measure(args, server, token, ids)
+            if args.write_every:
+                writer = Writer(server.base, writer_token, drafts, args.write_every)
+                writer.start()
+            return measure(args, server, token, ids, writer)
         finally:
+            if writer is not None:
+                writer.stop()
             server.stop()
 
 
-def measure(args, server: Server, token: str, ids: dict) -> int:
+def measure(args, server: Server, token: str, ids: dict, writer: Writer | None = None) -> int:
     pages = [(name, path.format(**ids)) for name, path in PAGES]
     if args.only:
         pages = [p for p in pages if p == BASELINE or args.only.lower() in p[0].lower()]
@@ -325,11 +395,14 @@ def measure(args, server: Server, token: str, ids: dict) -> int:
                 if answer.status_code != 200:
                     notes.append(f"{path} answered {answer.status_code} during the run")
                 sizes[path] = len(answer.content)
-    report(args, measured, times, sizes, titles, notes)
+    if writer is not None:
+        writer.stop()
+        notes += writer.failures[:10]
+    report(args, measured, times, sizes, titles, notes, writer)
     return 0
 
 
-def report(args, measured, times, sizes, titles, notes) -> None:
+def report(args, measured, times, sizes, titles, notes, writer: Writer | None = None) -> None:
     base50 = statistics.median(times[BASELINE[1]])
     base95 = percentile(times[BASELINE[1]], 0.95)
     print()
@@ -347,9 +420,17 @@ def report(args, measured, times, sizes, titles, notes) -> None:
         )
     print()
     print(
-        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}, "
-        f"page cache {'off' if args.no_page_cache else 'on'}; ratios to {BASELINE[1]}."
+        f"{args.rounds} rounds, {args.workers} gunicorn workers, user {args.user}; ratios to {BASELINE[1]}."
     )
+    if writer is not None:
+        if writer.times:
+            print(
+                f"Write load: {args.writer} edited a draft of the big team every {args.write_every:g} s, "
+                f"{len(writer.times)} edits (PATCH p50 {statistics.median(writer.times):.1f} ms, "
+                f"p95 {percentile(writer.times, 0.95):.1f} ms), {len(writer.failures)} failed."
+            )
+        else:
+            print(f"Write load: no edit completed ({len(writer.failures)} failed).")
     if over:
         print(f"Over {TARGET_RATIO:g}x the trivial page: {', '.join(over)}.")
     else:

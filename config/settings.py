@@ -118,9 +118,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                # after Django's own csrf processor: a page rendered for the page cache gets a
-                # placeholder token, replaced by each requester's own (releases/pagecache.py)
-                "web.pagecache.csrf",
             ],
         },
     },
@@ -146,8 +143,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The queues must never lose a job: their Redis runs with `maxmemory-policy noeviction`. What can
-# be recomputed (rendered pages, analytics, change counters, WeChat access tokens, failed-token
-# counters) lives in CACHE_URL, a Redis that may evict (allkeys-lru); by default the same server.
+# be recomputed (analytics, WeChat access tokens, failed-token counters) lives in CACHE_URL, a
+# Redis that may evict (allkeys-lru); by default the same server.
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=REDIS_SCHEMES)
 CACHE_URL = env_url("CACHE_URL", REDIS_URL, schemes=REDIS_SCHEMES)
@@ -167,10 +164,6 @@ CACHES = {
         }
     )
 }
-
-# Rendered pages are kept this long at most, capped at a minute (0: off); any change to what they
-# show, or the next minute, makes a new one sooner (releases/pagecache.py).
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60, minimum=0)
 
 # Jobs are enqueued only when the transaction that asked for them commits, so a worker
 # never sees a release in a state that was rolled back.

@@ -25,7 +25,7 @@ from releases.models import (
     english,
     role_at_least,
 )
-from releases.selectors import role_for
+from releases.selectors import forget_memberships, role_for
 
 MAX_CHECKLIST_ITEMS = 30
 CHECKLIST_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -315,8 +315,8 @@ def member_set_capacities(*, team_id: int, actor, user, capacities, ip=None) -> 
                 data={"user": user.get_username(), "before": before, "after": chosen},
                 ip=ip,
             )
-    for cached in (actor, user):
-        cached.__dict__.pop("_sluice_capacities", None)
+    for changed in (actor, user):
+        forget_memberships(changed)
     return membership
 
 

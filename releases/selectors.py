@@ -6,15 +6,26 @@ from django.db.models import QuerySet
 from releases.models import App, Membership, PlatformAccount, Release, Role, Team, role_at_least
 
 
+def _memberships(user) -> dict[int, tuple[str, list]]:
+    """{team id: (role, approval capacities)} of the user, read once per user object (one query
+    answers both questions: the pages ask them of the user of the request many times)."""
+    found = getattr(user, "_sluice_memberships", None)
+    if found is None:
+        rows = Membership.objects.filter(user=user).values_list("team_id", "role", "capacities")
+        found = user._sluice_memberships = {team_id: (role, capacities) for team_id, role, capacities in rows}
+    return found
+
+
+def forget_memberships(user) -> None:
+    """Drop what _memberships() read for this user object (after its memberships changed)."""
+    user.__dict__.pop("_sluice_memberships", None)
+
+
 def role_for(user, team_id: int) -> str | None:
-    """The user's role in a team, cached on the user object for the request."""
+    """The user's role in a team."""
     if user is None or not user.is_authenticated:
         return None
-    cache = getattr(user, "_sluice_roles", None)
-    if cache is None:
-        cache = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
-        user._sluice_roles = cache
-    return cache.get(team_id)
+    return _memberships(user).get(team_id, (None, None))[0]
 
 
 def teams_for(user) -> QuerySet[Team]:
@@ -22,8 +33,9 @@ def teams_for(user) -> QuerySet[Team]:
 
 
 def team_ids_for(user, minimum: str = Role.VIEWER) -> list[int]:
-    role_for(user, 0)  # fill the cache
-    return [team_id for team_id, role in user._sluice_roles.items() if role_at_least(role, minimum)]
+    if user is None or not user.is_authenticated:
+        return []
+    return [team_id for team_id, (role, _) in _memberships(user).items() if role_at_least(role, minimum)]
 
 
 def apps_for(user) -> QuerySet[App]:
@@ -51,14 +63,10 @@ def latest_published_version(app: App, *, exclude_release_id: int | None = None)
 
 
 def member_capacities_for(user, team_id: int) -> list[str]:
-    """The approval capacities (qa, product) the user's membership carries, cached per request."""
+    """The approval capacities (qa, product) the user's membership carries."""
     if user is None or not user.is_authenticated:
         return []
-    cache = getattr(user, "_sluice_capacities", None)
-    if cache is None:
-        cache = dict(Membership.objects.filter(user=user).values_list("team_id", "capacities"))
-        user._sluice_capacities = cache
-    return list(cache.get(team_id) or [])
+    return list(_memberships(user).get(team_id, (None, None))[1] or [])
 
 
 def active_suppressions(app: App, day=None) -> dict:

@@ -36,17 +36,10 @@ GOOD_REPORT = {
 }
 
 
-QUERY_COUNTING = {"django_assert_max_num_queries", "django_assert_num_queries"}
-
-
 @pytest.fixture(autouse=True)
-def page_cache(request, settings):
-    """Pages are cached in tests as in production (releases/pagecache.py), so a test that reloads
-    a page after a change also proves the change reached the cache key. A test counting queries
-    measures rendering, so it renders every time (mark others that count with `render_path`)."""
+def empty_cache():
+    """Every test starts and ends with an empty shared cache (analytics, platform tokens)."""
     cache.clear()
-    if request.node.get_closest_marker("render_path") or QUERY_COUNTING & set(request.fixturenames):
-        settings.PAGE_CACHE_SECONDS = 0
     yield
     cache.clear()
 

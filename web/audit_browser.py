@@ -19,17 +19,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Count,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
@@ -111,35 +107,29 @@ def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
     """Resolve the `app` id and the typed `text` (None when the field was not sent) in `apps`.
 
     One query of at most APP_SELECT_LIMIT + 1 rows whatever the number of apps: the chosen app
-    first, then the apps the text matches, then the rest in (team, name) order, each row with the
-    scope's size (a window count), so the same rows say whether a select fits and hold the select's
-    apps, the chosen app and the first matches. A text equal to the chosen app's name keeps that
-    app (the field shows the name, so resubmitting the form changes nothing); an empty text means
-    every app.
+    first, then the apps the text matches, then the rest, in (team, name) order. Fewer rows than
+    that are the whole scope, so the same rows say whether a select fits and hold the select's
+    apps, the chosen app and the first matches; PostgreSQL keeps the top rows of one sort and
+    never numbers or counts the whole scope. A text equal to the chosen app's name keeps that
+    app (the field shows the name, so resubmitting the form changes nothing); an empty text
+    means every app.
     """
     if text is not None:
         text = text.strip()[:APP_TEXT_MAX_LENGTH]
     if app_id is None and not text:
         # Nothing to resolve (the common load): whether a select fits, and its apps. Unordered,
-        # so PostgreSQL stops after APP_SELECT_LIMIT + 1 rows instead of numbering every app.
+        # so PostgreSQL stops after APP_SELECT_LIMIT + 1 rows.
         rows = list(apps.order_by().values(*APP_FIELDS)[: APP_SELECT_LIMIT + 1])
-        if len(rows) > APP_SELECT_LIMIT:
-            return AppPick(None)
-        return AppPick(
-            sorted(rows, key=lambda row: (row["team__name"].casefold(), row["name"].casefold(), row["id"]))
-        )
+        return AppPick(_listed(rows))
     rows = list(
         apps.annotate(
-            in_scope=Window(Count("id")),
-            position=Window(RowNumber(), order_by=[F("team__name").asc(), F("name").asc(), F("id").asc()]),
             chosen=_flag(Q(pk=app_id)) if app_id is not None else Value(False),
             matched=_flag(Q(name__icontains=text) | Q(appid__icontains=text)) if text else Value(False),
         )
-        .order_by("-chosen", "-matched", "position")
-        .values(*APP_FIELDS, "in_scope", "position", "chosen", "matched")[: APP_SELECT_LIMIT + 1]
+        .order_by("-chosen", "-matched", "team__name", "name", "id")
+        .values(*APP_FIELDS, "chosen", "matched")[: APP_SELECT_LIMIT + 1]
     )
-    few = not rows or rows[0]["in_scope"] <= APP_SELECT_LIMIT
-    pick = AppPick(sorted(rows, key=lambda row: row["position"]) if few else None)
+    pick = AppPick(_listed(rows))
     chosen = rows[0] if rows and rows[0]["chosen"] else None
     if text == "" or (app_id is None and not text):
         return pick
@@ -156,6 +146,13 @@ def pick_app(apps: QuerySet, app_id: int | None, text: str | None) -> AppPick:
     else:
         pick.error = gettext("No app of your teams matches “%(text)s”.") % {"text": text}
     return pick
+
+
+def _listed(rows: list[dict]) -> list[dict] | None:
+    """The select's apps, by team and name (case-insensitively), when `rows` are the whole scope."""
+    if len(rows) > APP_SELECT_LIMIT:
+        return None
+    return sorted(rows, key=lambda row: (row["team__name"].casefold(), row["name"].casefold(), row["id"]))
 
 
 def app_query(params, app_id: int | None = None, drop: Iterable[str] = ()) -> str:
@@ -274,15 +271,16 @@ def audit_choices(user) -> AuditChoices:
     return AuditChoices(actors=actors, actions=distinct_actions())
 
 
-def with_app_names(events: QuerySet[AuditEvent], user) -> QuerySet[AuditEvent]:
-    """Events with `app_name`, the name of their app (when it is one of the user's teams'): looked up
-    for the rows of a page only, in the page's own query, so no list of every app is needed."""
+def with_names(events: QuerySet[AuditEvent], user) -> QuerySet[AuditEvent]:
+    """Events with `app_name`, the name of their app (when it is one of the user's teams'), and
+    `release_version`, the version of their release: looked up for the rows of a page only, in the
+    page's own query, so no list of every app and no second query is needed."""
     names = App.objects.filter(pk=OuterRef("app_id"), team_id__in=selectors.team_ids_for(user))
-    return events.annotate(app_name=Subquery(names.order_by().values("name")[:1]))
-
-
-def page_app_names(events: list[AuditEvent]) -> dict[int, str]:
-    return {e.app_id: e.app_name for e in events if getattr(e, "app_name", None) is not None}
+    versions = Release.objects.filter(pk=OuterRef("release_id"))
+    return events.annotate(
+        app_name=Subquery(names.order_by().values("name")[:1]),
+        release_version=Subquery(versions.order_by().values("version")[:1]),
+    )
 
 
 def distinct_actions() -> list[str]:
@@ -455,16 +453,10 @@ def _data_html(data) -> SafeString:
     )
 
 
-def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[int]) -> list[Row]:
-    """The page's rows (`pk`, `event` and their `html`), with app names and release versions (one
-    query for the versions). The IP column is there when the user sees IPs in some team
-    (`ip_teams`, as the header); a row shows its event's IP only if the event's team is one."""
-    release_ids = {e.release_id for e in events if e.release_id}
-    versions = (
-        dict(Release.objects.filter(pk__in=release_ids).order_by().values_list("pk", "version"))
-        if release_ids
-        else {}
-    )
+def audit_rows(events: list[AuditEvent], *, ip_teams: set[int]) -> list[Row]:
+    """The page's rows (`pk`, `event` and their `html`), with the app names and release versions
+    with_names() read. The IP column is there when the user sees IPs in some team (`ip_teams`, as
+    the header); a row shows its event's IP only if the event's team is one."""
     app_url, release_url = url_maker("web:app-detail"), url_maker("web:release-detail")
     app_label, release_label = pgettext("audit target", "app"), pgettext("audit target", "release")
     system = html_row(MUTED_HTML, text=gettext("system"))
@@ -480,7 +472,7 @@ def audit_rows(events: list[AuditEvent], *, apps: dict[int, str], ip_teams: set[
     states = {}  # (from, to): the column's text, translated once per page
     rows = []
     for e in events:
-        app_name, version = apps.get(e.app_id), versions.get(e.release_id)
+        app_name, version = e.app_name, e.release_version
         at_iso, at_text = times(e.at)
         change = (e.from_state, e.to_state)
         if change not in states:

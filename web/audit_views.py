@@ -8,13 +8,11 @@ from django.views.decorators.http import require_GET
 
 from releases import selectors
 from web import audit_browser as browser
-from web.pagecache import cached_page
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
 @login_required
-@cached_page
 @require_GET
 def audit_list(request):
     form = browser.AuditFilterForm(
@@ -28,13 +26,11 @@ def audit_list(request):
     if valid:
         events = browser.audit_events(request.user, form.cleaned_data if form.is_bound else {})
         page = browser.audit_page(
-            browser.with_app_names(events, request.user),
+            browser.with_names(events, request.user),
             before=request.GET.get("before"),
             after=request.GET.get("after"),
         )
-        rows = browser.audit_rows(
-            page.events, apps=browser.page_app_names(page.events), ip_teams=browser.ip_team_ids(request.user)
-        )
+        rows = browser.audit_rows(page.events, ip_teams=browser.ip_team_ids(request.user))
     # Links name the app by id: the typed text is resolved once, here, not again on every page.
     paging = ("before", "after")
     query = browser.app_query(request.GET, pick.app_id, drop=paging)

@@ -39,12 +39,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from releases import selectors
 from releases.approvals import capacity_label, content_written_by, required_capacities
@@ -77,7 +76,7 @@ from releases.workdays import (
     review_tone,
     working_days_between,
 )
-from web.browse import overview_stamp
+from web.browse import overview_stamp_of, url_maker
 from web.review_pages import countdown
 from web.templatetags.sluice import state_label, state_tone
 
@@ -159,19 +158,6 @@ def _releases(access: Access):
 # -- small formatting helpers (what the template's filters did, once per value) ----------------
 
 
-def _url_maker(name: str):
-    """pk -> the URL of `name` for that object: reversed once, not once per row."""
-    head, tail = _url_parts(name, get_script_prefix())
-    return lambda pk: f"{head}{pk}{tail}"
-
-
-@lru_cache(maxsize=32)
-def _url_parts(name: str, script_prefix: str) -> tuple[str, str]:
-    marker = 999999937
-    head, tail = reverse(name, args=[marker]).rsplit(str(marker), 1)
-    return head, tail
-
-
 def _times(moment: datetime, zone=None) -> tuple[datetime, str, str]:
     """(the moment in the reader's time zone, as the `c` date format, as `Y-m-d H:i`), what the
     template's date filters gave. `zone`: the current time zone, when the caller has it."""
@@ -179,16 +165,8 @@ def _times(moment: datetime, zone=None) -> tuple[datetime, str, str]:
     return local, local.isoformat(), local.strftime("%Y-%m-%d %H:%M")
 
 
-@lru_cache(maxsize=8)
-def _labels(language: str | None) -> dict[str, str]:
-    """Every state's and every kind's label in `language` (the active one), translated once."""
-    labels = {state.value: str(state_label(state.value)) for state in State}
-    labels.update({f"kind:{kind}": str(label) for kind, (_, label) in KINDS.items()})
-    return labels
-
-
 def _state_label(state: str) -> str:
-    return _labels(get_language()).get(state) or str(state_label(state))
+    return str(state_label(state))
 
 
 def _late_before(now: datetime, days: int) -> datetime:
@@ -642,8 +620,8 @@ def needs_action(access: Access, user, now: datetime | None = None) -> list[Acti
 
 def action_rows(items: list[ActionItem], now: datetime) -> list[dict]:
     """The items as the page shows them: worded, linked and dated (only call it for those shown)."""
-    url_for = _url_maker("web:release-detail")
-    zone, labels = timezone.get_current_timezone(), _labels(get_language())
+    url_for = url_maker("web:release-detail")
+    zone = timezone.get_current_timezone()
     rows = []
     for item in items:
         kind = item.kind
@@ -652,7 +630,7 @@ def action_rows(items: list[ActionItem], now: datetime) -> list[dict]:
             {
                 "release_id": item.release_id,
                 "kind": kind,
-                "kind_label": labels[f"kind:{kind}"],
+                "kind_label": str(KINDS[kind][1]),
                 "url": url_for(item.release_id),
                 "app_name": item.app_name,
                 "version": item.version,
@@ -683,24 +661,21 @@ REVIEW_FIELDS = (
 )
 REVIEW_ORDER = {"overdue": 0, "late": 1, "on_time": 2}
 DAY_BAR_DAYS = MAX_WORKING_DAYS + 1
-_day_bars: dict[int, str] = {}
 
 
-def _day_bar(meter: int) -> str:
-    """The little bar of working days (decoration, aria-hidden): one of DAY_BAR_DAYS + 1 strings."""
-    if meter not in _day_bars:
-        classes = []
-        for day in range(1, DAY_BAR_DAYS + 1):
-            names = ["day"]
-            if day <= meter:
-                names.append("day-used")
-            if day > EXPECTED_WORKING_DAYS:
-                names.append("day-late")
-            if day > MAX_WORKING_DAYS:
-                names.append("day-over")
-            classes.append((" ".join(names),))
-        _day_bars[meter] = format_html_join("", '<span class="{}"></span>', classes)
-    return _day_bars[meter]
+def _day_bar(meter: int) -> list[str]:
+    """The classes of the little bar of working days (decoration, aria-hidden), a span per day."""
+    classes = []
+    for day in range(1, DAY_BAR_DAYS + 1):
+        names = ["day"]
+        if day <= meter:
+            names.append("day-used")
+        if day > EXPECTED_WORKING_DAYS:
+            names.append("day-late")
+        if day > MAX_WORKING_DAYS:
+            names.append("day-over")
+        classes.append(" ".join(names))
+    return classes
 
 
 def _review_row(row: dict, now: datetime) -> dict:
@@ -752,7 +727,7 @@ def reviews_in_progress(access: Access, now: datetime | None = None, limit: int 
 
 def review_rows(reviews: list[dict]) -> list[dict]:
     """The reviews as the page shows them: linked, dated, their status in words (not only colour)."""
-    url_for = _url_maker("web:release-detail")
+    url_for = url_maker("web:release-detail")
     past_max = gettext("past %(days)s working days") % {"days": MAX_WORKING_DAYS}
     past_expected = gettext("past %(days)s working days") % {"days": EXPECTED_WORKING_DAYS}
     zone = timezone.get_current_timezone()
@@ -853,7 +828,7 @@ def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
     if unnamed:
         rows = App.objects.filter(pk__in=unnamed).values_list("pk", "name", "platform_account_id")
         apps = {pk: (name, account_id) for pk, name, account_id in rows}
-    app_url = _url_maker("web:app-detail")
+    app_url = url_maker("web:app-detail")
     by_account: dict[int, list[dict]] = {}
     for limit in reached:
         if limit.account_id is None:
@@ -903,23 +878,25 @@ def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
 # -- recent events -------------------------------------------------------------------------------
 
 
+EVENT_FIELDS = ("pk", "at", "actor_name", "action", "from_state", "to_state", "release_id", "app_id")
+
+
 def recent_events(access: Access, limit: int = RECENT_EVENTS) -> list[dict]:
-    """The latest audit events of the user's teams, with the release each is about (two queries)."""
+    """The latest audit events of the user's teams, each with the version and app name of the
+    release it is about: one query, the release looked up for these rows only."""
+    release = Release.objects.filter(pk=OuterRef("release_id"), app__team_id__in=access.team_ids).order_by()
     events = list(
         AuditEvent.objects.filter(team_id__in=access.team_ids)
         .order_by("-id")
         .only(
             "pk", "at", "actor_name", "actor_id", "action", "from_state", "to_state", "release_id", "app_id"
+        )
+        .annotate(
+            release_version=Subquery(release.values("version")[:1]),
+            release_app=Subquery(release.values("app__name")[:1]),
         )[:limit]
     )
-    release_ids = {e.release_id for e in events if e.release_id}
-    releases = {
-        row["pk"]: row
-        for row in Release.objects.filter(pk__in=release_ids, app__team_id__in=access.team_ids)
-        .values("pk", "version", "app__name")
-        .order_by()
-    }
-    url_for = _url_maker("web:release-detail")
+    url_for = url_maker("web:release-detail")
     zone = timezone.get_current_timezone()
     rows = []
     for event in events:
@@ -929,7 +906,13 @@ def recent_events(access: Access, limit: int = RECENT_EVENTS) -> list[dict]:
             states = _state_label(event.to_state)
             if event.from_state and event.from_state != event.to_state:
                 states = f"{_state_label(event.from_state)} → {states}"
-        release = releases.get(event.release_id)
+        release = None
+        if event.release_version is not None:
+            release = {
+                "pk": event.release_id,
+                "version": event.release_version,
+                "app__name": event.release_app,
+            }
         rows.append(
             {
                 "event": event,
@@ -958,6 +941,7 @@ def overview(user, now: datetime | None = None) -> dict:
     counted = state_counts(access, now)
     in_review = counted.get(State.SUBMITTED.value, {"n": 0, "late": 0})
     local_now, now_iso, _ = _times(now)
+    events = recent_events(access)
     return {
         "access": access,
         "app_count": App.objects.filter(team_id__in=access.team_ids).count(),
@@ -968,8 +952,9 @@ def overview(user, now: datetime | None = None) -> dict:
         "reviews_total": in_review["n"],
         "reviews_late": in_review["late"],
         "accounts": account_meters(access, now),
-        "events": recent_events(access),
-        "live_stamp": overview_stamp(user, now),
+        "events": events,
+        # what the page's live script compares with /live/overview: from the newest event read above
+        "live_stamp": overview_stamp_of(events[0]["event"].pk if events else None, now),
         "expected_days": EXPECTED_WORKING_DAYS,
         "max_days": MAX_WORKING_DAYS,
         "now": now,

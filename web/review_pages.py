@@ -29,7 +29,6 @@ from releases.remediation import (
     tasks_for,
     unclassified_reasons,
 )
-from web.pagecache import cached_page
 
 # The pages include these by the names the context carries, so releases/ names no reviews template.
 REMEDIATION_TEMPLATE = "reviews/_remediation.html"
@@ -134,7 +133,6 @@ def override(request, release_id: int):
 
 
 @login_required
-@cached_page
 def playbook_list(request):
     """The library as everyone sees it, and what the rules do not recognise yet."""
     return render(

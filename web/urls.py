@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import audit_views, browse, language, ping, views
+from web import audit_views, browse, language, overview, ping, views
 
 app_name = "web"
 urlpatterns: list = [
@@ -42,7 +42,7 @@ urlpatterns: list = [
         name="demo-privacy-policy-no-location",
     ),
     # the overview (issue 6): home page, every release filtered, what open pages poll
-    path("", browse.dashboard, name="dashboard"),
+    path("", overview.dashboard, name="dashboard"),
     path("releases/", browse.release_list, name="release-list"),
     path("releases/<int:release_id>/live", browse.release_live, name="release-live"),
     path("live/overview", browse.overview_live, name="overview-live"),

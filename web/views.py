@@ -14,7 +14,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -42,7 +41,6 @@ from releases.models import (
 from web.browse import Row, StateBadges, html_row, times, url_maker
 from web.forms import ChecklistForm, QualificationForm, ReleaseForm, SuppressionForm
 from web.options import options
-from web.pagecache import cached_page
 from web.templatetags.sluice import as_text, by_urgency, check_title, pairs, severity_label, state_label
 
 RELEASES_PER_PAGE = 50
@@ -210,7 +208,6 @@ def _with_releases(apps) -> list[Row]:
 
 
 @login_required
-@cached_page
 def app_list(request):
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(app_rows(request.user, q), APPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -227,12 +224,11 @@ def app_list(request):
 
 
 @login_required
-@cached_page
 @in_read_scope
 def app_detail(request, app_id: int):
     app = get_object_or_404(selectors.apps_for(request.user), pk=app_id)
     role = _role(request, app.team_id)
-    releases = selectors.releases_for(request.user).filter(app=app).order_by("-created_at", "-pk")
+    releases = Release.objects.filter(app=app).order_by("-created_at", "-pk")  # the app: the user's team
     page = Paginator(releases, RELEASES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = _app_release_rows(page.object_list.values(*APP_RELEASE_FIELDS))
     today = timezone.localdate()
@@ -663,41 +659,32 @@ def _approval_rows(release: Release, policy) -> list[Row]:
 
 # The release's moments the page prints (`at.created_at.iso`, `at.created_at.text`).
 RELEASE_TIMES = ("created_at", "submitted_at", "decided_at", "state_changed_at", "review_delayed_at")
-# One row of the audit trail table, built here: a long trail is the page's longest loop.
-EVENT_ROW = (
-    '<tr><td class="nowrap"><time datetime="{iso}" title="{seconds}">{text}</time></td><td>{actor}</td>'
-    '<td class="mono">{action}</td><td class="nowrap">{states}</td><td>{data}</td></tr>'
-)
-EVENT_DATA = '<div class="kv"><span class="muted">{}:</span> {}</div>'
 
 
-def _event_rows(release: Release) -> tuple[list[str], int]:
-    """The release's audit trail in chain order, each event as its table row (HTML, every value
-    escaped), and the id of the newest event (0 when there is none)."""
+def _event_rows(release: Release) -> tuple[list[Row], int]:
+    """The release's audit trail in chain order, each event with what its table row prints (the
+    template places them), and the id of the newest event (0 when there is none)."""
     events = (
         AuditEvent.objects.filter(release_id=release.pk)
         .order_by("id")
         .values_list("id", "at", "actor_name", "action", "from_state", "to_state", "data")
     )
     zone, labels, rows, last = timezone.get_current_timezone(), {}, [], 0
-    system = format_html('<span class="muted">{}</span>', _("system"))
     for pk, at, actor, action, from_state, to_state, data in events:
         for state in (from_state, to_state):
             if state not in labels:
                 labels[state] = str(state_label(state))
         moved = f"{labels[from_state]} → " if from_state and from_state != to_state else ""
         local = at.astimezone(zone)
-        kv = format_html_join("", EVENT_DATA, ((key, as_text(value)) for key, value in pairs(data)))
         rows.append(
-            html_row(
-                EVENT_ROW,
+            Row(
                 iso=local.isoformat(),
                 seconds=f"{local:%Y-%m-%d %H:%M:%S}",
                 text=f"{local:%Y-%m-%d %H:%M}",
-                actor=actor or system,
+                actor=actor,
                 action=action,
                 states=moved + labels[to_state],
-                data=kv,
+                data=[(key, as_text(value)) for key, value in pairs(data)],
             )
         )
         last = pk
@@ -731,7 +718,6 @@ def _shown_releases(user):
 
 
 @login_required
-@cached_page
 @in_read_scope
 def release_detail(request, release_id: int):
     user = request.user

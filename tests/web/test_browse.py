@@ -194,6 +194,16 @@ def test_the_overview_stamp_moves_with_my_teams_events_only(
     assert mine.get(reverse("web:overview-live")).json()["stamp"] != before
 
 
+def test_the_open_overview_carries_the_stamp_its_live_endpoint_answers(login, make_release, alice, olga):
+    """The page reads the stamp from its own recent events: equal to /live/overview's, so an open
+    overview reloads after a change of the team's and not before."""
+    make_release(upto="checked")
+    client = login(alice)
+    stamp = client.get(reverse("web:overview-live")).json()["stamp"]
+    assert f'data-live-stamp="{stamp}"' in client.get(reverse("web:dashboard")).content.decode()
+    assert 'data-live-stamp="0|' in login(olga).get(reverse("web:dashboard")).content.decode()
+
+
 def test_the_overview_stamp_also_moves_every_five_minutes_so_countdowns_stay_current(alice, app):
     from datetime import datetime, timedelta
 

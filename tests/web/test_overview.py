@@ -38,7 +38,7 @@ BJ = ZoneInfo("Asia/Shanghai")
 # The same bound for one app and for fifty apps with five hundred releases: it must not grow.
 # Three of them run only when there is something to read: the user's drafts, the releases in
 # review beside a shown "submit" item, the apps whose withdrawals are used up.
-OVERVIEW_QUERIES = 19
+OVERVIEW_QUERIES = 16
 
 
 def bj(*args) -> datetime:

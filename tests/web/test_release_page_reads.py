@@ -58,7 +58,6 @@ def _reads(sqls: list[str], table: str) -> int:
     return sum(f'FROM "{table}"' in sql for sql in sqls)
 
 
-@pytest.mark.render_path
 def test_the_page_reads_the_run_and_the_review_slot_once(make_release, mike):
     release = _rejected(make_release, mike)
     client = Client()
@@ -72,7 +71,6 @@ def test_the_page_reads_the_run_and_the_review_slot_once(make_release, mike):
     assert 'id="why-submit"' in html and "remediation task" in html  # the guard still refuses
 
 
-@pytest.mark.render_path
 def test_the_answer_reads_the_run_once_and_keeps_its_shape(make_release, mike):
     release = _rejected(make_release, mike)
     token = api_token_create(user=mike)
@@ -100,7 +98,6 @@ def test_the_page_carries_the_live_endpoints_stamp_with_a_run_and_events(make_re
     assert f'data-live-stamp="{stamp}"' in page
 
 
-@pytest.mark.render_path
 def test_an_edited_release_lists_the_void_approvals_of_earlier_revisions(make_release, alice, mike):
     release = make_release("1.0.0", upto="approved_by_manager")
     services.release_update(release=release, actor=alice, changes={"release_notes": "Changed."})

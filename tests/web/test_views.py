@@ -153,7 +153,6 @@ def test_it_counts_the_releases_in_review_on_the_app_list(login, alice, make_rel
     assert '<span class="count-pill">1</span>' in response.content.decode()
 
 
-@pytest.mark.render_path
 def test_it_lists_apps_with_a_constant_number_of_queries(login, alice, app, make_release, manual_account):
     make_release("1.0.0")
     client = login(alice)
@@ -491,3 +490,13 @@ def test_it_shows_a_review_delay_while_the_release_is_in_review(login, mike, mak
     client.post(_action(release, "record-outcome"), {"outcome": "delayed", "reason": "Holiday backlog."})
     delay = _section(client.get(_detail(release)).content.decode(), "delay-title")
     assert "Review delayed since" in delay and "Holiday backlog." in delay
+
+
+def test_a_rejection_reads_as_lines_not_br_tags(login, make_release, alice, mike):
+    release = make_release("1.0.0", upto="submitted")
+    reason = "1:服务类目不符<br>(1):请选择与内容相符的类目<br/><script>x</script>"
+    services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=reason)
+    page = login(alice).get(_detail(release)).content.decode()
+    alert = page.split('id="platform-reason-title"')[1].split("</section>")[0]
+    assert "&lt;br" not in alert and "<br" not in alert
+    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in alert

@@ -11,7 +11,6 @@ from web.analytics import metrics
 from web.analytics.charts import histogram, horizontal_bars
 from web.audit_browser import APP_TEXT_MAX_LENGTH, APP_TEXT_PARAM, app_query, pick_app
 from web.options import grouped_options, options
-from web.pagecache import cached_page
 
 
 def _int(value: str | None) -> int | None:
@@ -30,7 +29,6 @@ def hours_or_days(seconds: float | None) -> str:
 
 
 @login_required
-@cached_page
 @require_GET
 def analytics_page(request):
     """Another team's or app's id in the query is a 404, like any object of another team.

@@ -39,7 +39,6 @@ from releases.models import (
 )
 from releases.platforms import adapter_for
 from releases.services import release_confirm_check, release_create, release_update
-from web.pagecache import cached_answer
 from web.throttle import api_token_authenticate
 
 
@@ -975,7 +974,6 @@ def create_release(request, app_id: int, payload: ReleaseIn):
 
 
 @api.get("/releases/{release_id}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
-@cached_answer
 @in_read_scope
 def get_release(request, release_id: int):
     return release_out(_get(selectors.releases_for(request.user), release_id), request.user)
