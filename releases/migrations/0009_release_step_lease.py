@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0007_move_review_records'),
+        ('releases', '0008_audit_keyed_chain'),
     ]
 
     operations = [

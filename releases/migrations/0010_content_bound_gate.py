@@ -49,7 +49,7 @@ def stamp_current_revisions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("releases", "0007_move_review_records"),
+        ("releases", "0009_release_step_lease"),
     ]
 
     operations = [
