@@ -936,6 +936,7 @@ class _Rows:
                 "state", "revision", "in_flight_from", "last_error", "last_error_code", "platform_audit_id",
                 "submitted_at", "decided_at", "rejection_reason", "review_delayed_at", "review_delay_reason",
                 "state_changed_at", "created_at", "updated_at",
+                "step_attempts", "step_claimed_by", "step_checkpoint",  # no step under way, no lease
             ],
         )  # fmt: skip
         self.approvals = Writer(
@@ -1014,6 +1015,7 @@ class _Rows:
                 _dt(delay.at) if delay else None,
                 DELAY_REASON if delay else "",
                 _dt(state_steps[-1].at), _dt(create.at), _dt(steps[-1].at),
+                0, "", {},
             )
         )  # fmt: skip
         if submitted is not None:

@@ -704,11 +704,12 @@ def _step_error(adapter, step: str, release: Release, claim: str, exc: PlatformE
 def _finish_step(
     release: Release, name: str, *, args: dict, data: dict, action: str | None = None
 ) -> Release | None:
-    release.step_lease_until, release.step_claimed_by = None, ""
+    # Applied to the row as re-read under its lock (see _transition), so nothing read before is kept.
+    changes = {"step_lease_until": None, "step_claimed_by": ""}
     if name != "step_failed":
-        release.last_error_code, release.last_error = "", ""  # the errors of attempts that were retried
+        changes |= {"last_error_code": "", "last_error": ""}  # the errors of attempts that were retried
     try:
-        return _transition(release, name, actor=None, args=args, data=data, action=action)
+        return _transition(release, name, actor=None, args=args, data=data, action=action, changes=changes)
     except Refused:
         # Someone (a push, a sweep, a person) finished this step first: nothing to do.
         return None
