@@ -94,6 +94,7 @@ def environment(port: int) -> dict:
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "SLUICE_AUDIT_KEYS": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SIMULATOR": "1",

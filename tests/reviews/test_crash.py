@@ -85,14 +85,13 @@ def wait_for(path: Path, process: subprocess.Popen, seconds: float = 30) -> str:
     raise AssertionError(f"The worker never made its call within {seconds} s.")
 
 
-BURST_WORKER = "tests.reviews.workers.BurstWorker"
 CWD = str(settings.BASE_DIR)
 
 
 def burst(env: dict) -> None:
     """An ordinary worker runs what is queued on the platform queue, then stops."""
     subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "rqworker", "platform", "--burst", "--worker-class", BURST_WORKER],
+        [sys.executable, "manage.py", "rqworker", "platform", "--burst"],
         env=env,
         cwd=CWD,
         check=True,
