@@ -1,8 +1,8 @@
 """REST endpoints for rejections, remediation and limits (a django-ninja Router).
 
-Mounted on the main API (web.api.api) in config/urls.py, so it inherits the bearer
-auth and the error envelope: services raise releases.errors, the API's handlers format them.
-`release_extras` is merged into GET /releases/{id} by web/api/__init__.py.
+Mounted on the main API in web/api/__init__.py, so it inherits the bearer auth and the
+error envelope: services raise releases.errors, the API's handlers format them.
+`release_extras` is merged into GET /releases/{id} by web/api/release_out.py.
 """
 
 from datetime import datetime
@@ -21,8 +21,8 @@ from releases.remediation import (
     task_out,
     tasks_for,
 )
-from web.api import ERRORS
-from web.api import RemediationTaskOut as TaskOut
+from web.api.schemas.common import ERRORS
+from web.api.schemas.releases import RemediationTaskOut as TaskOut
 
 router = Router(tags=["remediation"])
 
