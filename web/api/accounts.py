@@ -4,17 +4,19 @@ and team members' approval capacities."""
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from releases import app_services, selectors
 from releases.audit import audit_record
-from releases.errors import Forbidden, Invalid, NotFound
+from releases.errors import Forbidden, Invalid, NotFound, Refused
 from releases.models import Membership, Platform, PlatformAccount, Role
 from web.api.core import client_ip
+from web.api.paging import PageQuery, page
 from web.api.schemas.apps import CapacitiesIn, MemberOut, PlatformAccountIn, PlatformAccountOut
-from web.api.schemas.common import ERRORS, list_of
+from web.api.schemas.common import ERRORS, page_of
 
 router = Router()
+PlatformAccountPage = page_of(PlatformAccountOut, "PlatformAccountPage")
 
 
 def _callback_urls(request, account: PlatformAccount) -> dict | None:
@@ -25,7 +27,8 @@ def _callback_urls(request, account: PlatformAccount) -> dict | None:
     return {"authorization": f"{prefix}/auth", "messages": f"{prefix}/$APPID$/events"}
 
 
-def _account_out(request, account: PlatformAccount) -> dict:
+def _account_out(request, account: PlatformAccount, admin_teams) -> dict:
+    """`callback_urls` carry the account's callback key: only its team's admins see them."""
     return {
         "id": account.pk,
         "team": account.team_id,
@@ -37,17 +40,16 @@ def _account_out(request, account: PlatformAccount) -> dict:
             "message_token": bool(account.message_token),
             "encoding_aes_key": bool(account.encoding_aes_key),
         },
-        "callback_urls": _callback_urls(request, account),
+        "callback_urls": _callback_urls(request, account) if account.team_id in admin_teams else None,
         "created_at": account.created_at,
     }
 
 
-@router.get(
-    "/platform-accounts", response={200: list_of(PlatformAccountOut), **ERRORS}, tags=["platform accounts"]
-)
-def list_platform_accounts(request):
-    accounts = selectors.platform_accounts_for(request.user).order_by("name")
-    return {"results": [_account_out(request, a) for a in accounts]}
+@router.get("/platform-accounts", response={200: PlatformAccountPage, **ERRORS}, tags=["platform accounts"])
+def list_platform_accounts(request, paging: Query[PageQuery]):
+    accounts = selectors.platform_accounts_for(request.user).order_by("name", "pk")
+    admin_teams = selectors.team_ids_for(request.user, Role.ADMIN)
+    return page(request, accounts, paging, lambda a: _account_out(request, a, admin_teams))
 
 
 def _admin_team(user, team_id: int | None) -> int:
@@ -65,23 +67,11 @@ def _admin_team(user, team_id: int | None) -> int:
     return team_id
 
 
-WECHAT_REQUIRED = ("component_appid", "component_appsecret", "message_token", "encoding_aes_key")
-
-
 @router.post("/platform-accounts", response={201: PlatformAccountOut, **ERRORS}, tags=["platform accounts"])
 def create_platform_account(request, payload: PlatformAccountIn):
+    """A WeChat account needs its four credentials (the schema says which); a manual one none."""
     team_id = _admin_team(request.user, payload.team)
     data = payload.model_dump(exclude={"team"})
-    if payload.platform == Platform.WECHAT:
-        missing = {
-            f: "Required for a WeChat platform account." for f in WECHAT_REQUIRED if not data[f].strip()
-        }
-        if len(data["encoding_aes_key"]) not in (0, 43):
-            missing["encoding_aes_key"] = "WeChat's EncodingAESKey is exactly 43 characters."
-        if missing:
-            raise Invalid(
-                "invalid_request", "Some WeChat credentials are missing or malformed.", details=missing
-            )
     try:
         with transaction.atomic():
             account = PlatformAccount.objects.create(team_id=team_id, **data)
@@ -94,12 +84,12 @@ def create_platform_account(request, payload: PlatformAccountIn):
                 ip=client_ip(request),
             )
     except IntegrityError:
-        raise Invalid(
+        raise Refused(
             "name_taken",
             f"The team already has an account named “{payload.name}”.",
             details={"name": "Already used in this team."},
         ) from None
-    return Status(201, _account_out(request, account))
+    return Status(201, _account_out(request, account, [team_id]))
 
 
 @router.put("/teams/{team_id}/members/{username}", response={200: MemberOut, **ERRORS}, tags=["apps"])

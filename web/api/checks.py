@@ -1,13 +1,14 @@
 """Checks: the definitions, an app's suppressions and manual checklist, and ticking an item."""
 
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from releases import app_services, selectors
 from releases.checks import REGISTRY
 from releases.models import CheckSuppression
 from releases.services import release_confirm_check
 from web.api.core import client_ip, get_or_404
+from web.api.paging import PageQuery, page
 from web.api.release_out import release_out
 from web.api.schemas.apps import (
     CheckDefinitionOut,
@@ -16,10 +17,12 @@ from web.api.schemas.apps import (
     SuppressionIn,
     SuppressionOut,
 )
-from web.api.schemas.common import ERRORS, list_of
+from web.api.schemas.common import ERRORS, page_of
 from web.api.schemas.releases import ReleaseOut
 
 router = Router()
+CheckDefinitionPage = page_of(CheckDefinitionOut, "CheckDefinitionPage")
+SuppressionPage = page_of(SuppressionOut, "SuppressionPage")
 
 
 def _suppression_out(s: CheckSuppression) -> dict:
@@ -38,30 +41,33 @@ def _suppression_out(s: CheckSuppression) -> dict:
     }
 
 
-@router.get("/checks", response={200: list_of(CheckDefinitionOut), **ERRORS}, tags=["checks"])
-def list_check_definitions(request):
-    """Every automated check with its explanation: why the reviewer cares and how to fix it."""
+def _definition_out(check) -> dict:
     return {
-        "results": [
-            {
-                "key": c.key,
-                "title": str(c.title),
-                "severity": c.severity,
-                "platforms": list(c.platforms),
-                "slow": c.slow,
-                "explanation": str(c.explanation),
-            }
-            for c in REGISTRY.values()
-        ]
+        "key": check.key,
+        "title": str(check.title),
+        "severity": check.severity,
+        "platforms": list(check.platforms),
+        "slow": check.slow,
+        "explanation": str(check.explanation),
     }
 
 
-@router.get("/apps/{app_id}/suppressions", response={200: list_of(SuppressionOut), **ERRORS}, tags=["checks"])
-def list_suppressions(request, app_id: int):
+@router.get("/checks", response={200: CheckDefinitionPage, **ERRORS}, tags=["checks"])
+def list_check_definitions(request, paging: Query[PageQuery]):
+    """Every automated check with its explanation: why the reviewer cares and how to fix it."""
+    return page(request, list(REGISTRY.values()), paging, _definition_out)
+
+
+@router.get("/apps/{app_id}/suppressions", response={200: SuppressionPage, **ERRORS}, tags=["checks"])
+def list_suppressions(request, app_id: int, paging: Query[PageQuery]):
     """Suppressions of this app's checks, in force or not (expired and removed ones stay listed)."""
     app = get_or_404(selectors.apps_for(request.user), app_id)
-    rows = CheckSuppression.objects.filter(app=app).select_related("created_by", "removed_by")
-    return {"results": [_suppression_out(s) for s in rows]}
+    rows = (
+        CheckSuppression.objects.filter(app=app)
+        .select_related("created_by", "removed_by")
+        .order_by("key", "-created_at", "-pk")
+    )
+    return page(request, rows, paging, _suppression_out)
 
 
 @router.post("/apps/{app_id}/suppressions", response={201: SuppressionOut, **ERRORS}, tags=["checks"])

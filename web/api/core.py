@@ -54,11 +54,16 @@ def _sluice_error(request, exc: SluiceError):
     return response
 
 
+# Parts of a pydantic error location that name no field: where the value came from, and the
+# branch of a union body (the platform of an account: `wechat.component_appid` is `component_appid`).
+NOT_FIELDS = {"body", "payload", "query", "path", "paging", "filters", "wechat", "manual"}
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
     details = {}
     for err in exc.errors:
-        loc = [str(part) for part in err.get("loc", []) if part not in ("body", "payload", "query", "path")]
+        loc = [str(part) for part in err.get("loc", []) if part not in NOT_FIELDS]
         details[".".join(loc) or "body"] = err.get("msg", "Invalid value.")
     fields = ", ".join(details)
     return _error(request, 400, "invalid_request", f"The request is not valid: check {fields}.", details)

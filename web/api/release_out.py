@@ -1,10 +1,10 @@
 """A release as the API shows it: the full representation of GET /releases/{id} and the
 summary row of the lists, whose `approved` is computed in SQL."""
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from releases import actions, approvals, selectors
-from releases.models import App, Approval, AuditEvent, Release
+from releases.models import Approval, AuditEvent, Capacity, Release
 from web.api.reviews import release_extras
 
 
@@ -116,27 +116,21 @@ def event_out(event: AuditEvent) -> dict:
     }
 
 
-def release_summaries(app: App):
-    """The app's releases newest first, with `approved` computed in SQL: an override, or an
-    approval in every capacity the app requires, for the current revision (policy_status)."""
+def release_summaries(releases):
+    """Summary rows of these releases (of any apps). Whether each has its approvals
+    is read in the same query: an override, or an approval in each capacity for the current
+    revision, compared in summary_out with the policy of the release's app (policy_status)."""
     current = Approval.objects.filter(release=OuterRef("pk"), revision=OuterRef("revision"))
-    every_capacity = Q()
-    for capacity in approvals.required_capacities(app):
-        every_capacity &= Q(Exists(current.filter(capacity=capacity, override=False)))
     return (
-        Release.objects.filter(app=app)
-        .select_related("author", "owner")
-        .only(
-            *SUMMARY_FIELDS,
-            "author__username",
-            "owner__username",
-        )
+        releases.select_related("app", "author", "owner")
+        .only(*SUMMARY_FIELDS, "app__required_approvals", "author__username", "owner__username")
         .annotate(
-            approved=ExpressionWrapper(
-                Q(Exists(current.filter(override=True))) | every_capacity, output_field=BooleanField()
-            )
+            approved_override=Exists(current.filter(override=True)),
+            **{
+                f"approved_as_{c}": Exists(current.filter(capacity=c, override=False))
+                for c in Capacity.values
+            },
         )
-        .order_by("-created_at", "-pk")
     )
 
 
@@ -163,4 +157,7 @@ SUMMARY_FIELDS = (
 
 def summary_out(release: Release) -> dict:
     """A list row: the fields every representation shares, and where the full one lives."""
-    return {**_common_out(release, approved=release.approved), "url": f"/api/v1/releases/{release.pk}"}
+    approved = release.approved_override or all(
+        getattr(release, f"approved_as_{c}") for c in approvals.required_capacities(release.app)
+    )
+    return {**_common_out(release, approved=approved), "url": f"/api/v1/releases/{release.pk}"}

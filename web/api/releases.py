@@ -1,15 +1,19 @@
 """Releases: an app's list, create, read, edit, the audit events, and the actions that move a
 release through its states."""
 
-from ninja import Router, Status
+from datetime import UTC, datetime
+
+from ninja import Query, Router, Schema, Status
+from pydantic import Field, field_validator
 
 from releases import actions, selectors
 from releases.memo import in_read_scope
-from releases.models import AuditEvent
+from releases.models import AuditEvent, Platform, Release, State
 from releases.services import release_create, release_update
 from web.api.core import client_ip, get_or_404
+from web.api.paging import PageQuery, page
 from web.api.release_out import event_out, release_out, release_summaries, summary_out
-from web.api.schemas.common import ERRORS, list_of
+from web.api.schemas.common import ERRORS, page_of
 from web.api.schemas.releases import (
     ActionIn,
     EventOut,
@@ -20,24 +24,52 @@ from web.api.schemas.releases import (
 )
 
 router = Router()
-
-
-RELEASES_PER_PAGE = 50
+EventPage = page_of(EventOut, "EventPage")
 
 
 @router.get("/apps/{app_id}/releases", response={200: ReleasePageOut, **ERRORS}, tags=["releases"])
-def list_releases(request, app_id: int, offset: int = 0):
-    """The app's releases, newest first, 50 at a time: `next` is the path of the following page
-    (null on the last). Each row is a summary; GET /releases/{id} has checks, approvals, actions."""
+def list_releases(request, app_id: int, paging: Query[PageQuery]):
+    """The app's releases, newest first: `next` is the path of the following page (null on the
+    last). Each row is a summary; GET /releases/{id} has checks, approvals, actions."""
     app = get_or_404(selectors.apps_for(request.user), app_id)
-    offset = max(0, offset)
-    rows = list(release_summaries(app)[offset : offset + RELEASES_PER_PAGE + 1])
-    more = len(rows) > RELEASES_PER_PAGE
-    path = f"{request.path}?offset={offset + RELEASES_PER_PAGE}"
-    return {
-        "results": [summary_out(r) for r in rows[:RELEASES_PER_PAGE]],
-        "next": path if more else None,
-    }
+    rows = release_summaries(Release.objects.filter(app=app)).order_by("-created_at", "-pk")
+    return page(request, rows, paging, summary_out)
+
+
+class ReleaseFilters(Schema):
+    state: State | None = Field(None, description="Only releases in this state.")
+    platform: Platform | None = Field(None, description="Only releases of apps on this platform.")
+    updated_since: datetime | None = Field(
+        None, description="Only releases changed at or after this time (UTC unless an offset is given)."
+    )
+    app: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this app's releases.")
+
+    @field_validator("updated_since")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """In UTC; a moment before year 1 or after 9999 there is the start or the end of time."""
+        if value is None:
+            return None
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            return (datetime.min if value.year < 5000 else datetime.max).replace(tzinfo=UTC)
+
+
+@router.get("/releases", response={200: ReleasePageOut, **ERRORS}, tags=["releases"])
+def list_all_releases(request, filters: Query[ReleaseFilters], paging: Query[PageQuery]):
+    """The releases of every app of the caller's teams, newest first, with the filters of the
+    release list page; summaries, paged like every list."""
+    releases = Release.objects.filter(app__team_id__in=selectors.team_ids_for(request.user))
+    if filters.state:
+        releases = releases.filter(state=filters.state)
+    if filters.app is not None:
+        releases = releases.filter(app_id=filters.app)
+    if filters.platform:
+        releases = releases.filter(app__platform_account__platform=filters.platform)
+    if filters.updated_since:
+        releases = releases.filter(updated_at__gte=filters.updated_since)
+    return page(request, release_summaries(releases).order_by("-pk"), paging, summary_out)
 
 
 @router.post("/apps/{app_id}/releases", response={201: ReleaseOut, **ERRORS}, tags=["releases"])
@@ -67,11 +99,12 @@ def update_release(request, release_id: int, payload: ReleasePatch):
     return release_out(release, request.user)
 
 
-@router.get("/releases/{release_id}/events", response={200: list_of(EventOut), **ERRORS}, tags=["releases"])
-def release_events(request, release_id: int):
+@router.get("/releases/{release_id}/events", response={200: EventPage, **ERRORS}, tags=["releases"])
+def release_events(request, release_id: int, paging: Query[PageQuery]):
+    """The release's audit events, oldest first."""
     release = get_or_404(selectors.releases_for(request.user), release_id)
     events = AuditEvent.objects.filter(release_id=release.pk).order_by("id")
-    return {"results": [event_out(e) for e in events]}
+    return page(request, events, paging, event_out)
 
 
 @router.post("/releases/{release_id}/{action}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])

@@ -1,22 +1,52 @@
 """Request and answer bodies of platform accounts, apps and their configuration."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from web.api.schemas.common import Strict
+from releases.app_services import SUPPRESSION_MAX_DAYS
+from releases.checks import REGISTRY
+from web.api.schemas.common import (
+    HTTP_URL,
+    NO_NUL,
+    SOME_TEXT,
+    SPACE,
+    JsonValue,
+    SomeText,
+    Strict,
+    Text,
+    checked_text,
+    text,
+)
 
 
-class PlatformAccountIn(Strict):
-    platform: Literal["wechat", "manual"]
-    name: str = Field(min_length=1, max_length=120)
+class ManualAccountIn(Strict):
+    platform: Literal["manual"]
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
     team: int | None = None
-    component_appid: str = Field("", max_length=64)
-    component_appsecret: str = Field("", max_length=256)
-    message_token: str = Field("", max_length=128)
-    encoding_aes_key: str = Field("", max_length=64)
+    component_appid: str = text(64)
+    component_appsecret: str = text(256)
+    message_token: str = text(128)
+    encoding_aes_key: str = text(64)
+
+
+class WechatAccountIn(Strict):
+    """A WeChat third-party platform: all four credentials of its console are required."""
+
+    platform: Literal["wechat"]
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    team: int | None = None
+    component_appid: str = Field(min_length=1, max_length=64, pattern=SOME_TEXT)
+    component_appsecret: str = Field(min_length=1, max_length=256, pattern=SOME_TEXT)
+    message_token: str = Field(min_length=1, max_length=128, pattern=SOME_TEXT)
+    encoding_aes_key: str = Field(
+        min_length=43, max_length=43, pattern=SOME_TEXT, description="WeChat's EncodingAESKey."
+    )
+
+
+PlatformAccountIn = Annotated[WechatAccountIn | ManualAccountIn, Field(discriminator="platform")]
 
 
 class CallbackUrls(Schema):
@@ -36,20 +66,13 @@ class PlatformAccountOut(Schema):
 
 
 class AppIn(Strict):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
     appid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     platform_account: int
-    authorizer_refresh_token: str = Field("", max_length=512)
-    privacy_policy_url: str = Field("", max_length=200)
-    categories: list[str] = Field(default_factory=list, max_length=20)
-    settings: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("privacy_policy_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
+    authorizer_refresh_token: str = text(512)
+    privacy_policy_url: str = Field("", max_length=200, pattern=r"^(https?://[^\x00]*)?$")
+    categories: list[Text] = Field(default_factory=list, max_length=20)
+    settings: dict[Text, JsonValue] = Field(default_factory=dict)
 
 
 class ChecklistItem(Schema):
@@ -74,14 +97,18 @@ class AppOut(Schema):
 
 
 class AppPatch(Strict):
-    privacy_policy_url: str | None = Field(None, max_length=200)
-    categories: list[str] | None = Field(None, max_length=20)
+    privacy_policy_url: str | None = Field(
+        None, max_length=200, pattern=NO_NUL, json_schema_extra={"pattern": HTTP_URL}
+    )
+    categories: list[SomeText] | None = Field(None, max_length=20)
 
 
 class SuppressionIn(Strict):
-    key: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=2000)
-    expires_on: date
+    key: str = checked_text(64, pattern=NO_NUL, json_schema_extra={"enum": sorted(REGISTRY)})
+    reason: str = checked_text(2000)
+    expires_on: date = Field(
+        description=f"Inclusive; from today to {SUPPRESSION_MAX_DAYS} days ahead (Beijing time)."
+    )
 
 
 class SuppressionOut(Schema):
@@ -99,8 +126,8 @@ class SuppressionOut(Schema):
 
 class QualificationIn(Strict):
     kind: Literal["business_licence", "category_permit"]
-    name: str = Field("", max_length=120)
-    number: str = Field(min_length=1, max_length=64)
+    name: str = text(120)
+    number: str = checked_text(64)
     expires_on: date | None = None
 
 
@@ -116,8 +143,13 @@ class QualificationOut(Schema):
 
 
 class ChecklistItemIn(Strict):
-    key: str = Field("", max_length=48)
-    label: str = Field(min_length=1, max_length=200)
+    key: str = checked_text(
+        pattern=rf"^[{SPACE}]*([a-z][a-z0-9_]{{0,47}})?[{SPACE}]*$",
+        required=False,
+        json_schema_extra={"not": {"enum": sorted(REGISTRY)}},
+        description="Unique in the list, and not the key of an automated check; omit to derive it.",
+    )
+    label: str = checked_text(200)
 
 
 class ChecklistIn(Strict):

@@ -1,28 +1,60 @@
 """Request and answer bodies of releases: the full representation, its list row and its parts."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
 
-from web.api.schemas.common import Strict
+from releases.checks.build_report import STRING_LISTS
+from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, text
+
+# Semantic versioning 2.0.0 with ASCII digits, around spaces the service strips (releases.versioning).
+SEMVER = (
+    rf"^[{SPACE}]*(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    rf"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?[{SPACE}]*$"
+)
+STRINGS = {"type": "array", "items": {"type": "string"}}
+# The fields CI may send, as releases/checks/build_report.py checks them (`invalid_build_report`).
+BUILD_REPORT = {
+    "description": "What CI knows about the build; other keys are kept.",
+    "properties": {
+        "packages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "size": {"type": "integer", "minimum": 0, "description": "Bytes."},
+                },
+                "required": ["name", "size"],
+            },
+        },
+        **{key: STRINGS for key in STRING_LISTS},
+        "first_screen_ms": {"type": ["number", "null"], "minimum": 0},
+        "error_monitoring": {"type": ["string", "null"]},
+    },
+}
+BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=BUILD_REPORT)]
 
 
 class ReleaseIn(Strict):
-    version: str = Field(min_length=1, max_length=64)
-    release_notes: str = Field("", max_length=10_000)
-    review_notes: str = Field("", max_length=10_000)
-    build_report: dict[str, Any] = Field(default_factory=dict)
+    version: str = Field(min_length=1, max_length=64, pattern=NO_NUL, json_schema_extra={"pattern": SEMVER})
+    release_notes: str = text(10_000)
+    review_notes: str = text(10_000)
+    build_report: BuildReport = Field(default_factory=dict)
 
 
 class ReleasePatch(Strict):
     # The revision the edit is based on (from GET /releases/{id}); another one is a 409 stale_revision.
     revision: int = Field(ge=1)
-    version: str | None = Field(None, min_length=1, max_length=64)
-    release_notes: str | None = Field(None, max_length=10_000)
-    review_notes: str | None = Field(None, max_length=10_000)
-    build_report: dict[str, Any] | None = None
+    version: str | None = Field(
+        None, min_length=1, max_length=64, pattern=NO_NUL, json_schema_extra={"pattern": SEMVER}
+    )
+    release_notes: str | None = text(10_000, default=None)
+    review_notes: str | None = text(10_000, default=None)
+    build_report: BuildReport | None = None
 
 
 class ActionOut(Schema):
@@ -156,9 +188,11 @@ class EventOut(Schema):
 
 
 class ActionIn(Schema):
-    comment: str = ""
-    outcome: str = ""
-    reason: str = ""
-    capacity: str = ""
+    """What each action takes is in the description of POST /releases/{id}/{action}."""
+
+    comment: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    outcome: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    reason: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    capacity: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
     # approve, override-approval: the revision the approver read; another one is a 409 stale_revision.
     revision: int | None = Field(None, ge=1)
