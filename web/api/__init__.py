@@ -1,8 +1,10 @@
 """REST API v1 (django-ninja: pydantic validation and the OpenAPI document for free).
 
 Contract kept for outside clients: paths, field names and error codes named in the
-issues. Every error is `{"error": {"code", "message", "details"?}}`; lists are
-`{"results": [...]}`. Authentication is a bearer token from `manage.py api_token`.
+issues. Every error is `{"error": {"code", "message", "details"?}}`; lists are pages,
+`{"results": [...], "next"}` (web/api/paging.py). Authentication is a bearer token from
+`manage.py api_token`. Bad input that never reaches a view (a body over the limit, NUL
+characters, unknown paths, wrong verbs) is answered in the same envelope by web/badinput.py.
 
 One module per resource, each a router added to the one `api` of web/api/core.py (bearer
 auth, the error envelope); the schemas live in web/api/schemas/, the release representation
