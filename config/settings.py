@@ -91,9 +91,9 @@ if SIMULATOR or TESTING or DEMO:
     INSTALLED_APPS += ["simulator", "bench"]
 
 MIDDLEWARE = [
-    "web.badinput.BadInputMiddleware",  # 413 for big bodies, 400 for NUL, the API's 404/405 as JSON
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "web.badinput.BadInputMiddleware",  # 413 for big bodies, 400 for NUL, the API's 404/405 as JSON
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

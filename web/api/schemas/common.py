@@ -67,7 +67,8 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+# 429: an address locked out after guessing tokens (web/throttle.py), on any operation.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 
 
 def page_of(schema: type[Schema], name: str) -> type[Schema]:
