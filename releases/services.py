@@ -36,6 +36,7 @@ from releases.models import (
     State,
     english,
     guard_text,
+    may_attempt,
     role_at_least,
 )
 from releases.platforms import PlatformError, adapter_for
@@ -106,6 +107,10 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
         raise Refused(
             "invalid_state",
             f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
+        )
+    if actor is not None and not may_attempt(release, name, actor):  # the permission from this state
+        raise Forbidden(
+            "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
         )
     transition = method._django_fsm.get_transition(release.state)
     for condition in transition.conditions:
