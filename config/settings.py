@@ -93,6 +93,7 @@ if SIMULATOR or TESTING or DEMO:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "web.badinput.BadInputMiddleware",  # 413 for big bodies, 400 for NUL, the API's 404/405 as JSON
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
-from releases.errors import Invalid, NotFound
+from releases.errors import Forbidden, Invalid, NotFound
 from releases.memo import memoized, remembered
 from releases.models import IN_REVIEW, Release, Role, State, guard_text, may_attempt, role_at_least
 from releases.platforms import adapter_for
@@ -163,6 +163,11 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
     """Run the named action with its payload; raises SluiceError subclasses on refusal."""
     if name not in BY_NAME:
         raise NotFound("unknown_action", f"There is no action “{name}”. Known: {', '.join(BY_NAME)}.")
+    action = BY_NAME[name]
+    if name != "check":  # release_check decides the role first, in its own words
+        services.refuse_unless_permitted(release, action.transition, actor)  # 403 before 400 or 409
+    if action.min_role and not role_at_least(role_for(actor, release.app.team_id), action.min_role):
+        raise Forbidden("forbidden", "Only a team admin can approve by override.")
     text = {key: _text(payload, key) for key in ("comment", "outcome", "reason", "capacity")}
     revision = _revision(payload)
     match name:

@@ -6,7 +6,7 @@ then writes and records its audit event in one transaction.
 """
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +28,8 @@ from releases.models import (
 from releases.selectors import forget_memberships, role_for
 
 MAX_CHECKLIST_ITEMS = 30
+# A suppression is a decision to revisit, not a permanent exemption.
+SUPPRESSION_MAX_DAYS = 366
 CHECKLIST_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
@@ -85,6 +87,12 @@ def app_suppress_check(*, app: App, actor, key: str, reason: str, expires_on, ip
     if expires_on < timezone.localdate():
         raise Invalid(
             "invalid_date", "The expiry date is in the past.", details={"expires_on": "Today or later."}
+        )
+    if expires_on > timezone.localdate() + timedelta(days=SUPPRESSION_MAX_DAYS):
+        raise Invalid(
+            "invalid_date",
+            f"A suppression lasts at most {SUPPRESSION_MAX_DAYS} days; renew it when it expires.",
+            details={"expires_on": f"At most {SUPPRESSION_MAX_DAYS} days ahead."},
         )
     with transaction.atomic():
         App.objects.select_for_update().filter(pk=app.pk).first()

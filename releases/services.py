@@ -84,19 +84,31 @@ DOING = {
 }
 
 
+def refuse_unless_permitted(release: Release, name: str, actor) -> None:
+    """403 unless the actor's role allows the transition from some state: permission is decided
+    before state, so a viewer always gets 403, never a 409 about the release's state."""
+    meta = getattr(release, name)._django_fsm
+    if actor is None or any(meta.has_transition_perm(release, source, actor) for source in meta.transitions):
+        return
+    if name in ("approve", "send_back") and approvals.capacities_of(actor, release.app):
+        why = approvals.self_approval_reason(release, actor)
+        if why:
+            raise Forbidden("self_approval", f"{why}; someone who did not write it must decide.")
+    raise Forbidden(
+        "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
+    )
+
+
 def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
-    """Name exactly why a transition cannot run: wrong state, role, or which guard."""
+    """Name exactly why a transition cannot run: role, wrong state, or which guard."""
+    refuse_unless_permitted(release, name, actor)
     method = getattr(release, name)
     if not fsm.can_proceed(method, check_conditions=False):
         raise Refused(
             "invalid_state",
             f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
         )
-    if actor is not None and not may_attempt(release, name, actor):
-        if name in ("approve", "send_back") and approvals.capacities_of(actor, release.app):
-            why = approvals.self_approval_reason(release, actor)
-            if why:
-                raise Forbidden("self_approval", f"{why}; someone who did not write it must decide.")
+    if actor is not None and not may_attempt(release, name, actor):  # the permission from this state
         raise Forbidden(
             "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
         )
@@ -325,11 +337,11 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
     When the run passes but checklist items are open, the release stays in draft and moves
     on with the last tick (`release_confirm_check`).
     """
+    _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
     if release.state != State.DRAFT:
         raise Refused(
             "invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}."
         )
-    _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
     # The run vouches for exactly what the checks read: this object's content, hashed now.
     content_hash = release.content_hash()
     results = run_checks(release, suppressions=active_suppressions(release.app))

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from releases import selectors
 from releases.models import AuditEvent, CheckRun, Release, State
+from web.params import query_id
 from web.templatetags.sluice import state_badge
 
 RELEASES_PER_PAGE = 50
@@ -44,10 +45,9 @@ class ReleaseFilter:
     @classmethod
     def from_query(cls, params) -> "ReleaseFilter":
         state = params.get("state", "")
-        app = params.get("app", "")
         return cls(
             state=state if state in State.values else "",
-            app_id=int(app) if app.isdigit() else None,
+            app_id=query_id(params, "app"),
             q=params.get("q", "").strip()[:100],
         )
 

@@ -208,7 +208,7 @@ def test_the_page_shows_the_numbers_charts_and_how_they_are_computed(client, his
 def test_another_teams_app_or_team_is_a_404(client, history, vera, other_app, other_team):
     assert _page(client, vera, app=other_app.pk).status_code == 404
     assert _page(client, vera, team=other_team.pk).status_code == 404
-    assert _page(client, vera, team="nonsense").status_code == 200  # ignored, not an error
+    assert _page(client, vera, team="nonsense").status_code == 400  # a malformed id: bad input
 
 
 def test_an_outsider_sees_only_their_own_team(client, history, olga):

@@ -59,7 +59,7 @@ def test_another_teams_objects_are_not_found(api, app, alice, make_release, olga
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
     assert api("post", f"/releases/{release.pk}/cancel", user=olga).status_code == 404
-    assert api("get", "/apps", user=olga).json() == {"results": []}
+    assert api("get", "/apps", user=olga).json() == {"results": [], "next": None}
 
 
 def test_creating_a_wechat_account_returns_callback_urls_and_never_the_secrets(api, team, adam):

@@ -11,10 +11,7 @@ from web.analytics import metrics
 from web.analytics.charts import histogram, horizontal_bars
 from web.audit_browser import APP_TEXT_MAX_LENGTH, APP_TEXT_PARAM, app_query, pick_app
 from web.options import grouped_options, options
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+from web.params import query_id
 
 
 def hours_or_days(seconds: float | None) -> str:
@@ -37,8 +34,8 @@ def analytics_page(request):
     they are few, a text field resolved here when they are many.
     """
     teams = list(selectors.teams_for(request.user).values("id", "name"))
-    team_id, app_id = _int(request.GET.get("team")), _int(request.GET.get("app"))
-    days = _int(request.GET.get("days"))
+    team_id, app_id = query_id(request.GET, "team"), query_id(request.GET, "app")
+    days = query_id(request.GET, "days")
     days = days if days in metrics.PERIODS else metrics.DEFAULT_PERIOD
     if team_id is not None and team_id not in {t["id"] for t in teams}:
         raise Http404("No such team.")

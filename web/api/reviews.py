@@ -1,19 +1,21 @@
 """REST endpoints for rejections, remediation and limits (a django-ninja Router).
 
-Mounted on the main API (web.api.api) in config/urls.py, so it inherits the bearer
-auth and the error envelope: services raise releases.errors, the API's handlers format them.
-`release_extras` is merged into GET /releases/{id} by web/api/__init__.py.
+Mounted on the main API in web/api/__init__.py, so it inherits the bearer auth and the
+error envelope: services raise releases.errors, the API's handlers format them.
+`release_extras` is merged into GET /releases/{id} by web/api/release_out.py.
 """
 
 from datetime import datetime
 
-from ninja import Router, Schema
-from pydantic import ConfigDict, Field
+from ninja import Query, Router, Schema
 
 from releases import selectors
 from releases.errors import NotFound
 from releases.limits import app_limits
 from releases.remediation import (
+    EXPLAIN_KEY,
+    FEEDBACK_MAX,
+    NOTE_MAX,
     latest_rejection,
     rejection_out,
     remediation_complete,
@@ -21,20 +23,19 @@ from releases.remediation import (
     task_out,
     tasks_for,
 )
-from web.api import ERRORS
-from web.api import RemediationTaskOut as TaskOut
+from web.api.paging import PageQuery, page
+from web.api.schemas.common import ERRORS, Strict, checked_text, page_of
+from web.api.schemas.releases import RemediationTaskOut as TaskOut
 
 router = Router(tags=["remediation"])
 
 
-class NoteIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    note: str = Field("", max_length=4000)
+class NoteIn(Strict):
+    note: str = checked_text(NOTE_MAX, description=f"At most {FEEDBACK_MAX} characters for {EXPLAIN_KEY}.")
 
 
-class ReasonIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field("", max_length=4000)
+class ReasonIn(Strict):
+    reason: str = checked_text(4000)
 
 
 class TaskList(Schema):
@@ -51,8 +52,7 @@ class LimitOut(Schema):
     resets_at: datetime | None
 
 
-class LimitList(Schema):
-    results: list[LimitOut]
+LimitPage = page_of(LimitOut, "LimitPage")
 
 
 def release_extras(release) -> dict:
@@ -91,10 +91,10 @@ def remediation_override_open(request, release_id: int, payload: ReasonIn):
     return {"results": [task_out(task) for task in tasks_for(release)]}
 
 
-@router.get("/apps/{app_id}/limits", response={200: LimitList, **ERRORS})
-def limits_of_app(request, app_id: int):
+@router.get("/apps/{app_id}/limits", response={200: LimitPage, **ERRORS})
+def limits_of_app(request, app_id: int, paging: Query[PageQuery]):
     """Every submission limit of the app with what is left and when it resets (Beijing time)."""
     app = selectors.apps_for(request.user).filter(pk=app_id).first()
     if app is None:
         raise NotFound("not_found", "No such object, or it belongs to a team you are not in.")
-    return {"results": app_limits(app)}
+    return page(request, app_limits(app), paging, lambda limit: limit)

@@ -1,0 +1,198 @@
+"""Request and answer bodies of releases: the full representation, its list row and its parts."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Schema
+from pydantic import Field
+
+from releases.checks.build_report import STRING_LISTS
+from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, text
+
+# Semantic versioning 2.0.0 with ASCII digits, around spaces the service strips (releases.versioning).
+SEMVER = (
+    rf"^[{SPACE}]*(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    rf"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?[{SPACE}]*$"
+)
+STRINGS = {"type": "array", "items": {"type": "string"}}
+# The fields CI may send, as releases/checks/build_report.py checks them (`invalid_build_report`).
+BUILD_REPORT = {
+    "description": "What CI knows about the build; other keys are kept.",
+    "properties": {
+        "packages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "size": {"type": "integer", "minimum": 0, "description": "Bytes."},
+                },
+                "required": ["name", "size"],
+            },
+        },
+        **{key: STRINGS for key in STRING_LISTS},
+        "first_screen_ms": {"type": ["number", "null"], "minimum": 0},
+        "error_monitoring": {"type": ["string", "null"]},
+    },
+}
+BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=BUILD_REPORT)]
+
+
+class ReleaseIn(Strict):
+    version: str = Field(min_length=1, max_length=64, pattern=NO_NUL, json_schema_extra={"pattern": SEMVER})
+    release_notes: str = text(10_000)
+    review_notes: str = text(10_000)
+    build_report: BuildReport = Field(default_factory=dict)
+
+
+class ReleasePatch(Strict):
+    # The revision the edit is based on (from GET /releases/{id}); another one is a 409 stale_revision.
+    revision: int = Field(ge=1)
+    version: str | None = Field(
+        None, min_length=1, max_length=64, pattern=NO_NUL, json_schema_extra={"pattern": SEMVER}
+    )
+    release_notes: str | None = text(10_000, default=None)
+    review_notes: str | None = text(10_000, default=None)
+    build_report: BuildReport | None = None
+
+
+class ActionOut(Schema):
+    name: str
+    enabled: bool
+    reason: str
+
+
+class CheckOut(Schema):
+    key: str
+    title: str
+    kind: str
+    severity: str
+    status: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class CheckRunOut(Schema):
+    id: int
+    revision: int
+    pending: int
+    passed: bool | None
+    started_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ApprovalOut(Schema):
+    approver: str
+    capacity: str
+    override: bool
+    revision: int
+    comment: str
+    created_at: datetime
+
+
+class ApprovalStatusOut(Schema):
+    required: list[str]
+    missing: list[str]
+    complete: bool
+    current: list[ApprovalOut]
+
+
+class RejectionItemOut(Schema):
+    text: str
+    category: str
+    title: str
+    details: list[str]
+
+
+class RejectionOut(Schema):
+    reason: str
+    items: list[RejectionItemOut]
+    categories: list[str]
+    screenshots: list[str]
+    audit_id: str
+    at: datetime
+
+
+class RemediationTaskOut(Schema):
+    key: str
+    title: str
+    description: str
+    category: str
+    required: bool
+    done: bool
+    done_by: str | None
+    done_at: datetime | None
+    note: str
+    check: str | None
+    evidence: str
+    waived: bool
+    waived_by: str | None
+    waive_reason: str
+
+
+class ReleaseCoreOut(Schema):
+    """The fields a release has in every answer (filled by _common_out)."""
+
+    id: int
+    app: int
+    version: str
+    state: str
+    revision: int
+    author: str
+    owner: str | None
+    approved: bool
+    platform_audit_id: str
+    last_error: dict[str, str] | None
+    rejection_reason: str
+    review_delay: dict[str, Any] | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReleaseOut(ReleaseCoreOut):
+    release_notes: str
+    review_notes: str
+    build_report: dict[str, Any]
+    checks: list[CheckOut]
+    check_run: CheckRunOut | None
+    approvals: ApprovalStatusOut
+    actions: list[ActionOut]
+    rejection: RejectionOut | None = None
+    remediation: list[RemediationTaskOut] = []
+
+
+class ReleaseSummaryOut(ReleaseCoreOut):
+    """One row of an app's release list: the release itself, without the checks, approvals and
+    actions of GET /releases/{id} (which cost several queries each)."""
+
+    url: str
+
+
+class ReleasePageOut(Schema):
+    results: list[ReleaseSummaryOut]
+    next: str | None = None
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime
+    actor: str | None
+    action: str
+    from_state: str
+    to_state: str
+    data: dict[str, Any]
+
+
+class ActionIn(Schema):
+    """What each action takes is in the description of POST /releases/{id}/{action}."""
+
+    comment: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    outcome: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    reason: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    capacity: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
+    # approve, override-approval: the revision the approver read; another one is a 409 stale_revision.
+    revision: int | None = Field(None, ge=1)
