@@ -94,7 +94,7 @@ class PlatformAdapter:
         which remediation plans from like any unknown reason.
         """
         text = (reason or "").strip()
-        return [{"number": 1, "title": "", "details": "", "text": text, "category": "other"}] if text else []
+        return [{"number": 1, "title": "", "details": [], "text": text, "category": "other"}] if text else []
 
 
 def adapter_for(account) -> PlatformAdapter:

@@ -190,6 +190,23 @@ def test_a_fail_push_rejects_with_the_platforms_reason_verbatim_and_the_screensh
     assert rejected.data["source"] == "push"
 
 
+def test_a_wechat_rejection_is_sorted_into_its_categories_and_the_api_shows_it(
+    wechat_push, in_review, api_client, alice
+):
+    release = in_review()
+    decide(release, "rejected", REJECTION, ["xxx"])
+    event = audit_event("weapp_audit_fail", Reason=REJECTION, FailTime=int(time.time()), ScreenShot="xxx")
+    assert_success(wechat_push("events", event))
+
+    answer = api_client("get", f"/releases/{release.pk}", user=alice)
+
+    assert answer.status_code == 200
+    rejection = answer.json()["rejection"]
+    assert rejection["categories"] == ["account_information", "category_mismatch"]
+    assert rejection["items"][0]["title"] == "账号信息不符合规范"
+    assert rejection["items"][0]["details"] == ["包含色情因素"]
+
+
 def test_a_delay_push_records_the_platforms_reason_and_keeps_the_release_in_review(wechat_push, in_review):
     release = in_review()
     decide(release, "delayed", DELAY)

@@ -26,6 +26,7 @@ from reviews.platforms.wechat.schemas import (
     VersionInfo,
 )
 from reviews.platforms.wechat.tokens import Tokens
+from reviews.rejections import classify_reason
 
 # WeChat stamps submissions in whole seconds with its own clock; allow for both. Too little
 # slack risks a second submit_audit (refused with 85009, shown); too much risks adopting an
@@ -125,6 +126,10 @@ class WeChatAdapter(PlatformAdapter):
         from reviews.original_ids import original_id_learn_later
 
         original_id_learn_later(app)
+
+    def rejection_items(self, reason: str) -> list[dict]:
+        """WeChat's numbered reason, split and sorted into categories by reviews/rejections/."""
+        return classify_reason(reason)
 
     def withdraw(self, release) -> None:
         """undocodeaudit, unless WeChat already shows our submission withdrawn (a retried step)."""
