@@ -35,13 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-import django_rq  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from releases.models import App, Platform, PlatformAccount, Team  # noqa: E402
 from releases.playbooks.seed import seed_playbooks  # noqa: E402
 from releases.tokens import api_token_create  # noqa: E402
 from reviews.models import ComponentTicket  # noqa: E402
+from reviews.platforms.wechat.tokens import Tokens  # noqa: E402
 from simulator.management.commands.seed_demo_wechat import REPORT  # noqa: E402
 from simulator.services import (  # noqa: E402
     SimRefused,
@@ -79,9 +79,9 @@ def setup(base: str, apps: int) -> list[App]:
         encoding_aes_key=_alnum(43),
     )
     # Another database on this Redis may have cached tokens under the same account id (and another key).
-    redis = django_rq.get_connection("default")
-    for key in redis.scan_iter(f"sluice:wechat:{account.pk}:*"):
-        redis.delete(key)
+    cache = Tokens(account).redis
+    for key in cache.scan_iter(f"sluice:wechat:{account.pk}:*"):
+        cache.delete(key)
     created = [
         App.objects.create(
             team=team,
@@ -191,9 +191,10 @@ class Decider:
                 f"release {rid}: checks failed: {[c for c in body['checks'] if c['status'] != 'passed']}"
             )
         if state == "checked":
-            self.call(
-                "manager", "POST", f"/releases/{rid}/{'submit' if body['approved'] else 'approve'}", json={}
-            )
+            if body["approved"]:
+                self.call("manager", "POST", f"/releases/{rid}/submit", json={})
+            else:  # approving the revision read, as a person approves what they saw
+                self.call("manager", "POST", f"/releases/{rid}/approve", json={"revision": body["revision"]})
         elif state == "submitted":
             self.decide(lane, body)
         elif state == "approved":

@@ -36,7 +36,6 @@ class Plan:
     apps: list[int] = []
     releases: list[int] = []
     run_major = int(time.time())  # every version written by this run is <run_major>.<user>.<n>
-    patch_revision = False  # PATCH takes `revision` (optimistic locking) on this code
     created: dict[int, int] = {}  # release id -> edits answered 200
     conflicts: Counter = Counter()
     numbers = itertools.count()
@@ -123,8 +122,7 @@ class Person(HttpUser):
         body = {
             "release_notes": f"Edited by {self.username} (user {self.number}, write {next(self.writes)})."
         }
-        if Plan.patch_revision:
-            body["revision"] = read.json()["revision"]
+        body["revision"] = read.json()["revision"]
         answer = self.call(
             "api: edit release", "PATCH", f"/api/v1/releases/{rid}", conflict_ok=True, json=body
         )

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "", None}
+# The audit chain's key for bench databases (as bench/audit_throughput.py's), fixed so that a seeded
+# database and the events of every run verify from one run to the next; BENCH_AUDIT_KEYS overrides it.
+BENCH_AUDIT_KEY = "bench-only-audit-key-never-use-it-in-production"  # noqa: S105 -- loopback bench data
 
 
 def is_local_postgres(url: str) -> bool:
@@ -27,13 +30,15 @@ def is_local_postgres(url: str) -> bool:
 
 
 def production_env(*, database_url: str, redis_url: str, static_root: str, **extra: str) -> dict:
-    """Production settings (DEBUG off, a random SECRET_KEY) minus what needs HTTPS, plus `extra`."""
+    """Production settings (DEBUG off, a random SECRET_KEY, the bench audit key) minus what needs
+    HTTPS, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if k not in ("SLUICE_DEMO", "SLUICE_TESTING", "DEBUG")}
     env.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         DEBUG="0",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or BENCH_AUDIT_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",
