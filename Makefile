@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-pyproject
 
-.PHONY: run test chaos lint fmt venv
+.PHONY: run test chaos load lint fmt venv
 
 # The virtualenv, created once; the project (with its dev extra) reinstalled only when
 # pyproject.toml is newer than the stamp left by the last install.
@@ -37,6 +37,13 @@ chaos: export CHAOS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice_ch
 chaos: export CHAOS_REDIS_URL ?= redis://127.0.0.1:6379/14
 chaos: venv
 	$(PY) bench/chaos.py $(CHAOS_ARGS)
+
+# 50 users for 3 minutes on gunicorn + PostgreSQL at full scale, with the worker and review decisions
+# (bench/load.py); seeds LOAD_DATABASE_URL on its first run (the database must exist). Not in `make test`.
+load: export LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice_bench_load
+load: export LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
+load: venv
+	$(PY) bench/load.py --database-url $(LOAD_DATABASE_URL) --redis-url $(LOAD_REDIS_URL) $(LOAD_ARGS)
 
 # Style, and the import contracts that keep the layers (pyproject.toml, [tool.importlinter]).
 lint: venv
