@@ -3,13 +3,12 @@ loop on the simulator, one after another, while the load runs.
 
 Started by bench/load.py with its environment (the bench database, SIMULATOR=1, WECHAT_API_BASE
 at the server's own /sim). It sets up a fresh platform account with `--apps` mini programs on
-the simulator (fresh each run, so nothing of an earlier run is in review or cached under an
-earlier SECRET_KEY), then, per app, over the REST API like a person: creates a release (dev),
-ticks its checklist and runs the checks (the slow ones in the worker), approves and submits it
-(manager, the worker calls the simulator), and has the simulator's reviewer decide it
-(`sim_decide`, in turn approved, rejected, delayed then approved), whose push the worker
-delivers back to Sluice. Approved releases are published, rejected ones cancelled; `--pause`
-seconds later the app's next release starts.
+the simulator (fresh each run, so nothing of an earlier run is still in review on them), then,
+per app, over the REST API like a person: creates a release (dev), ticks its checklist and runs
+the checks (the slow ones in the worker), approves and submits it (manager, the worker calls the
+simulator), and has the simulator's reviewer decide it (`sim_decide`, in turn approved, rejected,
+delayed then approved), whose push the worker delivers back to Sluice. Approved releases are
+published, rejected ones cancelled; `--pause` seconds later the app's next release starts.
 
 A decision counts as seen when the API shows it (state, or the delay); one not seen within
 `--lost-after` seconds is lost. On SIGTERM no new step starts; decisions already made and steps
@@ -78,7 +77,7 @@ def setup(base: str, apps: int) -> list[App]:
         message_token=_alnum(24),
         encoding_aes_key=_alnum(43),
     )
-    # Another database on this Redis may have cached tokens under the same account id (and another key).
+    # Another database on this Redis may have cached tokens under the same account id.
     cache = Tokens(account).redis
     for key in cache.scan_iter(f"sluice:wechat:{account.pk}:*"):
         cache.delete(key)

@@ -120,15 +120,17 @@ def failed_jobs(redis_url: str) -> int:
     return sum(FailedJobRegistry(queue=Queue(name, connection=connection)).count for name in QUEUES)
 
 
-def wait_for_queues(redis_url: str, seconds: float = 120) -> int:
-    """Jobs left (queued, running or scheduled) once the queues are empty or time is up."""
+def wait_for_queues(redis_url: str, seconds: float = 120) -> tuple[int, int]:
+    """(jobs left: queued, running or due; jobs scheduled for later, e.g. review polls) once nothing
+    is left or time is up. A job scheduled for later is a timer, not work left undone."""
     connection = Redis.from_url(redis_url)
     deadline = time.monotonic() + seconds
     while True:
         queues = [Queue(name, connection=connection) for name in QUEUES]
-        left = sum(q.count + q.started_job_registry.count + q.scheduled_job_registry.count for q in queues)
+        due = sum(len(q.scheduled_job_registry.get_jobs_to_schedule(int(time.time()))) for q in queues)
+        left = due + sum(q.count + q.started_job_registry.count for q in queues)
         if left == 0 or time.monotonic() > deadline:
-            return left
+            return left, sum(q.scheduled_job_registry.count for q in queues) - due
         time.sleep(1)
 
 
@@ -200,7 +202,7 @@ def run(args) -> int:
             decider.stop(grace=120)
             report_file = Path(report_path)
             found["decided"] = json.loads(report_file.read_text()) if report_file.exists() else None
-            found["jobs_left"] = wait_for_queues(args.redis_url)
+            found["jobs_left"], found["jobs_later"] = wait_for_queues(args.redis_url)
             found["load_after"] = os.getloadavg()
         finally:
             for process in reversed(processes):
@@ -349,7 +351,10 @@ def report(args, environment: Environment, found: dict) -> int:
             if decided[kind]:
                 problems.append(f"decider {kind}: {decided[kind][:3]}")
     jobs_failed, jobs_left = found["jobs_failed"], found["jobs_left"]
-    print(f"worker: {jobs_failed} job(s) failed, {jobs_left} left in the queues after the run")
+    print(
+        f"worker: {jobs_failed} job(s) failed, {jobs_left} left in the queues after the run "
+        f"({found['jobs_later']} scheduled for later)"
+    )
     if jobs_failed or jobs_left:
         problems.append(f"worker: {jobs_failed} failed job(s), {jobs_left} left")
     if found["server_errors"]:
@@ -371,9 +376,13 @@ def _loads(values) -> str:
     return " ".join(f"{value:.2f}" for value in values)
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -5,7 +5,6 @@ Only 127.0.0.1 is ever contacted; the database must be a local PostgreSQL.
 """
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -19,8 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "", None}
-# The audit chain's key for bench databases (as bench/audit_throughput.py's), fixed so that a seeded
-# database and the events of every run verify from one run to the next; BENCH_AUDIT_KEYS overrides it.
+# Fixed keys for bench databases, as a deployment's are: platform secrets written in one run still
+# decrypt in the next (its scheduled review polls, say), and the audit chain (the same key as
+# bench/audit_throughput.py's) verifies from one run to the next. BENCH_SECRET_KEY and
+# BENCH_AUDIT_KEYS override them.
+BENCH_SECRET_KEY = "bench-only-secret-key-never-use-it-in-production-" + "x" * 20  # noqa: S105
 BENCH_AUDIT_KEY = "bench-only-audit-key-never-use-it-in-production"  # noqa: S105 -- loopback bench data
 
 
@@ -30,14 +32,13 @@ def is_local_postgres(url: str) -> bool:
 
 
 def production_env(*, database_url: str, redis_url: str, static_root: str, **extra: str) -> dict:
-    """Production settings (DEBUG off, a random SECRET_KEY, the bench audit key) minus what needs
-    HTTPS, plus `extra`."""
+    """Production settings (DEBUG off, the bench keys) minus what needs HTTPS, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if k not in ("SLUICE_DEMO", "SLUICE_TESTING", "DEBUG")}
     env.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         DEBUG="0",
-        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or BENCH_SECRET_KEY,
         SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or BENCH_AUDIT_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
