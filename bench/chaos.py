@@ -106,6 +106,9 @@ def environment(port: int) -> dict:
         "SLUICE_STEP_JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_SECONDS),
         "SLUICE_STEP_LEASE_SECONDS": str(LEASE_SECONDS),
         "SLUICE_INFLIGHT_STALE_SECONDS": str(STALE_SECONDS),
+        # Two rejections for the same reason would lock an app's submissions for a day (reviews'
+        # limits): right for people, but it would stop this run's apps, which do not fix anything.
+        "SAME_REASON_LOCK_REJECTIONS": "1000",
         "LOG_LEVEL": "WARNING",
         "CHAOS_SWEEP_SECONDS": str(SWEEP_SECONDS),
         "PYTHONPATH": str(ROOT),
