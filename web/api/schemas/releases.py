@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from releases.checks.build_report import STRING_LISTS
-from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, text
+from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, no_nul_keys, text
 
 # Semantic versioning 2.0.0 with ASCII digits, around spaces the service strips (releases.versioning).
 SEMVER = (
@@ -36,7 +36,14 @@ BUILD_REPORT = {
         "error_monitoring": {"type": ["string", "null"]},
     },
 }
-BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=BUILD_REPORT)]
+
+
+def _build_report_schema(schema: dict) -> None:
+    no_nul_keys(schema)
+    schema.update(BUILD_REPORT)
+
+
+BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=_build_report_schema)]
 
 
 class ReleaseIn(Strict):
