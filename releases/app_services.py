@@ -222,6 +222,8 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
             details={"items": f"At most {MAX_CHECKLIST_ITEMS}."},
         )
     known = {i.get("label"): i.get("key") for i in current or [] if isinstance(i, dict)}
+    # Keys given in the list: a kept or derived key never takes one of them, nor another's.
+    given = {i["key"].strip() for i in items if isinstance(i, dict) and isinstance(i.get("key"), str)} - {""}
     result, taken = [], set()
     for n, item in enumerate(items):
         label = (item.get("label") if isinstance(item, dict) else None) or ""
@@ -232,7 +234,10 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
                 f"Item {n + 1} needs a label of 1 to 200 characters.",
                 details={f"items.{n}.label": "1 to 200 characters."},
             )
-        key = (item.get("key") or "").strip() or known.get(label) or _derive_key(label, taken)
+        key = (item.get("key") or "").strip()
+        if not key:
+            kept = known.get(label)
+            key = kept if kept and kept not in taken | given else _derive_key(label, taken | given)
         if not CHECKLIST_KEY.match(key) or key in REGISTRY or key in taken:
             raise Invalid(
                 "invalid_checklist",

@@ -24,7 +24,8 @@ def _packages_error(packages: Any) -> str | None:
         name, size = package.get("name"), package.get("size")
         if not isinstance(name, str) or not name:
             return f"item {i}: name must be a non-empty string."
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        whole = isinstance(size, int) or (isinstance(size, float) and size.is_integer())  # JSON: 1.0 is 1
+        if isinstance(size, bool) or not whole or size < 0:
             return f"item {i} ({name}): size must be a whole number of bytes >= 0."
     return None
 

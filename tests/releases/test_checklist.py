@@ -128,3 +128,15 @@ def test_the_release_page_lists_the_checklist_with_tick_buttons(client, make_rel
     client.force_login(vera)
     page = client.get(reverse("web:release-detail", args=[release.pk])).content.decode()
     assert reverse("web:release-confirm", args=[release.pk, "login"]) not in page
+
+
+def test_a_label_given_twice_gets_two_keys_and_a_given_key_is_never_taken_by_a_derived_one(app, mike):
+    label = app.checklist[0]["label"]  # its key would be kept for both copies
+    checklist = app_services.app_set_checklist(
+        app=app,
+        actor=mike,
+        items=[{"label": label}, {"label": label}, {"label": "b"}, {"key": "b", "label": "B"}],
+    )
+    keys = [i["key"] for i in checklist]
+    assert keys[0] == "tested_ios" and keys[3] == "b"
+    assert len(set(keys)) == 4

@@ -57,3 +57,8 @@ def test_it_reports_every_bad_field_at_once():
         "apis",
         "first_screen_ms",
     }
+
+
+def test_a_package_size_written_as_a_whole_float_is_a_whole_number_as_json_says():
+    assert validate_build_report({"packages": [{"name": "__APP__", "size": 1024.0}]}) == {}
+    assert "packages" in validate_build_report({"packages": [{"name": "__APP__", "size": 1024.5}]})

@@ -13,7 +13,7 @@ from web.api.schemas.common import (
     NO_NUL,
     SOME_TEXT,
     SPACE,
-    JsonValue,
+    JsonObject,
     SomeText,
     Strict,
     Text,
@@ -72,7 +72,7 @@ class AppIn(Strict):
     authorizer_refresh_token: str = text(512)
     privacy_policy_url: str = Field("", max_length=200, pattern=r"^(https?://[^\x00]*)?$")
     categories: list[Text] = Field(default_factory=list, max_length=20)
-    settings: dict[Text, JsonValue] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
 
 
 class ChecklistItem(Schema):

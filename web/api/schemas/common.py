@@ -21,11 +21,30 @@ Text = Annotated[str, Field(pattern=NO_NUL)]
 # Text the service requires not blank (answering with its own code); the document says so.
 SomeText = Annotated[str, Field(pattern=NO_NUL, json_schema_extra={"pattern": SOME_TEXT})]
 
+
+def no_nul_keys(schema: dict) -> None:
+    """A JSON object whose keys carry no NUL: `propertyNames`, which forbids the other keys, where
+    pydantic writes `patternProperties`, which only describes the matching ones."""
+    values = schema.pop("patternProperties", {}).get(NO_NUL)
+    if values is not None:
+        schema["propertyNames"] = {"pattern": NO_NUL}
+        schema["additionalProperties"] = values
+
+
 # Any JSON value whose strings (keys included) carry no NUL: free-form settings and report fields.
 JsonValue = TypeAliasType(
     "JsonValue",
-    Union[Text, int, float, bool, None, list["JsonValue"], dict[Text, "JsonValue"]],  # noqa: UP007
+    Union[  # noqa: UP007
+        Text,
+        int,
+        float,
+        bool,
+        None,
+        list["JsonValue"],
+        Annotated[dict[Text, "JsonValue"], Field(json_schema_extra=no_nul_keys)],
+    ],
 )
+JsonObject = Annotated[dict[Text, JsonValue], Field(json_schema_extra=no_nul_keys)]
 
 
 def text(max_length: int, *, default: str | None = "", **kwargs) -> Any:

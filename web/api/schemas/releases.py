@@ -1,5 +1,6 @@
 """Request and answer bodies of releases: the full representation, its list row and its parts."""
 
+import copy
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -7,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from releases.checks.build_report import STRING_LISTS
-from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, text
+from web.api.schemas.common import NO_NUL, SPACE, JsonValue, Strict, Text, checked_text, no_nul_keys, text
 
 # Semantic versioning 2.0.0 with ASCII digits, around spaces the service strips (releases.versioning).
 SEMVER = (
@@ -15,7 +16,7 @@ SEMVER = (
     r"(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     rf"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?[{SPACE}]*$"
 )
-STRINGS = {"type": "array", "items": {"type": "string"}}
+STRINGS = {"type": "array", "items": {"type": "string", "pattern": NO_NUL}}
 # The fields CI may send, as releases/checks/build_report.py checks them (`invalid_build_report`).
 BUILD_REPORT = {
     "description": "What CI knows about the build; other keys are kept.",
@@ -25,18 +26,28 @@ BUILD_REPORT = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "name": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "minLength": 1, "pattern": NO_NUL},
                     "size": {"type": "integer", "minimum": 0, "description": "Bytes."},
                 },
                 "required": ["name", "size"],
+                "propertyNames": {"pattern": NO_NUL},
             },
         },
         **{key: STRINGS for key in STRING_LISTS},
         "first_screen_ms": {"type": ["number", "null"], "minimum": 0},
-        "error_monitoring": {"type": ["string", "null"]},
+        "error_monitoring": {"anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": "null"}]},
     },
 }
-BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=BUILD_REPORT)]
+
+
+def _build_report_schema(schema: dict) -> None:
+    no_nul_keys(schema)
+    schema.update(copy.deepcopy(BUILD_REPORT))
+    # A package's other keys hold any JSON value, as the report's own other keys do.
+    schema["properties"]["packages"]["items"]["additionalProperties"] = dict(schema["additionalProperties"])
+
+
+BuildReport = Annotated[dict[Text, JsonValue], Field(json_schema_extra=_build_report_schema)]
 
 
 class ReleaseIn(Strict):
