@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from releases.gate.facts import facts_for
 from releases import app_services, services
 from releases.errors import Forbidden, Invalid, NotFound, Refused
+from releases.gate.facts import facts_for
 from releases.models import AuditEvent, State
 
 DEFAULT_KEYS = ["tested_ios", "tested_android", "tested_wechat_latest", "payment", "login"]

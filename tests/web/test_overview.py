@@ -31,7 +31,6 @@ from releases.models import (
 )
 from releases.remediation import on_rejected, remediation_complete
 from web import needs_action as needs_action_module
-from web import overview as dashboard
 from web.language import set_preferred_language
 from web.needs_action import Access, needs_action
 from web.overview import SHOWN_ACTIONS, overview, reviews_in_progress

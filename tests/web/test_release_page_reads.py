@@ -15,6 +15,7 @@ from releases.models import Release
 from releases.tokens import api_token_create
 from web.browse import release_stamp
 
+
 def _agree(release: Release, user) -> None:
     """The buttons' refusals are the model's own conditions, inside a read scope (as the page
     judges) and outside one (as the service does)."""
