@@ -7,14 +7,13 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
 from releases.errors import Forbidden, Invalid, NotFound
-from releases.memo import memoized, remembered
-from releases.models import IN_REVIEW, Release, Role, State, guard_text, may_attempt, role_at_least
+from releases.gate.facts import facts_for
+from releases.gate.rules import RULES, first_unmet
+from releases.models import Release, Role, State, may_attempt, role_at_least
 from releases.platforms import adapter_for
 from releases.selectors import role_for
 
@@ -58,105 +57,51 @@ class Availability:
     action: Action
     enabled: bool
     reason: str = ""
+    code: str = ""  # the refusal code of a disabled action: what the API's 409 would name
 
 
 def _is_manual(release: Release) -> bool:
     return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
 
 
-# -- facts the guards, the limits and the pages share, read once per read scope (releases.memo) --
+def availability(release: Release, user, action: Action, facts=None) -> Availability | None:
+    """Whether `user` is offered `action` on the release now (None: not at all), and if it is
+    disabled, the refusal it would meet: the same rules, in the same order, as the service
+    (releases.services: permission, state, the transition's gate rules, then the limits).
+
+    `facts`: the release's gate facts when the caller judges many releases at once (a Batch of
+    releases.gate.facts); by default the release's own, once per read scope."""
+    if not may_attempt(release, action.transition, user):
+        return None
+    if action.name == "record-outcome" and not _is_manual(release):
+        return None
+    if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
+        return None
+    facts = facts or facts_for(release)
+    refusal = None
+    if action.check_guards:
+        meta = getattr(release, action.transition)._django_fsm
+        conditions = meta.get_transition(release.state).conditions
+        unmet = first_unmet([condition.guard_code for condition in conditions], facts)
+        if unmet == "already_approved":
+            return None
+        if unmet is not None:
+            refusal = (unmet, RULES[unmet].reason(facts))
+    if refusal is None and action.transition in services.LIMITED_TRANSITIONS:
+        from releases.limits import transition_refusal
+
+        refusal = transition_refusal(release, action.transition, facts=facts)
+    if action.name == "approve" and refusal is None and not approvals.open_capacities_of(facts, user):
+        return None  # already approved by this person, or nothing left that they can approve as
+    if refusal is None:
+        return Availability(action, True)
+    return Availability(action, False, refusal[1], refusal[0])
 
 
-def latest_check_run(release: Release):
-    """The release's newest check run, with `result_list` (its results in run order) and
-    `actor_name` (who started it, or None), once per read scope: the page, the API answer and
-    the `has_passed_checks` guard all read this one."""
-    return memoized(("latest_check_run", release.pk), lambda: _latest_check_run(release))
-
-
-def _latest_check_run(release: Release):
-    username = f"actor__{get_user_model().USERNAME_FIELD}"
-    run = release.check_runs.annotate(actor_name=F(username)).order_by("-created_at", "-pk").first()
-    if run is not None:
-        run.result_list = list(run.results.all())
-    return run
-
-
-def releases_in_review(app_id: int) -> list[tuple[int, str, str]]:
-    """(pk, version, state) of the app's releases the platform holds (IN_REVIEW, one at a time
-    unless something went wrong), newest first. Once per read scope: the `review_in_progress`
-    guard and the limits (the review slot, withdrawals under way) share it."""
-    return memoized(
-        ("releases_in_review", app_id),
-        lambda: list(
-            Release.objects.filter(app_id=app_id, state__in=IN_REVIEW)
-            .order_by("-created_at", "-pk")
-            .values_list("pk", "version", "state")
-        ),
-    )
-
-
-def other_in_review(release: Release) -> tuple[int, str, str] | None:
-    """(pk, version, state) of the newest other release of the app in review, or None."""
-    return next((row for row in releases_in_review(release.app_id) if row[0] != release.pk), None)
-
-
-def _passed_checks(release: Release) -> bool:
-    if not remembered(("latest_check_run", release.pk)):
-        return release.has_passed_checks()  # nothing read yet: the model's own (lighter) query
-    run = latest_check_run(release)
-    return run is not None and run.passed and run.finished_at is not None and run.counts_for(release)
-
-
-# Conditions answered from the shared facts above: the same rule as the model's method (tests hold
-# the two equal), without a query of its own for what the page or the answer already read.
-SHARED_CONDITIONS = {
-    Release.has_passed_checks: _passed_checks,
-    Release.is_only_one_in_review: lambda release: other_in_review(release) is None,
-}
-
-
-def _first_unmet(conditions, release: Release):
-    """The first condition that does not hold (the one a refusal names), or None."""
-    for condition in conditions:
-        holds = SHARED_CONDITIONS.get(condition, condition)
-        if not holds(release):
-            return condition
-    return None
-
-
-def _limits_reason(release: Release, transition: str) -> str:
-    """The sentence of the limits guard (quota, withdrawals, lock...), so the button says why."""
-    from releases.limits import transition_refusal
-
-    refusal = transition_refusal(release, transition)
-    return refusal[1] if refusal else ""
-
-
-def available_actions(release: Release, user) -> list[Availability]:
+def available_actions(release: Release, user, facts=None) -> list[Availability]:
     """Actions this user may take now; unmet guards come back disabled with their reason."""
-    found = []
-    for action in ACTIONS:
-        if not may_attempt(release, action.transition, user):
-            continue
-        if action.name == "record-outcome" and not _is_manual(release):
-            continue
-        if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
-            continue
-        reason = ""
-        if action.check_guards:
-            meta = getattr(release, action.transition)._django_fsm
-            unmet = _first_unmet(meta.get_transition(release.state).conditions, release)
-            if unmet is not None:
-                if unmet.guard_code == "already_approved":
-                    continue
-                reason = guard_text(unmet, release)
-        if not reason and action.transition in services.LIMITED_TRANSITIONS:
-            reason = _limits_reason(release, action.transition)
-        if action.name == "approve" and not reason and not approvals.open_capacities_for(release, user):
-            continue  # already approved by this person, or nothing left that they can approve as
-        found.append(Availability(action, not reason, reason))
-    return found
+    found = (availability(release, user, action, facts) for action in ACTIONS)
+    return [offered for offered in found if offered is not None]
 
 
 def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None = None):

@@ -13,16 +13,13 @@ Pure reads: the services enforce, the pages and the API show the same answers.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from releases.memo import memoized
 from releases.models import (
     MEMBER_CAPACITIES,
     OVERRIDE,
     App,
     Approval,
-    AuditEvent,
     Capacity,
     Release,
     Role,
@@ -97,29 +94,16 @@ class PolicyStatus:
 
 def content_writers(release: Release) -> set[int]:
     """The ids of everyone who wrote this release's content: its author and whoever edited any
-    revision of it.
+    revision of it (releases.gate.facts reads them from the audit trail)."""
+    from releases.gate.facts import facts_for
 
-    Read from the audit trail, where every edit is an `edit` event written in the edit's own
-    transaction and chained by hash: one record, which also covers edits made before this rule.
-    """
-    return memoized(("content_writers", release.pk, release.revision), lambda: _content_writers(release))
-
-
-def _content_writers(release: Release) -> set[int]:
-    edits = AuditEvent.objects.filter(release_id=release.pk, action=EDIT_ACTION).exclude(actor_id=None)
-    return {release.author_id, *edits.values_list("actor_id", flat=True)}
+    return facts_for(release).writers
 
 
 def wrote_content(release: Release, user) -> bool:
     """Whether `user` created or changed the content of this release (then they cannot approve it)."""
     user_id = getattr(user, "pk", None)
     return user_id is not None and (user_id == release.author_id or user_id in content_writers(release))
-
-
-def content_written_by(user_id: int) -> Q:
-    """wrote_content() as a filter on releases, for lists that ask it of many releases at once."""
-    edits = AuditEvent.objects.filter(release_id=OuterRef("pk"), action=EDIT_ACTION, actor_id=user_id)
-    return Q(author_id=user_id) | Exists(edits)
 
 
 def self_approval_reason(release: Release, user) -> str:
@@ -132,14 +116,14 @@ def self_approval_reason(release: Release, user) -> str:
 
 
 def policy_status(release: Release) -> PolicyStatus:
-    """The policy of the release's current revision (remembered within a page's read scope)."""
-    return memoized(("policy_status", release.pk, release.revision), lambda: _policy_status(release))
+    """The policy of the release's current revision (from the gate's facts: once per read scope)."""
+    from releases.gate.facts import facts_for
+
+    return policy_of(release, facts_for(release).approvals)
 
 
-def _policy_status(release: Release) -> PolicyStatus:
-    current = list(
-        release.approvals.filter(revision=release.revision).select_related("approver").order_by("created_at")
-    )
+def policy_of(release: Release, current: list[Approval]) -> PolicyStatus:
+    """The policy of the release's app against `current`, the approvals of its current revision."""
     required = required_capacities(release.app)
     given = {a.capacity for a in current if not a.override}
     override = next((a for a in current if a.override), None)
@@ -147,7 +131,10 @@ def _policy_status(release: Release) -> PolicyStatus:
 
 
 def missing_message(release: Release) -> str:
-    status = policy_status(release)
+    return missing_message_of(release, policy_status(release))
+
+
+def missing_message_of(release: Release, status: PolicyStatus) -> str:
     if status.complete:
         return ""
     if status.missing == [Capacity.RELEASE_MANAGER] and status.required == [Capacity.RELEASE_MANAGER]:
@@ -162,8 +149,17 @@ def missing_message(release: Release) -> str:
 
 def open_capacities_for(release: Release, user) -> list[str]:
     """The missing capacities this user could fill now (empty for whoever wrote the content)."""
-    status = policy_status(release)
+    from releases.gate.facts import facts_for
+
+    return open_capacities_of(facts_for(release), user)
+
+
+def open_capacities_of(facts, user) -> list[str]:
+    """open_capacities_for() from a release's gate facts (releases.gate.facts)."""
+    release = facts.release
+    status = policy_of(release, facts.approvals)
     if status.complete or any(a.approver_id == user.pk for a in status.approvals):
         return []
     held = [c for c in status.missing if c in capacities_of(user, release.app)]
-    return held if held and not wrote_content(release, user) else []
+    wrote = user.pk == release.author_id or user.pk in facts.writers
+    return held if held and not wrote else []

@@ -211,25 +211,25 @@ def _retried_state_of(release: "Release", *args, **kwargs) -> str:
     return FAILED_TO_IN_FLIGHT[release.state]
 
 
-def guard(code: str, message: str, detail=None):
-    """Name a transition condition so a refusal can say which rule blocked it (409 `code`).
+def gate_condition(code: str):
+    """A transition condition that is the gate rule `code` (releases.gate.rules): the rule, its
+    refusal code and its sentence are written there once, for one release and for many."""
 
-    `detail(release) -> str`, when given, says precisely what is missing (e.g. which
-    approval); `guard_text` prefers it to the fixed message.
-    """
+    def condition(release: "Release") -> bool:
+        from releases.gate.rules import holds
 
-    def mark(fn):
-        fn.guard_code = code
-        fn.guard_message = message
-        fn.guard_detail = detail
-        return fn
+        return holds(code, release)
 
-    return mark
+    condition.guard_code = code
+    condition.__name__ = condition.__qualname__ = f"gate_{code}"
+    return condition
 
 
 def guard_text(condition, release: "Release") -> str:
-    detail = getattr(condition, "guard_detail", None)
-    return (detail(release) if detail is not None else "") or condition.guard_message
+    """What a refused condition says about this release (the rule's precise sentence)."""
+    from releases.gate.rules import reason
+
+    return reason(condition.guard_code, release)
 
 
 def _member_role(release: "Release", user) -> str | None:
@@ -335,68 +335,23 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         "Direct state modification is not allowed". Dropping the cached state lets the descriptor
         accept the fresh value for this instance only."""
         self.__dict__.pop("state", None)
+        self.__dict__.pop("_gate_facts", None)  # facts judged from the row as it was (releases.gate)
         names = fields or [f.attname for f in self._meta.concrete_fields]
         models.Model.refresh_from_db(self, using=using, fields=names, from_queryset=from_queryset)
         self._update_initial_state()
 
-    # -- named conditions: the services name the refused guard, the templates reuse them --
+    # -- named conditions: each is a gate rule (releases.gate.rules) the services name when refusing --
 
-    @guard(
-        "approval_required",
-        "A release manager who did not write its content must approve this revision first.",
-        detail=lambda release: _approvals().missing_message(release),
-    )
-    def is_approved(self) -> bool:
-        return _approvals().policy_status(self).complete
-
-    @guard("checks_not_passed", "The pre-submission checks have not passed for this revision.")
-    def has_passed_checks(self) -> bool:
-        run = self.check_runs.order_by("-created_at", "-pk").first()
-        return run is not None and run.passed and run.finished_at is not None and run.counts_for(self)
-
-    @guard(
-        "checklist_incomplete",
-        "Tick every item of the manual checklist for this revision first.",
-        detail=lambda release: _checklist_message(release),
-    )
-    def is_checklist_complete(self) -> bool:
-        return not self.unticked_checklist()
-
-    def unticked_checklist(self) -> list[dict]:
-        """The app's checklist items not yet ticked for this revision."""
-        ticked = set(self.current_ticks().values_list("key", flat=True))
-        return [item for item in self.app.checklist or [] if item.get("key") not in ticked]
+    is_approved = gate_condition("approval_required")
+    has_passed_checks = gate_condition("checks_not_passed")
+    is_checklist_complete = gate_condition("checklist_incomplete")
+    has_valid_qualifications = gate_condition("qualification_expired")
+    is_only_one_in_review = gate_condition("review_in_progress")
+    needs_approval = gate_condition("already_approved")
 
     def content_hash(self) -> str:
         """What a check run and the checklist ticks must have seen to count (releases.fingerprint)."""
         return fingerprint.content_hash(self)
-
-    def current_ticks(self):
-        """The checklist ticks of this revision and exactly this content."""
-        return self.checklist_ticks.filter(revision=self.revision, content_hash=self.content_hash())
-
-    @guard(
-        "qualification_expired",
-        "A qualification of this app has expired or expires within the review window; renew it first.",
-        detail=lambda release: _qualification_message(release),
-    )
-    def has_valid_qualifications(self) -> bool:
-        from releases.checks.qualifications import submit_problems
-
-        return not submit_problems(self.app)
-
-    @guard(
-        "review_in_progress",
-        "Another release of this app is already in review; the platform takes one at a time.",
-    )
-    def is_only_one_in_review(self) -> bool:
-        return (
-            not Release.objects.filter(app_id=self.app_id, state__in=IN_REVIEW).exclude(pk=self.pk).exists()
-        )
-
-    @guard("already_approved", "You have already approved this revision.")
-    def needs_approval(self) -> bool:
-        return not self.is_approved()
 
     def is_in_flight(self) -> bool:
         return self.state in IN_FLIGHT
@@ -546,27 +501,6 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         pass
 
 
-def _approvals():
-    from releases import approvals
-
-    return approvals
-
-
-def _checklist_message(release: Release) -> str:
-    missing = release.unticked_checklist()
-    if not missing:
-        return ""
-    labels = "; ".join(item.get("label", item.get("key", "")) for item in missing)
-    return f"Tick the manual checklist for revision {release.revision}; still open: {labels}."
-
-
-def _qualification_message(release: Release) -> str:
-    from releases.checks.qualifications import submit_problems
-
-    problems = submit_problems(release.app)
-    return "; ".join(p["message"] for p in problems) + ". Renew it on the app page." if problems else ""
-
-
 class Approval(models.Model):
     """A named person stands behind one revision of a release, in one capacity.
 
@@ -624,9 +558,11 @@ class CheckRun(models.Model):
     def is_pending(self) -> bool:
         return self.finished_at is None
 
-    def counts_for(self, release: Release) -> bool:
-        """The run judged this release as it is now: its revision and exactly its content."""
-        return self.revision == release.revision and self.content_hash == release.content_hash()
+    def counts_for(self, release: Release, content_hash: str | None = None) -> bool:
+        """The run judged this release as it is now: its revision and exactly its content
+        (`content_hash`: the release's, when the caller has it already)."""
+        current = content_hash or release.content_hash()
+        return self.revision == release.revision and self.content_hash == current
 
 
 class CheckResult(models.Model):

@@ -327,10 +327,6 @@ def _username(task: RemediationTask, role: str) -> str | None:
     return name if name is not None else getattr(task, role).get_username()
 
 
-def open_required(release: Release) -> list[RemediationTask]:
-    return [t for t in tasks_for(release) if t.required and t.is_open]
-
-
 def _require(actor, release: Release, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, release.app.team_id), minimum):
         raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
@@ -396,24 +392,6 @@ def remediation_override(*, release: Release, actor, reason: str, ip: str | None
             ip=ip,
         )
     return tasks
-
-
-def remediation_refusal(release: Release) -> tuple[str, str] | None:
-    """`remediation_incomplete` while a required task is neither done nor overridden.
-
-    Applies from any state a submit starts in (rejected, or checked again after an edit).
-    """
-    sync_rejections(release=release)
-    missing = open_required(release)
-    if not missing:
-        return None
-    titles = "; ".join(t.title for t in missing[:5]) + ("; …" if len(missing) > 5 else "")
-    return (
-        "remediation_incomplete",
-        f"{len(missing)} required remediation task{'s are' if len(missing) > 1 else ' is'} still open "
-        f"({titles}). It lifts when each is marked done with a note, or a release manager overrides "
-        "them with a reason.",
-    )
 
 
 def feedback_info(release: Release) -> str | None:

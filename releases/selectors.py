@@ -83,21 +83,25 @@ def active_suppressions(app: App, day=None) -> dict:
 
 
 def latest_check_run(release: Release):
-    return (
-        release.check_runs.select_related("actor")
-        .prefetch_related("results")
-        .order_by("-created_at", "-pk")
-        .first()
+    """The release's newest check run with `result_list` (its results in run order), `actor_name`
+    and `blocking`, once per read scope: the page, the API answer and the polls read this one."""
+    from releases.gate.facts import latest_check_runs
+    from releases.memo import memoized
+
+    return memoized(
+        ("latest_check_run", release.pk),
+        lambda: latest_check_runs([release.pk], results=True).get(release.pk),
     )
 
 
 def checklist_items(release: Release) -> list[dict]:
     """The app's manual checklist for this revision and content, each with its tick (or None)."""
-    ticks = {t.key: t for t in release.current_ticks().select_related("confirmed_by")}
+    from releases.gate.facts import checklist_of, facts_for
+
+    ticks = facts_for(release).ticks
     return [
         {"key": item["key"], "label": item.get("label", item["key"]), "tick": ticks.get(item["key"])}
-        for item in release.app.checklist or []
-        if isinstance(item, dict) and item.get("key")
+        for item in checklist_of(release.app)
     ]
 
 

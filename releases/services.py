@@ -20,6 +20,7 @@ from releases.checks import run_checks, run_pending
 from releases.checks.build_report import validate_build_report
 from releases.errors import Forbidden, Invalid, NotFound, Refused
 from releases.fingerprint import CONTENT_FIELDS
+from releases.gate.facts import checklist_of, fresh_facts, latest_check_runs
 from releases.models import (
     EDITABLE,
     IN_FLIGHT,
@@ -431,7 +432,7 @@ def release_confirm_check(*, release: Release, actor, key: str, ip: str | None =
     checklist of a release whose checks already passed moves it to `checked`.
     """
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "tick the checklist")
-    item = next((i for i in release.app.checklist or [] if isinstance(i, dict) and i.get("key") == key), None)
+    item = next((i for i in checklist_of(release.app) if i["key"] == key), None)
     if item is None:
         raise NotFound("unknown_check", f"“{key}” is not an item of {release.app}'s manual checklist.")
     with transaction.atomic():
@@ -441,7 +442,7 @@ def release_confirm_check(*, release: Release, actor, key: str, ip: str | None =
                 "invalid_state",
                 f"The checklist is ticked on drafts; this release is {_state_label(release.state)}.",
             )
-        tick = release.current_ticks().filter(key=key).first()
+        tick = fresh_facts(release).ticks.get(key)
         if tick is not None:
             return tick
         tick = ChecklistTick.objects.create(
@@ -461,7 +462,7 @@ def release_confirm_check(*, release: Release, actor, key: str, ip: str | None =
             data={"key": key, "label": tick.label, "revision": release.revision},
             ip=ip,
         )
-        run = release.check_runs.order_by("-created_at", "-pk").first()
+        run = latest_check_runs([release.pk]).get(release.pk)
         _advance_if_ready(
             release,
             actor=actor,

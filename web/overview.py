@@ -1,12 +1,11 @@
 """The overview: every app of the user's teams on one page (the home page, `web:dashboard`).
 
-It lives in reviews/ because it shows review data (working days, remediation, limits) next to
-the release pipeline; releases/ reaches it through the SLUICE_DASHBOARD_VIEW hook.
-
 Each part is one plain function of (user, now) that a test can call, and each runs a fixed
 number of queries whatever the number of apps, releases and events: aggregates, subqueries
 and one grouped query per part, never a query per row. A third-party platform with two
 thousand apps gets the same page as a team with one.
+
+"Needs your action" is decided in web/needs_action.py, by the release page's own rules.
 
 The page is rendered often (every change to a release of the teams refreshes it), so the
 functions hand the template finished strings: times already formatted in the reader's time
@@ -15,59 +14,36 @@ and only for the rows it shows: of "needs your action", every item is counted bu
 SHOWN_ACTIONS most urgent are worded.
 """
 
-import json
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import lru_cache, partial
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
-    ExpressionWrapper,
-    F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from releases import selectors
-from releases.approvals import capacity_label, content_written_by, required_capacities
 from releases.limits import clock
 from releases.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
 from releases.limits.labels import label as limit_label
-from releases.limits.rules import window_days
 from releases.models import (
-    FAILED_TO_IN_FLIGHT,
-    IN_REVIEW,
-    MEMBER_CAPACITIES,
     App,
-    Approval,
     AuditEvent,
-    Capacity,
-    ChecklistTick,
-    CheckResult,
-    CheckRun,
     Platform,
     PlatformAccount,
     Release,
-    Role,
     State,
-    role_at_least,
 )
 from releases.workdays import (
     EXPECTED_WORKING_DAYS,
@@ -77,6 +53,7 @@ from releases.workdays import (
     working_days_between,
 )
 from web.browse import overview_stamp_of, url_maker
+from web.needs_action import KINDS, Access, ActionItem, needs_action  # noqa: F401 -- the page's parts
 from web.review_pages import countdown
 from web.templatetags.sluice import state_label, state_tone
 
@@ -100,55 +77,6 @@ LANES = (
 # Where releases end: counted nowhere on the overview (see pipeline()).
 ENDED_STATES = (State.PUBLISHED, State.WITHDRAWN, State.EXPIRED, State.ROLLED_BACK, State.CANCELLED)
 COUNTED_STATES = [state for _, states in LANES for state in states if state not in ENDED_STATES]
-
-STEP_NAMES = {
-    State.SUBMIT_FAILED: gettext_lazy("Submitting"),
-    State.WITHDRAW_FAILED: gettext_lazy("Withdrawing"),
-    State.PUBLISH_FAILED: gettext_lazy("Publishing"),
-    State.ROLLBACK_FAILED: gettext_lazy("Rolling back"),
-}
-
-# Needs my action: the kinds, most urgent first (the page sorts by this, then by age).
-KINDS = {
-    "retry": (0, gettext_lazy("Retry")),
-    "approve": (1, gettext_lazy("Approve")),
-    "submit": (2, gettext_lazy("Submit")),
-    "remediate": (3, gettext_lazy("Fix rejection")),
-    "resubmit": (4, gettext_lazy("Resubmit")),
-    "publish": (5, gettext_lazy("Publish")),
-    "checks": (6, gettext_lazy("Checks")),
-    "checklist": (7, gettext_lazy("Checklist")),
-}
-
-
-@dataclass
-class Access:
-    """Who the user is in each team, read once (two small queries, cached on the user)."""
-
-    team_ids: list[int]
-    managing: set[int]  # teams where the user is a release manager or admin
-    developing: set[int]  # teams where the user is a developer or above
-    capacities: dict[int, set[str]]  # team -> approval capacities the user holds there
-
-    @classmethod
-    def of(cls, user) -> "Access":
-        team_ids = selectors.team_ids_for(user)
-        roles = {team_id: selectors.role_for(user, team_id) for team_id in team_ids}
-        capacities = {}
-        for team_id, role in roles.items():
-            held = set()
-            if role_at_least(role, Role.RELEASE_MANAGER):
-                held.add(Capacity.RELEASE_MANAGER.value)
-            if role_at_least(role, Role.DEVELOPER):
-                member = selectors.member_capacities_for(user, team_id)
-                held |= {c.value for c in MEMBER_CAPACITIES if c in member}
-            capacities[team_id] = held
-        return cls(
-            team_ids=team_ids,
-            managing={t for t, r in roles.items() if role_at_least(r, Role.RELEASE_MANAGER)},
-            developing={t for t, r in roles.items() if role_at_least(r, Role.DEVELOPER)},
-            capacities=capacities,
-        )
 
 
 def _releases(access: Access):
@@ -250,372 +178,7 @@ def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dic
     return lanes
 
 
-# -- needs my action ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ActionItem:
-    """One release that waits for the user, with every reason why. A reason is a sentence or a
-    function making it: hundreds of items are counted, only the shown ones are worded."""
-
-    release_id: int
-    app_name: str
-    version: str
-    state: str
-    since: datetime
-    kinds: list[str] = field(default_factory=list)
-    reasons: list = field(default_factory=list)
-    rank: int = len(KINDS)  # of its most urgent kind
-
-    def add(self, kind: str, reason) -> None:
-        self.kinds.append(kind)
-        self.reasons.append(reason)
-        self.rank = min(self.rank, KINDS[kind][0])
-
-    @property
-    def kind(self) -> str:
-        return min(self.kinds, key=lambda k: KINDS[k][0])
-
-    @property
-    def kind_label(self) -> str:
-        return KINDS[self.kind][1]
-
-    @property
-    def reason(self) -> str:
-        return " ".join(reason() if callable(reason) else reason for reason in self.reasons)
-
-    @property
-    def url(self) -> str:
-        return reverse("web:release-detail", args=[self.release_id])
-
-    def age(self, now: datetime | None = None) -> str:
-        """How long it has been in its state: "3 days", "5 hours", or "under a minute"."""
-        now = now or timezone.now()
-        if now - self.since < timedelta(minutes=1):
-            return gettext("under a minute")
-        return timesince(self.since, now, depth=1)
-
-
-# The approvals of a checked release's current revision, as bits of one number: one subquery
-# per release instead of one per fact.
-CAPACITY_BITS = {capacity.value: 1 << n for n, capacity in enumerate(Capacity)}
-OVERRIDDEN = 1 << len(CAPACITY_BITS)
-APPROVED_BY_ME = OVERRIDDEN << 1
-
-
-@lru_cache(maxsize=1024)
-def _approval_flags(user_id: int) -> Subquery:
-    """Built once per user and process (a query copies the expressions it uses, so sharing the
-    Subquery is safe): building these CASE expressions costs more than running them."""
-
-    def bit(value: int, **when) -> Func:
-        return Func(Case(When(**when, then=Value(value)), default=Value(0)), function="MAX")
-
-    facts = [bit(value, capacity=capacity, override=False) for capacity, value in CAPACITY_BITS.items()]
-    facts += [bit(OVERRIDDEN, override=True), bit(APPROVED_BY_ME, approver_id=user_id)]
-    flags = facts[0]
-    for fact in facts[1:]:
-        flags = flags + fact
-    approvals = Approval.objects.filter(release=OuterRef("pk"), revision=OuterRef("revision")).order_by()
-    return Subquery(approvals.annotate(flags=flags).values("flags"), output_field=IntegerField())
-
-
-class _AppsInReview:
-    """The apps of the checked releases that have another release in review (the platform takes
-    one at a time), read on first use: only a worded "submit" item asks, so the page reads it
-    at most once, and not at all when no such item is shown."""
-
-    def __init__(self, checked: QuerySet[Release]):
-        self.checked = checked
-        self.app_ids: set[int] | None = None
-
-    def __contains__(self, app_id: int) -> bool:
-        if self.app_ids is None:
-            self.app_ids = set(
-                Release.objects.filter(state__in=IN_REVIEW, app_id__in=self.checked.values("app_id"))
-                .order_by()
-                .values_list("app_id", flat=True)
-            )
-        return app_id in self.app_ids
-
-
-def _submit_reason(revision: int, app_id: int, in_review: _AppsInReview) -> str:
-    reason = gettext("Revision %(revision)s has every approval it needs: submit it for review.") % {
-        "revision": revision
-    }
-    if app_id in in_review:  # a checked release is not in review itself: another one is
-        reason += " " + gettext("Another release of this app is in review; submit when it ends.")
-    return reason
-
-
-def _approve_reason(author: str, mine: list[str], others: list[str]) -> str:
-    reason = gettext("Checked by %(author)s; waiting for your approval as %(capacities)s") % {
-        "author": author,
-        "capacities": gettext(" or ").join(str(capacity_label(c)) for c in mine),
-    }
-    if others:
-        return reason + gettext(" (also missing: %(others)s).") % {
-            "others": ", ".join(str(capacity_label(c)) for c in others)
-        }
-    return reason + "."
-
-
-def _checked_releases(access: Access, user, items: dict, now: datetime) -> None:
-    """Checked releases: approvals waiting for a capacity the user holds (never on content they
-    wrote), and, for release managers, approved revisions ready to submit."""
-    approver_teams = [t for t, held in access.capacities.items() if held]
-    if not approver_teams:
-        return
-    checked = Release.objects.filter(app__team_id__in=approver_teams, state=State.CHECKED)
-    in_review = _AppsInReview(checked)
-    rows = (
-        checked.annotate(
-            approval_flags=_approval_flags(user.pk),
-            wrote_it=ExpressionWrapper(content_written_by(user.pk), output_field=BooleanField()),
-            # the policy as text: a few distinct values, each decoded once below
-            policy=Cast("app__required_approvals", TextField()),
-        )
-        .values(
-            "pk",
-            "app_id",
-            "version",
-            "state",
-            "revision",
-            "state_changed_at",
-            "author__username",
-            "app__name",
-            "app__team_id",
-            "policy",
-            "approval_flags",
-            "wrote_it",
-        )
-        .order_by()
-    )
-    decisions: dict[tuple, tuple] = {}
-    for row in rows:
-        key = (row["policy"], row["approval_flags"] or 0, row["app__team_id"], row["wrote_it"])
-        if key not in decisions:
-            decisions[key] = _checked_decision(access, *key)
-        kind, mine, others = decisions[key]
-        if kind == "submit":
-            reason = partial(_submit_reason, row["revision"], row["app_id"], in_review)
-            _item(items, row).add("submit", reason)
-        elif kind == "approve":
-            _item(items, row).add("approve", partial(_approve_reason, row["author__username"], mine, others))
-
-
-def _checked_decision(access: Access, policy: str | None, approvals: int, team_id: int, own: bool) -> tuple:
-    """("submit" | "approve" | None, capacities the user may approve in, the others missing) for
-    a checked release of `team_id` whose app requires `policy` and whose revision has `approvals`
-    (bits); `own`: the user wrote its content (created or edited it). The same for every release
-    alike, so decided once."""
-    required = required_capacities(App(required_approvals=json.loads(policy) if policy else []))
-    missing = [c for c in required if not approvals & CAPACITY_BITS[c]]
-    if approvals & OVERRIDDEN or not missing:
-        return ("submit" if team_id in access.managing else None), [], []
-    if own or approvals & APPROVED_BY_ME:
-        return None, [], []
-    held = access.capacities.get(team_id, set())
-    mine = [c for c in missing if c in held]
-    if not mine:
-        return None, [], []
-    return "approve", mine, [c for c in missing if c not in held]
-
-
-def _run_checks_reason(revision: int) -> str:
-    return gettext("Run the checks on revision %(revision)s.") % {"revision": revision}
-
-
-def _blocking_reason(n: int) -> str:
-    return ngettext(
-        "%(count)s blocking check failed: fix and run them again.",
-        "%(count)s blocking checks failed: fix and run them again.",
-        n,
-    ) % {"count": n}
-
-
-def _checklist_reason(n: int, revision: int) -> str:
-    return ngettext(
-        "%(count)s checklist item to tick for revision %(revision)s.",
-        "%(count)s checklist items to tick for revision %(revision)s.",
-        n,
-    ) % {"count": n, "revision": revision}
-
-
-def _my_drafts(draft_ids: list[int], items: dict) -> None:
-    """The user's drafts (the ids _outcome_rows found): checks to run or fix, checklist items
-    to tick. No query when there is none, as for most release managers."""
-    if not draft_ids:
-        return
-    latest = CheckRun.objects.filter(release=OuterRef("pk")).order_by("-created_at", "-pk")
-    blocking = (
-        CheckResult.objects.filter(
-            run_id=OuterRef("run_id"), severity="error", status__in=["failed", "error"]
-        )
-        .values("run_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    ticks = (
-        ChecklistTick.objects.filter(release=OuterRef("pk"), revision=OuterRef("revision"))
-        .values("release")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    rows = (
-        Release.objects.filter(pk__in=draft_ids)
-        .annotate(
-            run_id=Subquery(latest.values("pk")[:1]),
-            run_revision=Subquery(latest.values("revision")[:1]),
-            run_finished=Subquery(latest.values("finished_at")[:1]),
-            blocking=Subquery(blocking),
-            ticked=Subquery(ticks),
-        )
-        .values(
-            "pk",
-            "version",
-            "state",
-            "revision",
-            "state_changed_at",
-            "app__name",
-            "app__checklist",
-            "run_id",
-            "run_revision",
-            "run_finished",
-            "blocking",
-            "ticked",
-        )
-        .order_by()
-    )
-    for row in rows:
-        checklist = [i for i in row["app__checklist"] or [] if isinstance(i, dict) and i.get("key")]
-        open_items = max(0, len(checklist) - (row["ticked"] or 0))
-        current = row["run_id"] is not None and row["run_revision"] == row["revision"]
-        item = None
-        if not current:
-            item = _item(items, row)
-            item.add("checks", partial(_run_checks_reason, row["revision"]))
-        elif row["run_finished"] is not None and row["blocking"]:
-            item = _item(items, row)
-            item.add("checks", partial(_blocking_reason, row["blocking"]))
-        if open_items:
-            item = item or _item(items, row)
-            item.add("checklist", partial(_checklist_reason, open_items, row["revision"]))
-
-
-def _retry_reason(state: str, last_error: str) -> str:
-    error = (last_error or gettext("no error recorded")).strip().splitlines()[0][:160]
-    return gettext("%(step)s failed (%(error)s); retry it or give up.") % {
-        "step": STEP_NAMES[state],
-        "error": error,
-    }
-
-
-def _remediate_reason(tasks: int) -> str:
-    return ngettext(
-        "%(count)s required remediation task open after the rejection.",
-        "%(count)s required remediation tasks open after the rejection.",
-        tasks,
-    ) % {"count": tasks}
-
-
-def _resubmit_reason(decided_at: datetime | None, now: datetime) -> str:
-    reason = gettext("Rejected; the remediation tasks are done: resubmit")
-    if decided_at is None:
-        return reason + "."
-    closes = decided_at + timedelta(days=window_days())
-    return reason + gettext(" (the window closes %(when)s).") % {"when": countdown(closes, now)}
-
-
-def _publish_reason() -> str:
-    return gettext("Approved by the platform: publish it when the team is ready.")
-
-
-@lru_cache(maxsize=1)
-def _open_tasks() -> Subquery:
-    """A release's required remediation tasks still open (built once: queries copy it)."""
-    from releases.models import RemediationTask
-
-    return Subquery(
-        RemediationTask.objects.filter(release=OuterRef("pk"), required=True, done=False, waived_at=None)
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT"))  # no GROUP BY: one row, 0 when there is none
-        .values("n")
-    )
-
-
-def _outcome_rows(access: Access, user) -> list[dict]:
-    """Releases the platform decided or failed on that the user may act on (approved, rejected,
-    failed steps), the user's own releases with remediation open, and the user's drafts (for
-    _my_drafts, so that a user without drafts costs no query there). One query."""
-    mine = Q(author=user) | Q(owner=user)
-    managing = list(access.managing)
-    wanted = Q(app__team_id__in=managing, state__in=[State.APPROVED, State.REJECTED, *FAILED_TO_IN_FLIGHT])
-    wanted |= (
-        Q(app__team_id__in=list(access.developing), state__in=[State.REJECTED, State.DRAFT, State.CHECKED])
-        & mine
-    )
-    return list(
-        Release.objects.filter(wanted)
-        .annotate(open_tasks=_open_tasks())
-        .filter(
-            Q(state__in=[State.APPROVED, State.DRAFT, *FAILED_TO_IN_FLIGHT])
-            | Q(state=State.CHECKED, open_tasks__gt=0)
-            # a rejection with tasks open waits for its author or owner, not for the managers
-            | (Q(state=State.REJECTED) & (Q(open_tasks=0) | mine))
-        )
-        .values(
-            "pk",
-            "version",
-            "state",
-            "state_changed_at",
-            "decided_at",
-            "last_error",
-            "author_id",
-            "owner_id",
-            "app__name",
-            "app__team_id",
-            "open_tasks",
-        )
-        .order_by()
-    )
-
-
-def _platform_outcomes(rows: list[dict], access: Access, user, items: dict, now: datetime) -> None:
-    """Rejections (remediation, resubmission), approvals to publish and failed steps to retry."""
-    user_id = user.pk
-    for row in rows:
-        state, team_id = row["state"], row["app__team_id"]
-        tasks = row["open_tasks"] or 0
-        if state in FAILED_TO_IN_FLIGHT:
-            _item(items, row).add("retry", partial(_retry_reason, state, row["last_error"]))
-        elif state == State.APPROVED:
-            _item(items, row).add("publish", _publish_reason)
-        elif tasks and user_id in (row["author_id"], row["owner_id"]) and team_id in access.developing:
-            _item(items, row).add("remediate", partial(_remediate_reason, tasks))
-        elif state == State.REJECTED and not tasks and team_id in access.managing:
-            _item(items, row).add("resubmit", partial(_resubmit_reason, row["decided_at"], now))
-
-
-def _item(items: dict, row: dict) -> ActionItem:
-    item = items.get(row["pk"])
-    if item is None:
-        item = items[row["pk"]] = ActionItem(
-            row["pk"], row["app__name"], row["version"], row["state"], row["state_changed_at"]
-        )
-    return item
-
-
-def needs_action(access: Access, user, now: datetime | None = None) -> list[ActionItem]:
-    """What waits for this user, most urgent first, then oldest first: two queries, a third when
-    the user has drafts, and one more when a "submit" item is worded (_AppsInReview)."""
-    now = clock.now_or(now)
-    items: dict[int, ActionItem] = {}
-    outcomes = _outcome_rows(access, user)
-    _checked_releases(access, user, items, now)
-    _my_drafts([row["pk"] for row in outcomes if row["state"] == State.DRAFT], items)
-    _platform_outcomes(outcomes, access, user, items, now)
-    return sorted(items.values(), key=lambda item: (item.rank, item.since, item.release_id))
+# -- needs my action (decided in web/needs_action.py) ------------------------------------------
 
 
 def action_rows(items: list[ActionItem], now: datetime) -> list[dict]:

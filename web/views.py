@@ -22,6 +22,7 @@ from releases import actions, app_services, approvals, selectors, services
 from releases.checks import REGISTRY
 from releases.checks.qualifications import REVIEW_WINDOW_DAYS, qualification_problems
 from releases.errors import SluiceError
+from releases.gate.facts import facts_for
 from releases.memo import in_read_scope
 from releases.models import (
     EDITABLE,
@@ -727,7 +728,7 @@ def release_detail(request, release_id: int):
     # its tasks and an audit event, which the rest then shows), and they warm what the guards
     # of the buttons share with them (releases.memo); then the check run, which the guards reuse.
     extras = _page_context("release", release, user)
-    check_run = actions.latest_check_run(release)
+    check_run = selectors.latest_check_run(release)
     current_run = check_run is not None and check_run.counts_for(release)
     results = _check_rows(check_run)
     pending = [r for r in results if r.status == "pending"] if current_run else []
@@ -773,7 +774,7 @@ def release_check_status(request, release_id: int):
     """What the page polls while slow checks run: how many are still pending."""
     release = get_object_or_404(selectors.releases_for(request.user), pk=release_id)
     run = selectors.latest_check_run(release)
-    pending = sum(1 for r in run.results.all() if r.status == "pending") if run else 0
+    pending = sum(1 for r in run.result_list if r.status == "pending") if run else 0
     return JsonResponse(
         {
             "run": run.pk if run else None,
@@ -806,8 +807,8 @@ def release_confirm(request, release_id: int, key: str):
 def _after_check(request, release: Release) -> None:
     """The flash after "Run checks": passed, still running, or waiting for the checklist."""
     run = selectors.latest_check_run(release)
-    pending = sum(1 for r in run.results.all() if r.status == "pending") if run else 0
-    open_items = release.unticked_checklist()
+    pending = sum(1 for r in run.result_list if r.status == "pending") if run else 0
+    open_items = facts_for(release).unticked
     if release.state == State.CHECKED:
         messages.success(
             request,

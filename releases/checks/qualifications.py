@@ -16,17 +16,17 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from releases.checks.base import Check, Outcome, register
-from releases.memo import memoized
 
 REVIEW_WINDOW_DAYS = 7
 
 
-def qualification_problems(app, today: date | None = None) -> list[dict]:
-    """Every qualification expired, or expiring before the review window ends, with a sentence."""
+def qualification_problems(app, today: date | None = None, qualifications=None) -> list[dict]:
+    """Every qualification expired, or expiring before the review window ends, with a sentence.
+    `qualifications`: the app's, when the caller read them (for many apps at once)."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=REVIEW_WINDOW_DAYS)
     problems = []
-    for q in app.qualifications.all():
+    for q in qualifications if qualifications is not None else app.qualifications.all():
         if q.expires_on is None or q.expires_on >= horizon:
             continue
         if q.expires_on < today:
@@ -50,19 +50,13 @@ def qualification_problems(app, today: date | None = None) -> list[dict]:
     return problems
 
 
-def submit_problems(app, today: date | None = None) -> list[dict]:
+def submit_problems(app, today: date | None = None, qualifications=None) -> list[dict]:
     """The same rule as the check, as the submit guard applies it (honouring a suppression).
-
-    The suppressions are read only when there is a problem to suppress; the answer is remembered
-    for the rest of a page's read scope (the guard and its sentence both ask)."""
-    today = today or timezone.localdate()
-    return memoized(("submit_problems", app.pk, today), lambda: _submit_problems(app, today))
-
-
-def _submit_problems(app, today: date) -> list[dict]:
+    The suppressions are read only when there is a problem to suppress."""
     from releases.selectors import active_suppressions
 
-    problems = qualification_problems(app, today)
+    today = today or timezone.localdate()
+    problems = qualification_problems(app, today, qualifications)
     if problems and QualificationsValid.key in active_suppressions(app, today):
         return []
     return problems

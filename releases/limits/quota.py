@@ -7,11 +7,12 @@ of the same size from the 1st, 00:00 Beijing time, until the next read says othe
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from django.db.models import Count, QuerySet
+from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Value, When
 
 from releases.limits import clock
 from releases.memo import memoized
@@ -43,61 +44,97 @@ class Budget:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def _spent(account: PlatformAccount, since: datetime) -> tuple[int, int]:
-    """(reviews, speed-ups) the account's apps spent since `since`: one query, the apps as a
-    subquery (not a list of ids in Python), counted per action."""
-    per_action = dict(
-        AuditEvent.objects.filter(
-            app_id__in=App.objects.filter(platform_account_id=account.pk).values("pk"),
-            action__in=SUBMIT_ACTIONS + SPEEDUP_ACTIONS,
-            at__gte=since,
-        )
-        .order_by()
-        .values_list("action")
-        .annotate(n=Count("id"))
-    )
-    return (
-        sum(per_action.get(action, 0) for action in SUBMIT_ACTIONS),
-        sum(per_action.get(action, 0) for action in SPEEDUP_ACTIONS),
-    )
+@dataclass(frozen=True)
+class AccountBudgets:
+    review: Budget
+    speedup: Budget
 
 
-def _budget(snapshot, rest: int | None, limit: int | None, spent: int, now) -> Budget:
-    """`spent`: counted since this month's snapshot was read, or since the month's start when
-    there is no snapshot of this month (see _budgets)."""
+def account_budgets(
+    accounts: list[PlatformAccount], now: datetime | None = None
+) -> dict[int, AccountBudgets]:
+    """{account id: its review and speed-up budgets}, for one account or many: two queries whatever
+    the number of accounts, one when they were read with select_related("quota_snapshot").
+
+    Between two reads of the platform's numbers (a QuotaSnapshot), the submissions recorded
+    since the later of the month's start and the read are subtracted; a snapshot of an earlier
+    month counts as a fresh allocation of the same size."""
+    now = clock.now_or(now)
+    ids = [account.pk for account in accounts]
+    if not ids:
+        return {}
+    if all(PlatformAccount.quota_snapshot.is_cached(account) for account in accounts):
+        snapshots = {a.pk: a.quota_snapshot for a in accounts if hasattr(a, "quota_snapshot")}
+    else:
+        snapshots = {s.account_id: s for s in QuotaSnapshot.objects.filter(account_id__in=ids)}
+    spent = _spent_by_account(ids, snapshots, now)
     resets_at = clock.next_month_start(now)
-    if snapshot is None or limit is None:
-        return Budget(spent, None, resets_at)
-    remaining = (rest if clock.same_month(snapshot.refreshed_at, now) else limit) - spent
+    found = {}
+    for account_id in ids:
+        snapshot = snapshots.get(account_id)
+        review, speedup = spent[account_id]["review"], spent[account_id]["speedup"]
+        if snapshot is None:
+            found[account_id] = AccountBudgets(
+                Budget(review, None, resets_at), Budget(speedup, None, resets_at)
+            )
+            continue
+        fresh = clock.same_month(snapshot.refreshed_at, now)
+        found[account_id] = AccountBudgets(
+            _budget(snapshot.rest, snapshot.limit, review, fresh, resets_at),
+            _budget(snapshot.speedup_rest, snapshot.speedup_limit, speedup, fresh, resets_at),
+        )
+    return found
+
+
+def _budget(rest: int, limit: int, spent: int, fresh: bool, resets_at: datetime) -> Budget:
+    remaining = (rest if fresh else limit) - spent
     return Budget(limit - max(0, remaining), limit, resets_at)
 
 
-def _snapshot(account: PlatformAccount) -> QuotaSnapshot | None:
-    return QuotaSnapshot.objects.filter(account=account).first()
+def _spent_by_account(
+    account_ids: list[int], snapshots: dict[int, QuotaSnapshot], now: datetime
+) -> dict[int, dict[str, int]]:
+    """Reviews and speed-ups spent per account since its cutoff (the later of the month's start
+    and the last quota read), in one grouped query: one condition per account, no per-row subquery."""
+    month = clock.month_start(now)
+    cutoffs = {}
+    for account_id in account_ids:
+        snapshot = snapshots.get(account_id)
+        cutoffs[account_id] = max(month, snapshot.refreshed_at) if snapshot is not None else month
+    apps_of = {a: App.objects.filter(platform_account_id=a).values("pk") for a in account_ids}
+    wanted = Q()
+    for account_id, cutoff in cutoffs.items():
+        wanted |= Q(app_id__in=apps_of[account_id], at__gte=cutoff)
+    rows = (
+        AuditEvent.objects.filter(
+            wanted, action__in=SUBMIT_ACTIONS + SPEEDUP_ACTIONS, at__gte=min(cutoffs.values())
+        )
+        .annotate(
+            account=Case(
+                *[When(app_id__in=apps_of[a], then=Value(a)) for a in account_ids],
+                output_field=BigIntegerField(),
+            )
+        )
+        .values("account", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    spent: dict[int, dict[str, int]] = defaultdict(lambda: {"review": 0, "speedup": 0})
+    for row in rows:
+        kind = "review" if row["action"] in SUBMIT_ACTIONS else "speedup"
+        spent[row["account"]][kind] += row["n"]
+    return spent
 
 
 def budgets(account: PlatformAccount, now: datetime | None = None) -> tuple[Budget, Budget]:
-    """(review, speed-up) budgets of the account: one snapshot read and one count for both.
-    Remembered for the rest of a page's read scope (releases.memo)."""
+    """(review, speed-up) budgets of one account (account_budgets of one), remembered for the
+    rest of a page's read scope (releases.memo)."""
     now = clock.now_or(now)
-    return memoized(
+    found = memoized(
         ("quota_budgets", account.pk, clock.month_start(now), clock.next_month_start(now)),
-        lambda: _budgets(account, now),
+        lambda: account_budgets([account], now)[account.pk],
     )
-
-
-def _budgets(account: PlatformAccount, now: datetime) -> tuple[Budget, Budget]:
-    snapshot = _snapshot(account)
-    since = clock.month_start(now)
-    if snapshot is not None and clock.same_month(snapshot.refreshed_at, now):
-        since = snapshot.refreshed_at
-    reviews, speedups = _spent(account, since)
-    if snapshot is None:
-        return _budget(None, None, None, reviews, now), _budget(None, None, None, speedups, now)
-    return (
-        _budget(snapshot, snapshot.rest, snapshot.limit, reviews, now),
-        _budget(snapshot, snapshot.speedup_rest, snapshot.speedup_limit, speedups, now),
-    )
+    return found.review, found.speedup
 
 
 def review_budget(account: PlatformAccount, now: datetime | None = None) -> Budget:

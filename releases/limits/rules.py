@@ -9,28 +9,24 @@ RESUBMISSION_WINDOW_DAYS (7), WITHDRAW_DAILY_LIMIT (5), WITHDRAW_MONTHLY_LIMIT (
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
-from releases.actions import other_in_review, releases_in_review
 from releases.limits import clock
+from releases.limits.counts import (  # noqa: F401 -- the limits' settings, asked for here too
+    NO_STREAK,
+    WITHDRAW_ACTIONS,
+    Streak,
+    lock_from,
+    lock_hours,
+    lock_rejections,
+    rejection_streaks,
+    setting,
+    withdrawal_counts,
+)
+from releases.limits.counts import (
+    withdraw_limits as withdrawals_allowed,
+)
 from releases.limits.quota import Budget, budgets, review_budget, speedup_budget
 from releases.memo import memoized
-from releases.models import AuditEvent, Rejection, RejectionCategory, Release, State
-
-# A withdrawal the platform counted: ours, or one made in its console.
-WITHDRAW_ACTIONS = ("withdraw_succeeded", "withdrawn_outside")
-
-
-def setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
-def lock_rejections() -> int:
-    return max(1, setting("SAME_REASON_LOCK_REJECTIONS", 2))
-
-
-def lock_hours() -> int:
-    return setting("SAME_REASON_LOCK_HOURS", 24)
+from releases.models import RejectionCategory, Release, State
 
 
 def window_days() -> int:
@@ -87,41 +83,26 @@ class Limit:
 
 
 def _withdrawals(app, now: datetime) -> tuple[int, int]:
-    """(today, this month): withdrawals the platform counted plus those under way."""
-    return memoized(("withdrawals", app.pk, clock.day_start(now)), lambda: _count_withdrawals(app, now))
-
-
-def _count_withdrawals(app, now: datetime) -> tuple[int, int]:
-    """One short index range (app, action, at): the month's withdrawals are few (the platform
-    allows ten), so their times are read and counted here. Those under way come from the app's
-    releases in review (releases.actions), which the review slot reads anyway."""
-    done = list(
-        AuditEvent.objects.filter(app_id=app.pk, action__in=WITHDRAW_ACTIONS, at__gte=clock.month_start(now))
-        .order_by()
-        .values_list("at", flat=True)
+    """(today, this month) of one app: counts.withdrawal_counts, as the overview asks it of many."""
+    return memoized(
+        ("withdrawals", app.pk, clock.day_start(now)),
+        lambda: withdrawal_counts([app.pk], now).get(app.pk, (0, 0)),
     )
-    day_start = clock.day_start(now)
-    withdrawing = sum(1 for _, _, state in releases_in_review(app.pk) if state == State.WITHDRAWING)
-    return sum(1 for at in done if at >= day_start) + withdrawing, len(done) + withdrawing
 
 
 def withdraw_limits(app, now: datetime) -> list[Limit]:
     today, this_month = _withdrawals(app, now)
+    daily, monthly = withdrawals_allowed()
     return [
         Limit(
-            "withdraw_daily",
-            "Withdrawals today",
-            "withdraw_limit",
-            today,
-            setting("WITHDRAW_DAILY_LIMIT", 5),
-            clock.next_day_start(now),
+            "withdraw_daily", "Withdrawals today", "withdraw_limit", today, daily, clock.next_day_start(now)
         ),
         Limit(
             "withdraw_monthly",
             "Withdrawals this month",
             "withdraw_limit",
             this_month,
-            setting("WITHDRAW_MONTHLY_LIMIT", 10),
+            monthly,
             clock.next_month_start(now),
         ),
     ]
@@ -130,54 +111,16 @@ def withdraw_limits(app, now: datetime) -> list[Limit]:
 # -- the same-reason lock --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Streak:
-    count: int  # rejections in a row sharing a category
-    category: str | None
-    last_at: datetime | None
-
-
 def rejection_streak(app) -> Streak:
-    """The newest run of rejections of the app (any release) sharing a category, with no
-    approval in between; an unrecognised reason ("other") is never "the same reason".
-    Remembered for the rest of a page's read scope (releases.memo)."""
-    return memoized(("rejection_streak", app.pk), lambda: _rejection_streak(app))
+    """The app's newest run of rejections sharing a category (counts.rejection_streaks of one),
+    remembered for the rest of a page's read scope (releases.memo)."""
+    return memoized(("rejection_streak", app.pk), lambda: rejection_streaks([app.pk]).get(app.pk, NO_STREAK))
 
 
-def _rejection_streak(app) -> Streak:
-    approved = (
-        AuditEvent.objects.filter(app_id=app.pk, action="review_approved")
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    rejections = Rejection.objects.filter(app_id=app.pk).order_by("-at", "-pk")
-    if approved is not None:
-        rejections = rejections.filter(at__gt=approved)
-    return streak_of(rejections.values_list("categories", "at", named=True)[:50])  # rows, not models
-
-
-def streak_of(rejections) -> Streak:
-    """The streak of rejections given newest first (anything with `categories` and `at`), all
-    after the app's last approval; shared with the overview, which loads many apps at once."""
-    count, shared, last_at = 0, None, None
-    for rejection in rejections:
-        categories = set(rejection.categories) - {RejectionCategory.OTHER.value}
-        narrowed = categories if shared is None else shared & categories
-        if not narrowed:
-            break
-        shared, count = narrowed, count + 1
-        last_at = last_at or rejection.at
-    category = sorted(shared)[0] if shared else None
-    return Streak(count, category, last_at)
-
-
-def lock_until(app, now: datetime) -> tuple[datetime | None, Streak]:
-    streak = rejection_streak(app)
-    if streak.count < lock_rejections() or streak.last_at is None:
-        return None, streak
-    until = streak.last_at + timedelta(hours=lock_hours())
-    return (until if now < until else None), streak
+def lock_until(app, now: datetime, streak: Streak | None = None) -> tuple[datetime | None, Streak]:
+    """When the app's same-reason lock lifts (None: not locked) and its streak (read if not given)."""
+    streak = streak if streak is not None else rejection_streak(app)
+    return lock_from(streak, now), streak
 
 
 def lock_limit(app, now: datetime) -> Limit:
@@ -196,9 +139,12 @@ def _quota_limit(key: str, label: str, code: str, budget: Budget) -> Limit:
     return Limit(key, label, code, budget.used, budget.limit, budget.resets_at)
 
 
-def in_review_limit(app, exclude: Release | None = None) -> Limit:
-    others = [pk for pk, _, _ in releases_in_review(app.pk) if exclude is None or pk != exclude.pk]
-    return Limit("in_review", "Releases in review", "review_in_progress", min(len(others), 1), 1, None)
+def in_review_limit(app) -> Limit:
+    """The platform takes one release per app at a time (the gate rule `review_in_progress`)."""
+    from releases.gate.facts import releases_in_review
+
+    busy = bool(releases_in_review(app.pk))
+    return Limit("in_review", "Releases in review", "review_in_progress", int(busy), 1, None)
 
 
 def app_limits(app, now: datetime | None = None) -> list[dict]:
@@ -252,17 +198,6 @@ def _category_label(category: str | None) -> str:
     return RejectionCategory(category).label.lower() if category else "the same reason"
 
 
-def review_slot_refusal(release: Release) -> Refusal | None:
-    other = other_in_review(release)
-    if other is None:
-        return None
-    return Refusal(
-        "review_in_progress",
-        f"{release.app} {other[1]} is already in review and the platform takes one at a time. "
-        "It lifts when that review ends (approved, rejected or withdrawn).",
-    )
-
-
 def window_refusal(release: Release, now: datetime) -> Refusal | None:
     closes = window_closes_at(release)
     if closes is None or now < closes:
@@ -275,8 +210,8 @@ def window_refusal(release: Release, now: datetime) -> Refusal | None:
     )
 
 
-def lock_refusal(app, now: datetime) -> Refusal | None:
-    until, streak = lock_until(app, now)
+def lock_refusal(app, now: datetime, streak: Streak | None = None) -> Refusal | None:
+    until, streak = lock_until(app, now, streak)
     if until is None:
         return None
     return Refusal(
@@ -287,9 +222,9 @@ def lock_refusal(app, now: datetime) -> Refusal | None:
     )
 
 
-def quota_refusal(release: Release, now: datetime) -> Refusal | None:
+def quota_refusal(release: Release, now: datetime, budget: Budget | None = None) -> Refusal | None:
     account = release.app.platform_account
-    budget = review_budget(account, now)
+    budget = budget if budget is not None else review_budget(account, now)
     if budget.remaining != 0:
         return None
     return Refusal(
@@ -322,10 +257,11 @@ def withdraw_refusal(release: Release, now: datetime | None = None) -> Refusal |
         return None
     limit = max(exhausted, key=lambda item: item.resets_at)  # the one that lifts last decides
     period = "today" if limit.key == "withdraw_daily" else "this month"
+    daily, monthly = withdrawals_allowed()
     return Refusal(
         "withdraw_limit",
         f"{release.app} has used its {limit.limit} withdrawals {period} (the platform allows "
-        f"{setting('WITHDRAW_DAILY_LIMIT', 5)} a day and {setting('WITHDRAW_MONTHLY_LIMIT', 10)} a month). "
+        f"{daily} a day and {monthly} a month). "
         f"The next one is possible from {clock.when(limit.resets_at)}.",
         limit.resets_at,
     )

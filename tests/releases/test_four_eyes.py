@@ -9,7 +9,7 @@ from releases import services
 from releases.errors import Forbidden
 from releases.models import Approval, AuditEvent, Release, State
 from tests.conftest import _member
-from web.overview import Access, needs_action
+from web.needs_action import Access, needs_action
 
 
 def _forbidden(call) -> Forbidden:

@@ -8,6 +8,7 @@ import time_machine
 from django.test import override_settings
 
 from releases import services
+from releases.gate import rules
 from releases.limits import app_limits, release_limits, speedup_refusal, submit_refusal, withdraw_refusal
 from releases.limits.jobs import expire_overdue_releases
 from releases.limits.quota import quota_record, quota_refresh_all
@@ -227,9 +228,9 @@ def test_the_expiry_job_moves_overdue_rejections_to_expired(rejection):
 
 def test_only_one_release_per_app_is_in_review(make_release, ready, app):
     make_release("0.9.0", upto="submitted")
-    code, message = submit_refusal(ready())
-    assert code == "review_in_progress"
-    assert "0.9.0 is already in review" in message
+    waiting = ready()
+    assert not rules.holds("review_in_progress", waiting)
+    assert "0.9.0 is already in review" in rules.reason("review_in_progress", waiting)
     assert _limit(app, "in_review")["remaining"] == 0
 
 

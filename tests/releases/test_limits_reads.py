@@ -5,7 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases import services
-from releases.limits import app_limits, submit_refusal, withdraw_refusal
+from releases.actions import available_actions
+from releases.gate import rules
+from releases.limits import app_limits, transition_refusal, withdraw_refusal
 from releases.limits.rules import rejection_streak
 from releases.memo import read_scope
 from releases.models import Release, State
@@ -21,21 +23,23 @@ def test_a_withdrawal_under_way_counts_and_holds_the_review_slot(make_release, a
     assert (_limit(app, "withdraw_daily")["used"], _limit(app, "withdraw_monthly")["used"]) == (1, 1)
     assert _limit(app, "in_review")["used"] == 1
     ready = make_release("1.1.0", upto="approved_by_manager")
-    code, message = submit_refusal(ready)
-    assert code == "review_in_progress" and "1.0.0 is already in review" in message
+    assert "1.0.0 is already in review" in rules.reason("review_in_progress", ready)
     withdrawing.refresh_from_db()
     assert withdraw_refusal(withdrawing) is None  # one of five today
 
 
-def test_a_page_reads_the_releases_in_review_once(make_release, app, mike):
+def test_the_guard_the_button_and_the_limits_read_the_releases_in_review_once_per_page(
+    make_release, app, mike
+):
     make_release("1.0.0", upto="submitted")
     ready = make_release("1.1.0", upto="approved_by_manager")
     with read_scope(), CaptureQueriesContext(connection) as reads:
-        app_limits(app)
-        assert submit_refusal(ready).code == "review_in_progress"
-        assert ready.is_only_one_in_review() is False  # the model's own query, not shared
+        assert ready.is_only_one_in_review() is False
+        submit = next(a for a in available_actions(ready, mike) if a.action.name == "submit")
+        assert (submit.enabled, submit.code) == (False, "review_in_progress")
+        assert transition_refusal(ready, "submit") is None  # one review per app is the guard's
     in_review = [q["sql"] for q in reads.captured_queries if '"releases_release"."state" IN' in q["sql"]]
-    assert len(in_review) == 2  # the limits' shared read, and the model method's own
+    assert len(in_review) == 1
 
 
 def test_the_streak_counts_only_rejections_after_the_latest_approval(make_release, app, mike):

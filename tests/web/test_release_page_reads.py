@@ -8,43 +8,45 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from releases import actions, services
+from releases import actions, selectors, services
 from releases.errors import Refused
 from releases.memo import read_scope
 from releases.models import Release
 from releases.tokens import api_token_create
 from web.browse import release_stamp
 
-SHARED = [Release.has_passed_checks, Release.is_only_one_in_review]
 
-
-def _agree(release: Release) -> None:
-    """Each shared condition answers as the model's method, inside a read scope that loaded the
-    run (as the page does) and outside one."""
+def _agree(release: Release, user) -> None:
+    """The buttons' refusals are the model's own conditions, inside a read scope (as the page
+    judges) and outside one (as the service does)."""
     release = Release.objects.get(pk=release.pk)
     with read_scope():
-        actions.latest_check_run(release)
-        for condition in SHARED:
-            assert actions.SHARED_CONDITIONS[condition](release) is condition(release), condition.__name__
-    for condition in SHARED:
-        assert actions.SHARED_CONDITIONS[condition](release) is condition(release), condition.__name__
+        inside = {a.action.name: a.code for a in actions.available_actions(release, user)}
+    outside = {a.action.name: a.code for a in actions.available_actions(release, user)}
+    assert inside == outside
+    for name, code in outside.items():
+        transition = actions.BY_NAME[name].transition
+        meta = getattr(release, transition)._django_fsm
+        unmet = [c.guard_code for c in meta.get_transition(release.state).conditions if not c(release)]
+        if unmet and name != "approve" and actions.BY_NAME[name].check_guards:
+            assert code == unmet[0], name
 
 
-def test_the_shared_conditions_answer_as_the_models_own(make_release, alice):
-    _agree(make_release("1.0.0"))  # never checked
+def test_the_buttons_refuse_with_the_models_own_conditions(make_release, alice, mike):
+    _agree(make_release("1.0.0"), alice)  # never checked
     failing = make_release("1.1.0", release_notes="全网最低价，销量第一")
     with pytest.raises(Refused):
         services.release_check(release=failing, actor=alice)
-    _agree(failing)  # a failed run
+    _agree(failing, alice)  # a failed run
     checked = make_release("1.2.0", upto="checked")
-    _agree(checked)  # a passed run of this revision
+    _agree(checked, mike)  # a passed run of this revision
     services.release_update(release=checked, actor=alice, changes={"release_notes": "Changed."})
-    _agree(checked)  # a passed run of an earlier revision
+    _agree(checked, alice)  # a passed run of an earlier revision
     waiting = make_release("1.3.0", upto="approved_by_manager")
-    _agree(waiting)  # nothing in review
+    _agree(waiting, mike)  # nothing in review
     in_review = make_release("1.4.0", upto="submitted")
-    _agree(waiting)  # another release in review
-    _agree(in_review)  # itself in review, no other
+    _agree(waiting, mike)  # another release in review
+    _agree(in_review, mike)  # itself in review, no other
 
 
 def _rejected(make_release, mike) -> Release:
@@ -82,7 +84,7 @@ def test_the_answer_reads_the_run_once_and_keeps_its_shape(make_release, mike):
     assert _reads([query["sql"] for query in answer.captured_queries], "releases_checkrun") == 1
     assert body["check_run"]["started_by"] == "alice" and body["check_run"]["pending"] == 0
     assert [c["key"] for c in body["checks"] if c["kind"] == "auto"] == [
-        r.key for r in actions.latest_check_run(release).result_list
+        r.key for r in selectors.latest_check_run(release).result_list
     ]
     submit = next(a for a in body["actions"] if a["name"] == "submit")
     assert submit["enabled"] is False and "remediation task" in submit["reason"]

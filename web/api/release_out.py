@@ -87,7 +87,7 @@ def _common_out(release: Release, *, approved: bool) -> dict:
 
 
 def release_out(release: Release, user) -> dict:
-    run = actions.latest_check_run(release)  # once: the checks, the run and the guards read it
+    run = selectors.latest_check_run(release)  # once: the checks, the run and the guards read it
     return {
         **_common_out(release, approved=release.is_approved()),
         "release_notes": release.release_notes,

@@ -1,0 +1,135 @@
+"""Every rule of the release gate that judges one release, each written once.
+
+A rule is a named predicate over `Facts` (releases.gate.facts) with the code a refusal carries
+(409 `code`) and the sentence that says what is missing. The transitions' conditions
+(releases.models), the buttons and their reasons (releases.actions), the API's refusals and the
+overview's "needs your action" all evaluate these same functions, on one release or on a batch
+of many. The app- and account-wide limits (quota, withdrawals, the same-reason lock, the
+resubmission window) are in releases.limits, computed the same way for one app or many.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from releases import approvals
+from releases.gate.facts import Facts, facts_for
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # what a refusal names (409)
+    message: str  # the rule in one sentence, when nothing more precise can be said
+    holds: Callable[[Facts], bool]
+    detail: Callable[[Facts], str] | None = None  # precisely what is missing, when it can say
+
+    def reason(self, facts: Facts) -> str:
+        return (self.detail(facts) if self.detail is not None else "") or self.message
+
+
+def _checks_passed(facts: Facts) -> bool:
+    run = facts.check_run
+    return (
+        run is not None
+        and run.passed
+        and run.finished_at is not None
+        and run.counts_for(facts.release, facts.content_hash)
+    )
+
+
+def _checklist_detail(facts: Facts) -> str:
+    missing = facts.unticked
+    if not missing:
+        return ""
+    labels = "; ".join(item.get("label", item["key"]) for item in missing)
+    return f"Tick the manual checklist for revision {facts.release.revision}; still open: {labels}."
+
+
+def _policy(facts: Facts) -> approvals.PolicyStatus:
+    return approvals.policy_of(facts.release, facts.approvals)
+
+
+def _in_review_detail(facts: Facts) -> str:
+    other = facts.others_in_review
+    if not other:
+        return ""
+    return (
+        f"{facts.release.app} {other[0][1]} is already in review and the platform takes one at a time. "
+        "It lifts when that review ends (approved, rejected or withdrawn)."
+    )
+
+
+def _qualification_detail(facts: Facts) -> str:
+    problems = facts.qualification_problems
+    return "; ".join(p["message"] for p in problems) + ". Renew it on the app page." if problems else ""
+
+
+def _remediation_detail(facts: Facts) -> str:
+    titles = facts.open_tasks
+    if not titles:
+        return ""
+    shown = "; ".join(titles[:5]) + ("; …" if len(titles) > 5 else "")
+    return (
+        f"{len(titles)} required remediation task{'s are' if len(titles) > 1 else ' is'} still open "
+        f"({shown}). It lifts when each is marked done with a note, or a release manager overrides "
+        "them with a reason."
+    )
+
+
+RULES = {
+    rule.code: rule
+    for rule in (
+        Rule(
+            "checks_not_passed",
+            "The pre-submission checks have not passed for this revision.",
+            _checks_passed,
+        ),
+        Rule(
+            "checklist_incomplete",
+            "Tick every item of the manual checklist for this revision first.",
+            lambda facts: not facts.unticked,
+            _checklist_detail,
+        ),
+        Rule(
+            "approval_required",
+            "A release manager who did not write its content must approve this revision first.",
+            lambda facts: _policy(facts).complete,
+            lambda facts: approvals.missing_message_of(facts.release, _policy(facts)),
+        ),
+        Rule(
+            "already_approved",
+            "You have already approved this revision.",
+            lambda facts: not _policy(facts).complete,
+        ),
+        Rule(
+            "review_in_progress",
+            "Another release of this app is already in review; the platform takes one at a time.",
+            lambda facts: not facts.others_in_review,
+            _in_review_detail,
+        ),
+        Rule(
+            "qualification_expired",
+            "A qualification of this app has expired or expires within the review window; renew it first.",
+            lambda facts: not facts.qualification_problems,
+            _qualification_detail,
+        ),
+        Rule(
+            "remediation_incomplete",
+            "Required remediation tasks are still open.",
+            lambda facts: not facts.open_tasks,
+            _remediation_detail,
+        ),
+    )
+}
+
+
+def holds(code: str, release, facts: Facts | None = None) -> bool:
+    return RULES[code].holds(facts or facts_for(release))
+
+
+def reason(code: str, release, facts: Facts | None = None) -> str:
+    return RULES[code].reason(facts or facts_for(release))
+
+
+def first_unmet(codes, facts: Facts) -> str | None:
+    """The first rule of `codes` that does not hold (the one a refusal names), or None."""
+    return next((code for code in codes if not RULES[code].holds(facts)), None)

@@ -1,0 +1,129 @@
+"""What the app-level limits count, for one app or for many in one query.
+
+The same-reason lock reads each app's newest rejections after its last approval; the withdrawal
+limits count each app's withdrawals this day and month. releases.limits.rules asks these of one
+app (the guard, the app and release pages, the API), releases.limits.bulk of every app of a
+team (the overview): the same function either way, so the two cannot drift.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
+
+from releases.limits import clock
+from releases.models import AuditEvent, Rejection, RejectionCategory, Release, State
+
+# A withdrawal the platform counted: ours, or one made in its console.
+WITHDRAW_ACTIONS = ("withdraw_succeeded", "withdrawn_outside")
+
+
+def setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def lock_rejections() -> int:
+    return max(1, setting("SAME_REASON_LOCK_REJECTIONS", 2))
+
+
+def lock_hours() -> int:
+    return setting("SAME_REASON_LOCK_HOURS", 24)
+
+
+# -- the same-reason lock --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Streak:
+    count: int  # rejections in a row sharing a category (at most lock_rejections() are read)
+    category: str | None
+    last_at: datetime | None
+
+
+NO_STREAK = Streak(0, None, None)
+
+
+def streak_of(rejections) -> Streak:
+    """The streak of rejections given newest first (anything with `categories` and `at`), all
+    after the app's last approval; an unrecognised reason ("other") is never "the same reason"."""
+    count, shared, last_at = 0, None, None
+    for rejection in rejections:
+        categories = set(rejection.categories or []) - {RejectionCategory.OTHER.value}
+        narrowed = categories if shared is None else shared & categories
+        if not narrowed:
+            break
+        shared, count = narrowed, count + 1
+        last_at = last_at or rejection.at
+    category = sorted(shared)[0] if shared else None
+    return Streak(count, category, last_at)
+
+
+def rejection_streaks(app_ids) -> dict[int, Streak]:
+    """{app id: the newest run of its rejections sharing a category, with no approval in between}
+    for every app of `app_ids` (ids or a values("pk") query) that has one, in one query: each
+    app's newest lock_rejections() rejections after its last `review_approved` event (index
+    probes on rejections (app_id, at, id) and audit (app_id, action, at))."""
+    approved_at = (
+        AuditEvent.objects.filter(app_id=OuterRef("app_id"), action="review_approved")
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    newest_first = [F("at").desc(), F("pk").desc()]
+    rows = (
+        Rejection.objects.filter(app_id__in=app_ids)
+        .alias(approved_at=Subquery(approved_at))
+        .filter(Q(approved_at__isnull=True) | Q(at__gt=F("approved_at")))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("app_id")], order_by=newest_first))
+        .filter(rank__lte=lock_rejections())
+        .order_by("app_id", "-at", "-pk")
+        .values_list("app_id", "categories", "at", named=True)
+    )
+    by_app = defaultdict(list)
+    for row in rows:
+        by_app[row.app_id].append(row)
+    return {app_id: streak_of(rejections) for app_id, rejections in by_app.items()}
+
+
+def lock_from(streak: Streak, now: datetime) -> datetime | None:
+    """When the same-reason lock of an app with this streak lifts, or None if it is not locked."""
+    if streak.count < lock_rejections() or streak.last_at is None:
+        return None
+    until = streak.last_at + timedelta(hours=lock_hours())
+    return until if now < until else None
+
+
+# -- withdrawals -----------------------------------------------------------------------------
+
+
+def withdrawal_counts(app_ids, now: datetime) -> dict[int, tuple[int, int]]:
+    """{app id: (today, this month)}: withdrawals the platform counted plus those under way, for
+    every app of `app_ids` (ids or a values("pk") query) that has any, in one query (the
+    withdrawals done, grouped per app, and those under way, as a UNION ALL)."""
+    day, month = clock.day_start(now), clock.month_start(now)
+    done = (
+        AuditEvent.objects.filter(app_id__in=app_ids, action__in=WITHDRAW_ACTIONS, at__gte=month)
+        .values("app_id")
+        .annotate(today=Count("id", filter=Q(at__gte=day)), month=Count("id"))
+        .order_by()
+    )
+    withdrawing = (
+        Release.objects.filter(app_id__in=app_ids, state=State.WITHDRAWING)
+        .values("app_id")
+        .annotate(today=Count("id"), month=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, tuple[int, int]] = {}
+    for app_id, today, this_month in done.union(withdrawing, all=True).values_list(
+        "app_id", "today", "month"
+    ):
+        before = counts.get(app_id, (0, 0))
+        counts[app_id] = (before[0] + today, before[1] + this_month)
+    return counts
+
+
+def withdraw_limits() -> tuple[int, int]:
+    """(per day, per month) withdrawals the platform allows an app."""
+    return setting("WITHDRAW_DAILY_LIMIT", 5), setting("WITHDRAW_MONTHLY_LIMIT", 10)
