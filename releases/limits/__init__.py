@@ -26,10 +26,9 @@ from releases.models import Release, State
 def submit_refusal(release: Release, now: datetime | None = None) -> Refusal | None:
     """Why this release may not be submitted now, or None. Checked in this order: one review
     per app, the resubmission window, remediation, the same-reason lock, the monthly quota."""
-    from releases.remediation import remediation_refusal, sync_rejections
+    from releases.remediation import remediation_refusal
 
     now = clock.now_or(now)
-    sync_rejections(app=release.app)
     return (
         review_slot_refusal(release)
         or window_refusal(release, now)
