@@ -1,7 +1,7 @@
 """A read scope for one page or API answer: values computed once inside it are reused.
 
 A page asks the same question several times (the limits panel and each button's guard both
-read the quota, the same-reason lock and the rejection sync). Inside `read_scope()` the
+read the quota, the same-reason lock and the remediation tasks). Inside `read_scope()` the
 functions that use `memoized` compute each answer once; outside one (services, jobs, tests
 calling a function directly) they compute afresh every time, so nothing stale can leak into a
 write. A scope is a ContextVar: per thread and per request, never shared.

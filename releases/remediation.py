@@ -2,9 +2,12 @@
 complete them with evidence, or override them with a reason (audited).
 
 A rejection is the `review_rejected` audit event (written by releases.services for a push,
-a poll or a person). `on_rejected` turns it into a Rejection with classified items and tasks;
-`sync_rejections` does the same for any event not yet seen, so nothing depends on every
-rejection path remembering to call the hook.
+a poll or a person). `on_rejected` turns it into a Rejection with classified items and tasks,
+inside that event's transaction (releases.services.release_review_decided): a rejection is
+recorded whole or not at all, so everything here that reads rejections and tasks only reads.
+`sync_rejections` is a repair, never a read's business: it records events stored by older code
+(which recorded the rejection after the transition and could lose it), run by
+`manage.py reclassify_rejections` and a cron job.
 """
 
 import hashlib
@@ -21,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from releases.audit import audit_record
 from releases.errors import Forbidden, Invalid, NotFound, Refused
-from releases.memo import memoized, remembered
+from releases.memo import memoized
 from releases.models import (
     AuditEvent,
     Playbook,
@@ -113,7 +116,8 @@ def on_rejected(
 
     Arguments left out are read from the `review_rejected` audit event (its data may carry
     `reason`, `screenshots` and `audit_id`) and the release. Calling it again for the same
-    event returns the existing Rejection.
+    event returns the existing Rejection (one per event: `audit_event_id` is unique). Errors
+    are raised, never swallowed: inside the rejection's transition they undo the rejection.
     """
     event = event or _latest_rejected_event(release)
     if event is not None:
@@ -154,9 +158,10 @@ def _record(release: Release, *, reason, screenshots, audit_id, at, event) -> Re
         at=at,
     )
     created, reopened = plan_tasks(release, rejection)
-    for item in items:
-        if item["category"] == OTHER:
-            _count_unclassified(item["text"], release, at)
+    # In one order whatever the rejection, so two rejections sharing unknown reasons lock their
+    # rows in the same order (each holds them until its transition commits) and never deadlock.
+    for text in sorted((item["text"] for item in items if item["category"] == OTHER), key=normalise):
+        _count_unclassified(text, release, at)
     audit_record(
         action="remediation_planned",
         actor=None,
@@ -171,32 +176,23 @@ def _record(release: Release, *, reason, screenshots, audit_id, at, event) -> Re
     return rejection
 
 
-def sync_rejections(*, app=None, release: Release | None = None) -> int:
-    """Record every `review_rejected` event that has no Rejection yet (idempotent).
+def sync_rejections() -> int:
+    """Repair: record every `review_rejected` event that has no Rejection yet (idempotent).
 
-    Once per release or app inside a page's read scope (releases.memo); every time elsewhere."""
-    if release is not None:
-        if remembered(("sync_rejections", "app", release.app_id)):
-            return 0
-        return memoized(("sync_rejections", "release", release.pk), lambda: _sync(release=release))
-    if app is not None:
-        return memoized(("sync_rejections", "app", app.pk), lambda: _sync(app=app))
-    return _sync()
-
-
-def _sync(*, app=None, release: Release | None = None) -> int:
+    Rejections are recorded in their own transition now, so this only ever finds events stored
+    by older code, which recorded the rejection afterwards and logged a failure instead of
+    raising it (also those written by old processes still running during an upgrade). Run by
+    `manage.py reclassify_rejections` and the cron job (releases.limits.jobs); never by a page,
+    an API answer or a guard, which read rejections and tasks as they are.
+    """
     events = AuditEvent.objects.filter(action=REJECTED_ACTION, release_id__isnull=False)
-    if release is not None:
-        events = events.filter(release_id=release.pk)
-    elif app is not None:
-        events = events.filter(app_id=app.pk)
     seen = Rejection.objects.filter(audit_event_id=OuterRef("pk"))
     unseen = list(events.exclude(Exists(seen)).order_by("id").values_list("pk", flat=True))
     if not unseen:  # the usual answer: read as ids only, the events themselves when there are some
         return 0
     count = 0
     for event in AuditEvent.objects.filter(pk__in=unseen).order_by("id"):
-        target = release if release is not None else Release.objects.filter(pk=event.release_id).first()
+        target = Release.objects.filter(pk=event.release_id).first()
         if target is not None and on_rejected(target, event=event) is not None:
             count += 1
     return count
@@ -409,10 +405,6 @@ def latest_rejection(release: Release) -> Rejection | None:
     """The rejection still relevant to the release: none once it was approved afterwards."""
     if release.state in APPROVED_SINCE:
         return None
-    if release.rejection_reason:
-        # The app's events, a superset of the release's at the same cost: the submit guard (the
-        # same-reason lock) syncs the app anyway, and then reuses this one (releases.memo).
-        sync_rejections(app=release.app)
     return release.rejections.order_by("-at", "-pk").first()
 
 

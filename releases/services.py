@@ -153,12 +153,24 @@ def _lock(release: Release) -> None:
 
 
 def _transition(
-    release: Release, name: str, *, actor, ip=None, data=None, action=None, args=None, changes=None
+    release: Release,
+    name: str,
+    *,
+    actor,
+    ip=None,
+    data=None,
+    action=None,
+    args=None,
+    changes=None,
+    then=None,
 ) -> Release:
     """Run one transition with its guards, save it, and write its audit event, atomically.
 
     The release is re-read under its row lock first; `changes` (content fields) are applied to
     that fresh row; `data` may be a function of it, for audit data that names its revision.
+    `then(release, event)` runs last in the same transaction: what the transition means beyond
+    its state (a rejection's items and tasks) is recorded with it or not at all, so no reader
+    ever has to catch up on it.
     """
     try:
         with transaction.atomic():
@@ -173,7 +185,7 @@ def _transition(
                 timezone.now() if release.state != from_state else release.state_changed_at
             )
             release.save()
-            audit_record(
+            event = audit_record(
                 action=action or name,
                 actor=actor,
                 release=release,
@@ -182,6 +194,8 @@ def _transition(
                 data=data(release) if callable(data) else data,
                 ip=ip,
             )
+            if then is not None:
+                then(release, event)
     except fsm.ConcurrentTransition:
         release.refresh_from_db()
         raise Refused(
@@ -740,7 +754,12 @@ def release_review_decided(
     """Record the platform's decision, whoever saw it first (a person, a push or a poll).
 
     For the system (actor None) a decision that was already recorded is a no-op and
-    writes no second event.
+    writes no second event. A rejection is recorded whole, in the transition's transaction:
+    its Rejection with the classified items, the remediation tasks and the unknown reasons
+    counted (releases.remediation.on_rejected). If any of that fails, the rejection fails and
+    the release stays submitted: the error reaches whoever delivered the decision (a poll job
+    fails and the sweep polls again, a push is answered with an error and the poll is asked
+    to come at once, a person sees the error), and the next delivery records it.
     """
     if outcome not in OUTCOMES:
         raise Invalid(
@@ -759,25 +778,20 @@ def release_review_decided(
     ]
     args = {"reason": reason.strip()} if outcome != "approved" else {}
     payload = {**(data or {}), **({"reason": reason.strip()} if reason.strip() else {})}
+    then = _record_rejection if outcome == "rejected" else None
     try:
-        decided = _transition(release, name, actor=actor, ip=ip, args=args, data=payload)
+        return _transition(release, name, actor=actor, ip=ip, args=args, data=payload, then=then)
     except Refused:
         if actor is None:
             return None
         raise
-    if outcome == "rejected":
-        _on_rejected(decided)
-    return decided
 
 
-def _on_rejected(release: Release) -> None:
-    """Turn the rejection into remediation tasks now (a cron job also catches up if this fails)."""
+def _record_rejection(release: Release, event: AuditEvent) -> None:
+    """The rejection's items and tasks, inside the `review_rejected` transition's transaction."""
     from releases.remediation import on_rejected
 
-    try:
-        on_rejected(release)
-    except Exception:
-        logger.exception("Recording the rejection of release %s failed; the sync job will retry", release.pk)
+    on_rejected(release, event=event)
 
 
 def release_expire(*, release: Release) -> Release | None:

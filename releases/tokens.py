@@ -1,4 +1,12 @@
-"""API bearer tokens: random, shown once, stored as SHA-256 so a database leak reveals none."""
+"""API bearer tokens: random, shown once, stored as SHA-256 so a database leak reveals none.
+
+A token's `last_used_at` is the last time it was used to change something (a POST, PUT, PATCH
+or DELETE), kept to the minute. Reads never write (issue 10), and that includes the token's
+own row: a GET is answered without touching the database beyond its SELECTs, so it needs no
+write lock and never contends with the writers. A token used only to read therefore shows the
+last change made with it (or none); what a leaked token could have changed is what matters.
+The admin lists tokens with it (web/admin.py).
+"""
 
 import hashlib
 import secrets
@@ -8,6 +16,8 @@ from django.utils import timezone
 from releases.models import ApiToken
 
 PREFIX = "slc_"
+# The methods that read (RFC 9110's safe methods): they leave `last_used_at` alone.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 def _digest(token: str) -> str:
@@ -20,13 +30,18 @@ def api_token_create(*, user, name: str = "") -> str:
     return token
 
 
-def api_token_user(token: str):
-    """The active user a bearer token belongs to, or None."""
+def api_token_user(token: str, *, method: str = "GET"):
+    """The active user a bearer token belongs to, or None.
+
+    `method` is the request's: a writing one records the token's use (at most once a minute).
+    """
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     row = ApiToken.objects.select_related("user").filter(key_hash=_digest(token)).first()
     if row is None or not row.user.is_active:
         return None
-    if row.last_used_at is None or (timezone.now() - row.last_used_at).total_seconds() > 60:
+    if method.upper() not in SAFE_METHODS and (
+        row.last_used_at is None or (timezone.now() - row.last_used_at).total_seconds() > 60
+    ):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
     return row.user

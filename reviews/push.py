@@ -16,7 +16,8 @@ One call per pushed decision: the delivery is recorded under the review it trigg
 the event, before the call, so a repeat, a concurrent twin or a second push of the same
 event for the same review makes no call; a push for a review no longer in review finds
 nothing to ask about and makes none either. A push that cannot be acted on now (WeChat
-does not answer) makes the review's poll come at once instead.
+does not answer, or its answer could not be recorded) makes the review's poll come at once
+instead.
 """
 
 import logging
@@ -98,7 +99,15 @@ def audit_push_apply(*, account: PlatformAccount, appid: str, event: AuditResult
     if claimed == Outcome.DUPLICATE:
         return claimed
     if bound:
-        outcome = _ask(release)
+        try:
+            outcome = _ask(release)
+        except Exception:
+            # Recording what WeChat answered failed (e.g. classifying a rejection): nothing of it
+            # was kept. The delivery is not "processed", the poll asks again at once, and the
+            # error reaches the caller (WeChat gets an error answer, the log the traceback).
+            CallbackDelivery.objects.filter(dedupe_key=key).update(outcome=Outcome.DEFERRED)
+            review_poll_soon(release)
+            raise
     else:
         review_poll_soon(release)
         outcome = Outcome.DEFERRED

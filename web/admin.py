@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from releases.models import (
+    ApiToken,
     App,
     AuditEvent,
     CheckSuppression,
@@ -38,6 +39,29 @@ class AppAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["id", "at", "actor_name", "action", "from_state", "to_state", "release_id"]
     list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read here (`manage.py api_token` makes them): whose, since when, last used to change
+    something (releases/tokens.py). Only the hash is stored; nothing shown lets anyone use one."""
+
+    list_display = ["prefix", "name", "user", "created_at", "last_write"]
+    fields = ["prefix", "name", "user", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Last used to change something", ordering="last_used_at")
+    def last_write(self, obj):
+        return obj.last_used_at
 
     def has_add_permission(self, request):
         return False

@@ -80,7 +80,7 @@ def app_context(app) -> dict:
 def release_context(release, user) -> dict:
     """For the release page: `{% include remediation_template %}` and `{% include limits_template %}`."""
     role = selectors.role_for(user, release.app.team_id)
-    rejection = rejection_out(latest_rejection(release))  # first: it records a rejection not seen yet
+    rejection = rejection_out(latest_rejection(release))
     tasks = [task_out(task) for task in tasks_for(release)]
     return {
         "rejection": rejection,

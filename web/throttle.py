@@ -80,7 +80,7 @@ def api_token_authenticate(request, token: str):
     remaining = api_token_lockout_remaining(address)
     if remaining:
         raise TooManyAttempts(remaining)
-    user = api_token_user(token)
+    user = api_token_user(token, method=request.method)
     if user is None:
         _api_token_failure(address)
     return user

@@ -724,9 +724,9 @@ def release_detail(request, release_id: int):
     user = request.user
     release = get_object_or_404(_shown_releases(user), pk=release_id)
     role = _role(request, release.app.team_id)
-    # First the rejection, remediation and limits (recording a rejection not seen yet writes
-    # its tasks and an audit event, which the rest then shows), and they warm what the guards
-    # of the buttons share with them (releases.memo); then the check run, which the guards reuse.
+    # First the rejection, remediation and limits, which warm what the guards of the buttons
+    # share with them (releases.memo); then the check run, which the guards reuse. All reads:
+    # a rejection's tasks were recorded with the rejection itself (releases.services).
     extras = _page_context("release", release, user)
     check_run = selectors.latest_check_run(release)
     current_run = check_run is not None and check_run.counts_for(release)

@@ -41,6 +41,12 @@ def refresh_quotas_job() -> int:
 
 
 def sync_rejections_job() -> int:
+    """Repair job: record rejections that older code stored without their items and tasks.
+
+    A rejection is recorded whole in its own transition now, so this finds nothing except rows
+    written before that (or by old processes still running during an upgrade); no page or guard
+    catches up on rejections any more.
+    """
     from releases.remediation import sync_rejections
 
     return sync_rejections()

@@ -110,7 +110,8 @@ def test_steps_shared_by_two_playbooks_become_one_task(rejected):
 def test_rejections_are_recorded_from_the_audit_trail_without_the_hook(
     make_release, mike, playbooks, monkeypatch
 ):
-    monkeypatch.setattr(services, "_on_rejected", lambda release: None)  # as if the follow-up failed
+    # As older code stored it: the event, with its rejection recorded afterwards and lost.
+    monkeypatch.setattr(services, "_record_rejection", lambda release, event: None)
     release = make_release(upto="submitted")
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="隐私政策不完善")
     assert sync_rejections() == 1

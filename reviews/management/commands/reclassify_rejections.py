@@ -5,8 +5,9 @@ from releases.remediation import reclassify_rejections, sync_rejections, unclass
 
 class Command(BaseCommand):
     help = (
-        "Record rejections not seen yet, apply the current rules (rules.toml) to every stored "
-        "rejection, and list the reasons still unclassified, most frequent first."
+        "Record rejections that older code stored without their items and tasks (a repair), "
+        "apply the current rules (rules.toml) to every stored rejection, and list the reasons "
+        "still unclassified, most frequent first."
     )
 
     def handle(self, *args, **options):
