@@ -208,10 +208,21 @@ class Batch:
         return {app_id: submit_problems(app, today, by_app[app_id]) for app_id, app in apps.items()}
 
     def _load_streaks(self) -> dict:
-        """{app id: its same-reason streak} (releases.limits.counts, as for one app)."""
-        from releases.limits.counts import rejection_streaks
+        """{app id: its same-reason streak} (releases.limits.counts, as for one app), for the apps
+        rejected within the lock's length: no other app can be locked now, so the rest (most of a
+        large batch) get no streak and cost no read of their rejection history."""
+        from datetime import timedelta
 
-        return rejection_streaks(list(self._app_ids()))
+        from releases.limits.counts import lock_hours, rejection_streaks
+        from releases.limits.rules import rejection_streak
+        from releases.models import Rejection
+
+        if len(self.releases) == 1:  # a page's release: the streak its limits panel shows too
+            (release,) = self.releases.values()
+            return {release.app_id: rejection_streak(release.app)}
+        since = self.now - timedelta(hours=lock_hours())
+        recent = Rejection.objects.filter(app_id__in=self._app_ids(), at__gt=since).values("app_id")
+        return rejection_streaks(recent)
 
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one)."""
@@ -280,6 +291,7 @@ class Facts:
 
     @property
     def streak(self):
+        """The streak that can lock the app now (see Batch._load_streaks): for the lock's refusal."""
         from releases.limits.counts import NO_STREAK
 
         return self.batch.kind("streaks").get(self.release.app_id, NO_STREAK)
