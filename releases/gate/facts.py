@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import F, Func, OuterRef, Subquery
 from django.utils import timezone
 
 from releases import fingerprint
@@ -53,11 +53,16 @@ def latest_check_runs(release_ids: Iterable[int], *, results: bool = False) -> d
         return {}
     newest = CheckRun.objects.filter(release=OuterRef("pk")).order_by(*LATEST_RUN).values("pk")[:1]
     wanted = Release.objects.filter(pk__in=ids).annotate(run=Subquery(newest)).values("run")
-    blocking = Q(results__severity="error", results__status__in=["failed", "error"])
+    blocking = (
+        CheckResult.objects.filter(run=OuterRef("pk"), severity="error", status__in=["failed", "error"])
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))  # no GROUP BY: one row, 0 when there is none
+        .values("n")
+    )
     username = f"actor__{get_user_model().USERNAME_FIELD}"
     runs = list(
         CheckRun.objects.filter(pk__in=wanted)
-        .annotate(blocking=Count("results", filter=blocking), actor_name=F(username))
+        .annotate(blocking=Subquery(blocking), actor_name=F(username))
         .order_by()
     )
     if results:
