@@ -186,19 +186,25 @@ class Writer(threading.Thread):
     def run(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(base_url=self.base, timeout=120, headers=headers) as client:
-            n = 0
+            n, revisions = 0, {}
             while not self.stopping.wait(self.every if n else 0):
                 release = self.drafts[n % len(self.drafts)]
                 notes = f"bench/pages.py write {n} at {time.time():.3f}"
-                started = time.perf_counter()
                 try:
-                    answer = client.patch(f"/api/v1/releases/{release}", json={"release_notes": notes})
-                except httpx.HTTPError as exc:
-                    self.failures.append(f"PATCH release {release}: {exc}")
+                    if release not in revisions:  # an edit names the revision it is based on
+                        revisions[release] = client.get(f"/api/v1/releases/{release}").json()["revision"]
+                    started = time.perf_counter()
+                    body = {"release_notes": notes, "revision": revisions[release]}
+                    answer = client.patch(f"/api/v1/releases/{release}", json=body)
+                except (httpx.HTTPError, KeyError, ValueError) as exc:
+                    self.failures.append(f"PATCH release {release}: {exc!r}")
                 else:
                     self.times.append((time.perf_counter() - started) * 1000)
                     if answer.status_code != 200:
                         self.failures.append(f"PATCH release {release} answered {answer.status_code}")
+                        revisions.pop(release, None)
+                    else:
+                        revisions[release] = answer.json()["revision"]
                 n += 1
 
     def stop(self) -> None:
