@@ -226,8 +226,8 @@ class Batch:
             (release,) = self.releases.values()
             return {release.app_id: rejection_streak(release.app)}
         since = self.now - timedelta(hours=lock_hours())
-        recent = Rejection.objects.filter(app_id__in=self._app_ids(), at__gt=since).values("app_id")
-        return rejection_streaks(recent)
+        recent = Rejection.objects.filter(app_id__in=self._app_ids(), at__gt=since)
+        return rejection_streaks(recent.values_list("app_id", flat=True))
 
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one)."""

@@ -64,31 +64,38 @@ def streak_of(rejections) -> Streak:
 def rejection_streaks(app_ids) -> dict[int, Streak]:
     """{app id: the newest run of its rejections sharing a category, with no approval in between}
     for every app of `app_ids` (ids or a values("pk") query) that has one, in two queries whatever
-    the number of apps: each app's last `review_approved` (an index probe on audit (app_id,
-    action, at)), then its newest lock_rejections() rejections after it (a range of rejections
-    (app_id, at, id) per app)."""
-    approved = (
-        AuditEvent.objects.filter(app_id=OuterRef("pk"), action="review_approved")
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    since = App.objects.filter(pk__in=app_ids).annotate(approved_at=Subquery(approved))
-    wanted = Q()
-    for app_id, approved_at in since.values_list("pk", "approved_at"):
-        wanted |= Q(app_id=app_id, at__gt=approved_at) if approved_at else Q(app_id=app_id)
-    if not wanted:
+    the number of apps: each app's newest lock_rejections() rejections (a window over the index
+    rejections (app_id, at, id)), and each app's last `review_approved` (an index probe on audit
+    (app_id, action, at)). The rejections after an app's last approval are its newest ones, so
+    the newest few, cut at the approval, are the streak."""
+    app_ids = set(app_ids)  # ids, not a subquery: the planner then walks the index per app
+    if not app_ids:
         return {}
     newest_first = [F("at").desc(), F("pk").desc()]
-    rows = (
-        Rejection.objects.filter(wanted)
+    rows = list(
+        Rejection.objects.filter(app_id__in=app_ids)
         .annotate(rank=Window(RowNumber(), partition_by=[F("app_id")], order_by=newest_first))
         .filter(rank__lte=lock_rejections())
         .order_by("app_id", "-at", "-pk")
         .values_list("app_id", "categories", "at", named=True)
     )
+    if not rows:
+        return {}
+    approved = (
+        AuditEvent.objects.filter(app_id=OuterRef("pk"), action="review_approved")
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    approved_at = dict(
+        App.objects.filter(pk__in={row.app_id for row in rows})
+        .annotate(approved_at=Subquery(approved))
+        .values_list("pk", "approved_at")
+    )
     by_app = defaultdict(list)
     for row in rows:
-        by_app[row.app_id].append(row)
+        since = approved_at.get(row.app_id)
+        if since is None or row.at > since:
+            by_app[row.app_id].append(row)
     return {app_id: streak_of(rejections) for app_id, rejections in by_app.items()}
 
 
