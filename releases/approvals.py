@@ -41,10 +41,14 @@ def capacity_label(capacity: str) -> str:
         return capacity
 
 
+# The capacities in display order, as plain strings (iterating the enum costs more than the rule).
+CAPACITY_ORDER = tuple(capacity.value for capacity in Capacity)
+
+
 def required_capacities(app: App) -> list[str]:
     """The app's policy in display order; a release manager is always required."""
-    wanted = set(app.required_approvals or []) | {Capacity.RELEASE_MANAGER}
-    return [c.value for c in Capacity if c in wanted]
+    wanted = {*(app.required_approvals or []), Capacity.RELEASE_MANAGER.value}
+    return [c for c in CAPACITY_ORDER if c in wanted]
 
 
 def capacities_of(user, app: App) -> list[str]:
