@@ -6,4 +6,4 @@ class ReleasesConfig(AppConfig):
     verbose_name = "Releases"
 
     def ready(self):
-        from releases import system_checks  # noqa: F401  (registers the deploy check of the queue Redis)
+        from releases import lookups, system_checks  # noqa: F401  (the `any_of` lookup; the deploy check of the queue Redis)

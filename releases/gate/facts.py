@@ -52,7 +52,7 @@ def latest_check_runs(release_ids: Iterable[int], *, results: bool = False) -> d
     if not ids:
         return {}
     newest = CheckRun.objects.filter(release=OuterRef("pk")).order_by(*LATEST_RUN).values("pk")[:1]
-    wanted = Release.objects.filter(pk__in=ids).annotate(run=Subquery(newest)).values("run")
+    wanted = Release.objects.filter(pk__any_of=ids).annotate(run=Subquery(newest)).values("run")
     blocking = (
         CheckResult.objects.filter(run=OuterRef("pk"), severity="error", status__in=["failed", "error"])
         .order_by()
@@ -77,7 +77,7 @@ def latest_check_runs(release_ids: Iterable[int], *, results: bool = False) -> d
 def _in_review(app_ids) -> dict[int, list[tuple[int, str, str]]]:
     """{app id: (pk, version, state) of its releases the platform holds, newest first}."""
     rows = (
-        Release.objects.filter(app_id__in=app_ids, state__in=IN_REVIEW)
+        Release.objects.filter(app_id__any_of=app_ids, state__in=IN_REVIEW)
         .order_by("-created_at", "-pk")
         .values_list("app_id", "pk", "version", "state")
     )
@@ -129,7 +129,7 @@ class Batch:
         ]
         loaded = {}
         if deferred:
-            for row in Release.objects.filter(pk__in=deferred).values("pk", *fingerprint.CONTENT_FIELDS):
+            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.CONTENT_FIELDS):
                 loaded[row["pk"]] = fingerprint.content_hash(_Values(row))
         return {pk: loaded.get(pk) or fingerprint.content_hash(r) for pk, r in self.releases.items()}
 
@@ -143,7 +143,9 @@ class Batch:
 
     def _load_ticks(self) -> dict[int, dict[str, ChecklistTick]]:
         ticks = (
-            ChecklistTick.objects.filter(release_id__in=list(self.releases), revision=F("release__revision"))
+            ChecklistTick.objects.filter(
+                release_id__any_of=list(self.releases), revision=F("release__revision")
+            )
             .select_related("confirmed_by")
             .order_by("confirmed_at", "pk")
         )
@@ -156,7 +158,7 @@ class Batch:
 
     def _load_approvals(self) -> dict[int, list[Approval]]:
         rows = (
-            Approval.objects.filter(release_id__in=list(self.releases), revision=F("release__revision"))
+            Approval.objects.filter(release_id__any_of=list(self.releases), revision=F("release__revision"))
             .select_related("approver")
             .order_by("created_at", "pk")
         )
@@ -171,7 +173,7 @@ class Batch:
         transaction (one record, which also covers edits made before the four-eyes rule)."""
         found = {pk: {release.author_id} for pk, release in self.releases.items()}
         edits = (
-            AuditEvent.objects.filter(release_id__in=list(self.releases), action=EDIT_ACTION)
+            AuditEvent.objects.filter(release_id__any_of=list(self.releases), action=EDIT_ACTION)
             .exclude(actor_id=None)
             .values_list("release_id", "actor_id")
             .distinct()
@@ -191,7 +193,7 @@ class Batch:
         """{release id: titles of its required remediation tasks neither done nor waived}."""
         rows = (
             RemediationTask.objects.filter(
-                release_id__in=list(self.releases), required=True, done=False, waived_at=None
+                release_id__any_of=list(self.releases), required=True, done=False, waived_at=None
             )
             .order_by("position", "pk")
             .values_list("release_id", "title")
@@ -206,7 +208,7 @@ class Batch:
         from releases.checks.qualifications import submit_problems
 
         by_app = defaultdict(list)
-        for qualification in Qualification.objects.filter(app_id__in=self._app_ids()):
+        for qualification in Qualification.objects.filter(app_id__any_of=self._app_ids()):
             by_app[qualification.app_id].append(qualification)
         today = timezone.localdate(self.now)
         apps = {release.app_id: release.app for release in self.releases.values()}
@@ -226,7 +228,7 @@ class Batch:
             (release,) = self.releases.values()
             return {release.app_id: rejection_streak(release.app)}
         since = self.now - timedelta(hours=lock_hours())
-        recent = Rejection.objects.filter(app_id__in=self._app_ids(), at__gt=since)
+        recent = Rejection.objects.filter(app_id__any_of=self._app_ids(), at__gt=since)
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
     def _load_budgets(self) -> dict:

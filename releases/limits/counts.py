@@ -73,7 +73,7 @@ def rejection_streaks(app_ids) -> dict[int, Streak]:
         return {}
     newest_first = [F("at").desc(), F("pk").desc()]
     rows = list(
-        Rejection.objects.filter(app_id__in=app_ids)
+        Rejection.objects.filter(app_id__any_of=app_ids)
         .annotate(rank=Window(RowNumber(), partition_by=[F("app_id")], order_by=newest_first))
         .filter(rank__lte=lock_rejections())
         .order_by("app_id", "-at", "-pk")
@@ -87,7 +87,7 @@ def rejection_streaks(app_ids) -> dict[int, Streak]:
         .values("at")[:1]
     )
     approved_at = dict(
-        App.objects.filter(pk__in={row.app_id for row in rows})
+        App.objects.filter(pk__any_of={row.app_id for row in rows})
         .annotate(approved_at=Subquery(approved))
         .values_list("pk", "approved_at")
     )
