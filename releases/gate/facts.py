@@ -157,11 +157,13 @@ class Batch:
         return found
 
     def _load_approvals(self) -> dict[int, list[Approval]]:
-        rows = (
-            Approval.objects.filter(release_id__any_of=list(self.releases), revision=F("release__revision"))
-            .select_related("approver")
-            .order_by("created_at", "pk")
-        )
+        rows = Approval.objects.filter(
+            release_id__any_of=list(self.releases), revision=F("release__revision")
+        ).order_by("created_at", "pk")
+        if len(self.releases) == 1:  # a page lists them, with their approvers
+            rows = rows.select_related("approver")
+        else:  # the rules read only these
+            rows = rows.only("release_id", "approver_id", "revision", "capacity", "override", "created_at")
         found = defaultdict(list)
         for approval in rows:
             found[approval.release_id].append(approval)
