@@ -13,7 +13,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from releases import remediation, services
+from releases import outcome_services, remediation, services
 from releases.models import AuditEvent, Rejection, Release, RemediationTask, State, UnclassifiedReason
 from releases.platforms import adapter_for
 from releases.playbooks.seed import seed_playbooks
@@ -177,7 +177,7 @@ def test_a_rejection_stored_by_older_code_is_recorded_by_the_repair_not_by_readi
     seed_playbooks()
     release = make_release(upto="submitted")
     with monkeypatch.context() as older_code:
-        older_code.setattr(services, "_record_rejection", lambda release, event: None)
+        older_code.setattr(outcome_services, "_record_rejection", lambda release, event: None)
         services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=REASON)
     client = Client()
     client.force_login(mike)
