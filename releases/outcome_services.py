@@ -24,7 +24,7 @@ def release_review_decided(
     For the system (actor None) a decision that was already recorded is a no-op and
     writes no second event. A rejection is recorded whole, in the transition's transaction:
     its Rejection with the classified items, the remediation tasks and the unknown reasons
-    counted (releases.remediation.on_rejected). If any of that fails, the rejection fails and
+    counted (releases.rejection_recording.on_rejected). If any of that fails, the rejection fails and
     the release stays submitted: the error reaches whoever delivered the decision (a poll job
     fails and the sweep polls again, a push is answered with an error and the poll is asked
     to come at once, a person sees the error), and the next delivery records it.
@@ -57,7 +57,7 @@ def release_review_decided(
 
 def _record_rejection(release: Release, event: AuditEvent) -> None:
     """The rejection's items and tasks, inside the `review_rejected` transition's transaction."""
-    from releases.remediation import on_rejected
+    from releases.rejection_recording import on_rejected
 
     on_rejected(release, event=event)
 

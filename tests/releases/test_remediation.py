@@ -14,13 +14,8 @@ from releases.errors import Forbidden, Invalid
 from releases.limits import submit_refusal
 from releases.models import AuditEvent, Rejection, RemediationTask
 from releases.playbooks.seed import seed_playbooks
-from releases.remediation import (
-    feedback_info,
-    on_rejected,
-    remediation_complete,
-    remediation_override,
-    sync_rejections,
-)
+from releases.rejection_recording import on_rejected, sync_rejections
+from releases.remediation import feedback_info, remediation_complete, remediation_override
 from releases.tokens import api_token_create
 from web.api import BearerToken
 from web.api import api as main_api

@@ -30,7 +30,8 @@ from releases.models import (
     Role,
     State,
 )
-from releases.remediation import on_rejected, remediation_complete
+from releases.rejection_recording import on_rejected
+from releases.remediation import remediation_complete
 from web import needs_action as needs_action_module
 from web.language import set_preferred_language
 from web.needs_action import Access, needs_action
