@@ -42,9 +42,7 @@ import functools
 import os
 import secrets
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,11 +53,17 @@ from urllib.parse import urlparse, urlunparse
 import httpx
 import psycopg2
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.server import (  # noqa: E402
+    Process,
+    gunicorn,
+    is_local_postgres,
+    manage,
+    port_free,
+    production_env,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice_bench_audit"
-BENCH_AUDIT_KEY = "bench-only-audit-key-never-use-it-in-production"  # noqa: S105 -- loopback bench data
 TARGET_COST = 0.20
 VARIANTS = ("chained", "unchained")
 SCHEDULE = ("chained", "unchained", "unchained", "chained")  # ABBA: a steady drift favours neither
@@ -143,8 +147,7 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8241)
     parser.add_argument("--keep-copy", action="store_true", help="Keep the run's copy of the database.")
     args = parser.parse_args(argv)
-    url = urlparse(args.database_url)
-    if url.scheme not in ("postgres", "postgresql") or url.hostname not in ("127.0.0.1", "localhost"):
+    if not is_local_postgres(args.database_url):
         parser.error("the benchmark runs on PostgreSQL on 127.0.0.1: give a local postgres:// URL")
     if not (1 <= args.clients <= 64 and args.seconds >= 2 * len(SCHEDULE) * args.window > 0):
         parser.error("--clients 1..64, and --seconds at least 8 windows")
@@ -191,35 +194,13 @@ def query(url: str, sql: str, params=()) -> list[tuple]:
 
 
 def server_env(database_url: str, static_root: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("SLUICE_DEMO", "SLUICE_TESTING", "DEBUG")}
-    env.update(
-        DATABASE_URL=database_url,
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
-        SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or BENCH_AUDIT_KEY,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=static_root,
+    return production_env(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        static_root=static_root,
         SIMULATOR="0",
         LOG_LEVEL="ERROR",
     )
-    return env
-
-
-def manage(env: dict, *command: str, capture: bool = False) -> str:
-    result = subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
-        [str(PYTHON), "manage.py", *command],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-        timeout=3_600,
-    )
-    return result.stdout or ""
 
 
 def prepare_seeded(args, env: dict) -> None:
@@ -259,43 +240,6 @@ def pick_apps(url: str, count: int) -> list[int]:
 
 
 # -- serving and load ----------------------------------------------------------------------------------
-
-
-class Server:
-    """gunicorn in its own process group, stopped (TERM, then KILL) whatever happens."""
-
-    def __init__(self, app: str, args, env: dict, log_path: str):
-        self.base = f"http://127.0.0.1:{args.port}"
-        self.log_path = log_path
-        command = [str(GUNICORN), app, "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}"]
-        command += ["--pythonpath", str(ROOT), "--timeout", "120"]
-        command += ["--error-logfile", log_path]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-
-    def wait_ready(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                if httpx.get(self.base + "/login/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        except ProcessLookupError:
-            pass
 
 
 class Load:
@@ -368,11 +312,6 @@ def summarise(results: list, start: float, end: float) -> dict:
     return out
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
 def run(args) -> int:
     if not port_free(args.port):
         print(f"Port {args.port} is taken; pass --port.", file=sys.stderr)
@@ -404,10 +343,17 @@ def measure(args, env: dict, url: str, tmp: str) -> int:
         f"of warm-up, switching variant every {args.window:g} s.",
         flush=True,
     )
-    server = Server("bench.audit_throughput:bench_app", args, env, os.path.join(tmp, "gunicorn.log"))
+    base = f"http://127.0.0.1:{args.port}"
+    server: Process = gunicorn(
+        env,
+        port=args.port,
+        workers=args.workers,
+        log_path=os.path.join(tmp, "gunicorn.log"),
+        app="bench.audit_throughput:bench_app",
+    )
     try:
-        server.wait_ready()
-        outcome = Load(server.base, token, apps, args.window).run(args.warmup, args.seconds)
+        server.wait_http(base + "/login/", seconds=60)
+        outcome = Load(base, token, apps, args.window).run(args.warmup, args.seconds)
     finally:
         server.stop()
     return report(outcome)

@@ -16,8 +16,8 @@ the database defaults to $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
 
 What it does: applies pending migrations to the bench database (--no-migrate to skip), collects the
 static files into a temporary STATIC_ROOT, starts `gunicorn config.wsgi -w 2` on 127.0.0.1 with
-production settings (DEBUG off, a random SECRET_KEY, no SSL redirect or secure cookies since it
-speaks plain HTTP), logs in through the real login form (CSRF, session cookie), asks for an API
+production settings (bench/server.py: DEBUG off, the bench keys, no SSL redirect or secure cookies
+since it speaks plain HTTP), logs in through the real login form (CSRF, session cookie), asks for an API
 token for the API pages, warms every page up, then loads the pages in turn, `--rounds` times, one
 request at a time, and prints p50 and p95 per page with their ratio to the trivial page (/ping/)
 measured in the same run. The target is every ratio at most 3. A page answering 404 is skipped
@@ -38,24 +38,20 @@ users' big team whose newest release is rejected, and releases of it). Only 127.
 import argparse
 import os
 import re
-import secrets
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 import psycopg2
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.server import Process, gunicorn, is_local_postgres, manage, percentile, port_free, production_env  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice_bench"
 BASELINE = ("trivial page", "/ping/")
 TARGET_RATIO = 3.0
@@ -78,7 +74,6 @@ PAGES = [
     ("API: releases of an app", "/api/v1/apps/{app}/releases"),
     ("API: one release", "/api/v1/releases/{release_rejected}"),
 ]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "", None}
 
 
 def parse_args(argv=None):
@@ -109,42 +104,9 @@ def parse_args(argv=None):
         parser.error("--rounds must be 1..10000 and --warmup 0..100")
     if args.write_every and not 0.1 <= args.write_every <= 3_600:
         parser.error("--write-every must be 0 (off) or 0.1..3600 seconds")
-    url = urlparse(args.database_url)
-    if url.scheme not in ("postgres", "postgresql") or url.hostname not in LOCAL_HOSTS:
+    if not is_local_postgres(args.database_url):
         parser.error("the benchmark runs on PostgreSQL on 127.0.0.1: give a local postgres:// DATABASE_URL")
     return args
-
-
-def server_env(args, static_root: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("SLUICE_DEMO", "SLUICE_TESTING", "DEBUG")}
-    env.update(
-        DATABASE_URL=args.database_url,
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
-        SLUICE_AUDIT_KEYS=os.environ.get("BENCH_AUDIT_KEYS") or secrets.token_urlsafe(32),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=static_root,
-        SIMULATOR="0",
-        LOG_LEVEL="ERROR",
-    )
-    return env
-
-
-def manage(env: dict, *command: str, capture: bool = False) -> str:
-    result = subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
-        [str(PYTHON), "manage.py", *command],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-        timeout=3_600,
-    )
-    return result.stdout or ""
 
 
 def pick_ids(database_url: str) -> dict:
@@ -194,63 +156,6 @@ def pick_ids(database_url: str) -> dict:
     return ids
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-class Server:
-    """gunicorn in its own process group, stopped (TERM, then KILL) whatever happens."""
-
-    def __init__(self, args, env: dict, log_path: str):
-        self.base = f"http://127.0.0.1:{args.port}"
-        self.log_path = log_path
-        command = [
-            str(GUNICORN),
-            "config.wsgi",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--timeout",
-            "120",
-            "--error-logfile",
-            log_path,
-        ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-
-    def wait_ready(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                if httpx.get(self.base + "/login/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        except ProcessLookupError:
-            pass
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
 def login(client: httpx.Client, user: str, password: str) -> None:
     page = client.get("/login/")
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
@@ -281,30 +186,30 @@ class Writer(threading.Thread):
     def run(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(base_url=self.base, timeout=120, headers=headers) as client:
-            n = 0
+            n, revisions = 0, {}
             while not self.stopping.wait(self.every if n else 0):
                 release = self.drafts[n % len(self.drafts)]
                 notes = f"bench/pages.py write {n} at {time.time():.3f}"
-                started = time.perf_counter()
                 try:
-                    answer = client.patch(f"/api/v1/releases/{release}", json={"release_notes": notes})
-                except httpx.HTTPError as exc:
-                    self.failures.append(f"PATCH release {release}: {exc}")
+                    if release not in revisions:  # an edit names the revision it is based on
+                        revisions[release] = client.get(f"/api/v1/releases/{release}").json()["revision"]
+                    started = time.perf_counter()
+                    body = {"release_notes": notes, "revision": revisions[release]}
+                    answer = client.patch(f"/api/v1/releases/{release}", json=body)
+                except (httpx.HTTPError, KeyError, ValueError) as exc:
+                    self.failures.append(f"PATCH release {release}: {exc!r}")
                 else:
                     self.times.append((time.perf_counter() - started) * 1000)
                     if answer.status_code != 200:
                         self.failures.append(f"PATCH release {release} answered {answer.status_code}")
+                        revisions.pop(release, None)
+                    else:
+                        revisions[release] = answer.json()["revision"]
                 n += 1
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=130)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def title_of(html: str) -> str:
@@ -314,7 +219,13 @@ def title_of(html: str) -> str:
 
 def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
-        env = server_env(args, os.path.join(tmp, "static"))
+        env = production_env(
+            database_url=args.database_url,
+            redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            static_root=os.path.join(tmp, "static"),
+            SIMULATOR="0",
+            LOG_LEVEL="ERROR",
+        )
         if not args.no_migrate:
             print("Applying pending migrations to the bench database...", flush=True)
             manage(env, "migrate", "--noinput", "-v", "0")
@@ -336,25 +247,28 @@ def run(args) -> int:
         if not port_free(args.port):
             print(f"Port {args.port} is taken; pass --port.", file=sys.stderr)
             return 2
-        server = Server(args, env, os.path.join(tmp, "gunicorn.log"))
+        base = f"http://127.0.0.1:{args.port}"
+        server = gunicorn(
+            env, port=args.port, workers=args.workers, log_path=os.path.join(tmp, "gunicorn.log")
+        )
         writer = None
         try:
-            server.wait_ready()
+            server.wait_http(base + "/login/", seconds=60)
             if args.write_every:
-                writer = Writer(server.base, writer_token, drafts, args.write_every)
+                writer = Writer(base, writer_token, drafts, args.write_every)
                 writer.start()
-            return measure(args, server, token, ids, writer)
+            return measure(args, server, base, token, ids, writer)
         finally:
             if writer is not None:
                 writer.stop()
             server.stop()
 
 
-def measure(args, server: Server, token: str, ids: dict, writer: Writer | None = None) -> int:
+def measure(args, server: Process, base: str, token: str, ids: dict, writer: Writer | None = None) -> int:
     pages = [(name, path.format(**ids)) for name, path in PAGES]
     if args.only:
         pages = [p for p in pages if p == BASELINE or args.only.lower() in p[0].lower()]
-    with httpx.Client(base_url=server.base, timeout=120, follow_redirects=False) as client:
+    with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as client:
         login(client, args.user, args.password)
         api_headers = {"Authorization": f"Bearer {token}"}
 

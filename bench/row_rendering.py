@@ -3,7 +3,7 @@
 The long tables build their rows in Python with web.browse.html_row (README, Dashboard: the
 render path); this measures why, on a seeded database (`manage.py seed_scale`), in this process:
 
-- the audit trail's first page (50 events): web.audit_browser.audit_rows, against a template
+- the audit trail's first page (50 events): web.audit_browser.rows.audit_rows, against a template
   loop printing the same cells from plain values;
 - the analytics charts of the big team (web.analytics.charts: SVG and data tables), against
   the chart templates they replaced (kept below).
@@ -103,11 +103,13 @@ def compare(name: str, variants: dict, rounds: int) -> None:
 def audit_variants(user) -> dict:
     from django.template import engines
 
-    from web import audit_browser as browser
+    from web.audit_browser.filters import audit_events, ip_team_ids, with_names
+    from web.audit_browser.paging import audit_page
+    from web.audit_browser.rows import as_text, audit_rows, state_change
     from web.browse import times, url_maker
 
-    events = browser.audit_page(browser.with_names(browser.audit_events(user, {}), user)).events
-    ip_teams = browser.ip_team_ids(user)
+    events = audit_page(with_names(audit_events(user, {}), user)).events
+    ip_teams = ip_team_ids(user)
     template = engines["django"].from_string(AUDIT_ROWS_TEMPLATE)
 
     def values() -> list[dict]:
@@ -132,8 +134,8 @@ def audit_variants(user) -> dict:
                     "release_id": e.release_id,
                     "actor_name": e.actor_name,
                     "action": e.action,
-                    "states": browser._states(e),
-                    "data_items": [(key, browser._as_text(value)) for key, value in data],
+                    "states": state_change(e),
+                    "data_items": [(key, as_text(value)) for key, value in data],
                     "show_ip": e.team_id in ip_teams,
                     "ip": e.ip,
                 }
@@ -141,7 +143,7 @@ def audit_variants(user) -> dict:
         return rows
 
     return {
-        f"audit trail, {len(events)} rows: html_row (web.audit_browser)": lambda: browser.audit_rows(
+        f"audit trail, {len(events)} rows: html_row (web.audit_browser)": lambda: audit_rows(
             events, ip_teams=ip_teams
         ),
         f"audit trail, {len(events)} rows: template loop": lambda: template.render(

@@ -120,14 +120,19 @@ class Process:
 ACCESS_LOG_FORMAT = '%(m)s %(U)s %(s)s %(D)s "%(a)s"'
 
 
-def gunicorn(env: dict, *, port: int, workers: int, log_path: str, access_log: str = "") -> Process:
+def gunicorn(
+    env: dict, *, port: int, workers: int, log_path: str, access_log: str = "", app: str = "config.wsgi"
+) -> Process:
+    """`app` (config.wsgi, or a benchmark's own WSGI entry point around it) on 127.0.0.1:`port`."""
     command = [
         str(GUNICORN),
-        "config.wsgi",
+        app,
         "-w",
         str(workers),
         "-b",
         f"127.0.0.1:{port}",
+        "--pythonpath",
+        str(ROOT),
         "--timeout",
         "120",
     ]

@@ -34,6 +34,20 @@ def memoized(key: tuple, compute: Callable[[], Any]) -> Any:
     return cache[key]
 
 
+def recall(keys: list[tuple]) -> dict[tuple, Any]:
+    """Of `keys`, those computed in the current read scope, with their values."""
+    cache = _scope.get()
+    return {key: cache[key] for key in keys if key in cache} if cache is not None else {}
+
+
+def remember(key: tuple, value: Any) -> None:
+    """Keep `value` under `key` for the rest of the current read scope (if any): for a function
+    that computes many keys' answers at once."""
+    cache = _scope.get()
+    if cache is not None:
+        cache[key] = value
+
+
 def remembered(key: tuple) -> bool:
     """Whether `key` was computed in the current read scope."""
     cache = _scope.get()

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from releases.limits import clock
+from releases.memo import in_read_scope
 from releases.models import (
     App,
     AuditEvent,
@@ -265,5 +266,6 @@ def overview(user, now: datetime | None = None) -> dict:
 
 
 @login_required
+@in_read_scope
 def dashboard(request):
     return render(request, "reviews/dashboard.html", overview(request.user))

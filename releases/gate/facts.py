@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import F, Func, OuterRef, Subquery
 from django.utils import timezone
 
 from releases import fingerprint
@@ -53,11 +53,16 @@ def latest_check_runs(release_ids: Iterable[int], *, results: bool = False) -> d
         return {}
     newest = CheckRun.objects.filter(release=OuterRef("pk")).order_by(*LATEST_RUN).values("pk")[:1]
     wanted = Release.objects.filter(pk__in=ids).annotate(run=Subquery(newest)).values("run")
-    blocking = Q(results__severity="error", results__status__in=["failed", "error"])
+    blocking = (
+        CheckResult.objects.filter(run=OuterRef("pk"), severity="error", status__in=["failed", "error"])
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))  # no GROUP BY: one row, 0 when there is none
+        .values("n")
+    )
     username = f"actor__{get_user_model().USERNAME_FIELD}"
     runs = list(
         CheckRun.objects.filter(pk__in=wanted)
-        .annotate(blocking=Count("results", filter=blocking), actor_name=F(username))
+        .annotate(blocking=Subquery(blocking), actor_name=F(username))
         .order_by()
     )
     if results:
@@ -208,10 +213,21 @@ class Batch:
         return {app_id: submit_problems(app, today, by_app[app_id]) for app_id, app in apps.items()}
 
     def _load_streaks(self) -> dict:
-        """{app id: its same-reason streak} (releases.limits.counts, as for one app)."""
-        from releases.limits.counts import rejection_streaks
+        """{app id: its same-reason streak} (releases.limits.counts, as for one app), for the apps
+        rejected within the lock's length: no other app can be locked now, so the rest (most of a
+        large batch) get no streak and cost no read of their rejection history."""
+        from datetime import timedelta
 
-        return rejection_streaks(list(self._app_ids()))
+        from releases.limits.counts import lock_hours, rejection_streaks
+        from releases.limits.rules import rejection_streak
+        from releases.models import Rejection
+
+        if len(self.releases) == 1:  # a page's release: the streak its limits panel shows too
+            (release,) = self.releases.values()
+            return {release.app_id: rejection_streak(release.app)}
+        since = self.now - timedelta(hours=lock_hours())
+        recent = Rejection.objects.filter(app_id__in=self._app_ids(), at__gt=since).values("app_id")
+        return rejection_streaks(recent)
 
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one)."""
@@ -280,6 +296,7 @@ class Facts:
 
     @property
     def streak(self):
+        """The streak that can lock the app now (see Batch._load_streaks): for the lock's refusal."""
         from releases.limits.counts import NO_STREAK
 
         return self.batch.kind("streaks").get(self.release.app_id, NO_STREAK)

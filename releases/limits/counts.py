@@ -15,7 +15,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from releases.limits import clock
-from releases.models import AuditEvent, Rejection, RejectionCategory, Release, State
+from releases.models import App, AuditEvent, Rejection, RejectionCategory, Release, State
 
 # A withdrawal the platform counted: ours, or one made in its console.
 WITHDRAW_ACTIONS = ("withdraw_succeeded", "withdrawn_outside")
@@ -63,19 +63,24 @@ def streak_of(rejections) -> Streak:
 
 def rejection_streaks(app_ids) -> dict[int, Streak]:
     """{app id: the newest run of its rejections sharing a category, with no approval in between}
-    for every app of `app_ids` (ids or a values("pk") query) that has one, in one query: each
-    app's newest lock_rejections() rejections after its last `review_approved` event (index
-    probes on rejections (app_id, at, id) and audit (app_id, action, at))."""
-    approved_at = (
-        AuditEvent.objects.filter(app_id=OuterRef("app_id"), action="review_approved")
+    for every app of `app_ids` (ids or a values("pk") query) that has one, in two queries whatever
+    the number of apps: each app's last `review_approved` (an index probe on audit (app_id,
+    action, at)), then its newest lock_rejections() rejections after it (a range of rejections
+    (app_id, at, id) per app)."""
+    approved = (
+        AuditEvent.objects.filter(app_id=OuterRef("pk"), action="review_approved")
         .order_by("-at")
         .values("at")[:1]
     )
+    since = App.objects.filter(pk__in=app_ids).annotate(approved_at=Subquery(approved))
+    wanted = Q()
+    for app_id, approved_at in since.values_list("pk", "approved_at"):
+        wanted |= Q(app_id=app_id, at__gt=approved_at) if approved_at else Q(app_id=app_id)
+    if not wanted:
+        return {}
     newest_first = [F("at").desc(), F("pk").desc()]
     rows = (
-        Rejection.objects.filter(app_id__in=app_ids)
-        .alias(approved_at=Subquery(approved_at))
-        .filter(Q(approved_at__isnull=True) | Q(at__gt=F("approved_at")))
+        Rejection.objects.filter(wanted)
         .annotate(rank=Window(RowNumber(), partition_by=[F("app_id")], order_by=newest_first))
         .filter(rank__lte=lock_rejections())
         .order_by("app_id", "-at", "-pk")

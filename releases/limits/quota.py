@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Value, When
 
 from releases.limits import clock
-from releases.memo import memoized
+from releases.memo import recall, remember
 from releases.models import App, AuditEvent, PlatformAccount, QuotaSnapshot
 from releases.platforms import PlatformError, adapter_for
 
@@ -60,16 +60,19 @@ def account_budgets(
     since the later of the month's start and the read are subtracted; a snapshot of an earlier
     month counts as a fresh allocation of the same size."""
     now = clock.now_or(now)
+    month = (clock.month_start(now), clock.next_month_start(now))
+    known = recall([("quota_budgets", account.pk, *month) for account in accounts])
+    found = {key[1]: value for key, value in known.items()}
+    accounts = [account for account in accounts if account.pk not in found]
     ids = [account.pk for account in accounts]
     if not ids:
-        return {}
+        return found
     if all(PlatformAccount.quota_snapshot.is_cached(account) for account in accounts):
         snapshots = {a.pk: a.quota_snapshot for a in accounts if hasattr(a, "quota_snapshot")}
     else:
         snapshots = {s.account_id: s for s in QuotaSnapshot.objects.filter(account_id__in=ids)}
     spent = _spent_by_account(ids, snapshots, now)
     resets_at = clock.next_month_start(now)
-    found = {}
     for account_id in ids:
         snapshot = snapshots.get(account_id)
         review, speedup = spent[account_id]["review"], spent[account_id]["speedup"]
@@ -83,6 +86,8 @@ def account_budgets(
             _budget(snapshot.rest, snapshot.limit, review, fresh, resets_at),
             _budget(snapshot.speedup_rest, snapshot.speedup_limit, speedup, fresh, resets_at),
         )
+    for account_id in ids:  # what budgets() answers for each of them in this read scope
+        remember(("quota_budgets", account_id, *month), found[account_id])
     return found
 
 
@@ -128,12 +133,8 @@ def _spent_by_account(
 
 def budgets(account: PlatformAccount, now: datetime | None = None) -> tuple[Budget, Budget]:
     """(review, speed-up) budgets of one account (account_budgets of one), remembered for the
-    rest of a page's read scope (releases.memo)."""
-    now = clock.now_or(now)
-    found = memoized(
-        ("quota_budgets", account.pk, clock.month_start(now), clock.next_month_start(now)),
-        lambda: account_budgets([account], now)[account.pk],
-    )
+    rest of a page's read scope (releases.memo), like every account account_budgets() read."""
+    found = account_budgets([account], now)[account.pk]
     return found.review, found.speedup
 
 

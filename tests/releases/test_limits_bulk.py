@@ -127,7 +127,7 @@ def test_the_limits_of_every_app_take_a_query_or_two_whatever_the_number_of_apps
         for target in (app, app, second_app):
             _reject(make_release, mike, versions(), "隐私政策不完善", target)
         _withdraw(make_release, mike, versions(), second_app)
-        with django_assert_num_queries(2):  # the apps rejected lately, then their streaks
+        with django_assert_num_queries(3):  # the apps rejected lately, their last approvals, their streaks
             (locked,) = locks_in_force(App.objects.all())
         with django_assert_num_queries(1):
             withdrawals_reached(App.objects.all())

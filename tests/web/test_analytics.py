@@ -16,7 +16,7 @@ from releases.rejection_recording import on_rejected
 from releases.remediation import remediation_override
 from web.analytics.charts import histogram, horizontal_bars
 from web.analytics.metrics import Scope, analytics, cached_analytics
-from web.audit_browser import APP_MATCHES_SHOWN, APP_SELECT_LIMIT
+from web.app_picker import APP_MATCHES_SHOWN, APP_SELECT_LIMIT
 
 NOW = datetime(2026, 6, 30, 4, 0, tzinfo=UTC)
 PRIVACY = "1:隐私政策不完善:<br>(1):未说明获取手机号的用途<br>2:首屏加载时间过长"

@@ -22,17 +22,17 @@ from django.urls import reverse
 
 from releases import services
 from releases.audit import audit_record
-from releases.audit_verification import VERIFY_JOB_TIMEOUT_SECONDS, audit_verify_and_record, verify_audit_job
-from releases.models import App, AuditEvent, AuditVerification, Membership, Role
-from web.audit_browser import (
-    APP_MATCHES_SHOWN,
-    APP_SELECT_LIMIT,
-    SYSTEM,
-    audit_events,
-    audit_page,
+from releases.audit_verification import (
+    VERIFY_JOB_TIMEOUT_SECONDS,
+    audit_verify_and_record,
     chain_status,
-    export_records,
+    verify_audit_job,
 )
+from releases.models import App, AuditEvent, AuditVerification, Membership, Role
+from web.app_picker import APP_MATCHES_SHOWN, APP_SELECT_LIMIT
+from web.audit_browser.export import export_records
+from web.audit_browser.filters import SYSTEM, audit_events
+from web.audit_browser.paging import audit_page
 from web.language import set_preferred_language
 
 IP = "203.0.113.7"
@@ -127,7 +127,7 @@ def test_event_texts_are_escaped(client, make_release, mike, vera):
 
 
 def test_every_user_typed_text_of_a_row_is_escaped_in_text_and_attributes(client, app, make_release, mike):
-    """The rows are built in Python (web.audit_browser.audit_rows): nothing there may print raw."""
+    """The rows are built in Python (web.audit_browser.rows.audit_rows): nothing there may print raw."""
     app.name = "<b>Shop</b> \"quoted\" & 'single'"
     app.save(update_fields=["name"])
     release = make_release("1.0.0")

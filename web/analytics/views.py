@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from releases import selectors
 from web.analytics import metrics
 from web.analytics.charts import histogram, horizontal_bars
-from web.audit_browser import APP_TEXT_MAX_LENGTH, APP_TEXT_PARAM, app_query, pick_app
+from web.app_picker import APP_TEXT_MAX_LENGTH, APP_TEXT_PARAM, app_query, pick_app
 from web.options import grouped_options, options
 from web.params import query_id
 

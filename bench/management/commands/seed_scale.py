@@ -1,5 +1,5 @@
 """`manage.py seed_scale`: 2,000 apps, 200,000 releases and 2,000,000 audit events for the
-scale benchmark (bench/pages.py). See reviews/scale.py for what is generated and how.
+scale benchmark (bench/pages.py). See bench/scale/ for what is generated and how.
 
     manage.py seed_scale                                   # full scale, a few minutes on PostgreSQL
     manage.py seed_scale --apps 20 --releases-per-app 10 --events 2000
