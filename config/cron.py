@@ -22,7 +22,7 @@ cron.register(expire_overdue_releases_job, queue_name="default", interval=600)
 # The platform accounts' review quota (queryquota): the meter between reads is computed locally.
 cron.register(refresh_quotas_job, queue_name="platform", interval=3600)
 # Repair: rejections stored by older code without their items and tasks get them (see
-# releases.remediation.sync_rejections); finds nothing once no such row is left.
+# releases.rejection_recording.sync_rejections); finds nothing once no such row is left.
 cron.register(sync_rejections_job, queue_name="default", interval=300)
 # Walk the audit hash chain and record the result the audit browser shows.
 cron.register(

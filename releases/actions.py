@@ -67,7 +67,7 @@ def _is_manual(release: Release) -> bool:
 def availability(release: Release, user, action: Action, facts=None) -> Availability | None:
     """Whether `user` is offered `action` on the release now (None: not at all), and if it is
     disabled, the refusal it would meet: the same rules, in the same order, as the service
-    (releases.services: permission, state, the transition's gate rules, then the limits).
+    (releases.transitions: permission, state, the transition's gate rules, then the limits).
 
     `facts`: the release's gate facts when the caller judges many releases at once (a Batch of
     releases.gate.facts); by default the release's own, once per read scope."""

@@ -1,7 +1,8 @@
 """The release and its state machine: the states, who may move it, and the transitions.
 
 `state` is protected (django-fsm): it changes only through the transitions below, called by the
-services in releases/services.py. Each condition is a gate rule (releases.gate.rules).
+services (releases.services) through releases.transitions. Each condition is a gate rule
+(releases.gate.rules).
 """
 
 import django_fsm as fsm
@@ -132,8 +133,8 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     """One version of an app on its way from draft to published.
 
     `state` is protected: it changes only through the transitions below, called by the
-    services in releases/services.py, which also write the audit event in the same
-    transaction. ConcurrentTransitionMixin makes a save fail if another connection
+    services (releases.services) through releases.transitions, which also writes the audit
+    event in the same transaction. ConcurrentTransitionMixin makes a save fail if another connection
     moved the state first, so two people pressing a button at once get one winner; the
     services also re-read the row under a lock before any guard runs.
     `revision` grows with every content edit; approvals and check runs name the

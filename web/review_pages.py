@@ -20,6 +20,7 @@ from releases.limits import app_limits, release_limits
 from releases.limits.labels import label as limit_label
 from releases.models import Role, role_at_least
 from releases.playbooks.library import library
+from releases.rejection_recording import unclassified_reasons
 from releases.remediation import (
     latest_rejection,
     rejection_out,
@@ -27,7 +28,6 @@ from releases.remediation import (
     remediation_override,
     task_out,
     tasks_for,
-    unclassified_reasons,
 )
 
 # The pages include these by the names the context carries, so releases/ names no reviews template.

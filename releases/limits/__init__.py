@@ -1,7 +1,7 @@
 """Submission limits (a budget with countdowns, in Beijing time) and the guard that enforces them.
 
 `transition_refusal(release, name)` returns None or a Refusal, a `(code, message)` pair whose
-message says when the limit lifts; releases/services.py calls it before a submit, withdraw or
+message says when the limit lifts; releases/transitions.py calls it before a submit, withdraw or
 retry, releases/actions.py to say why a button is disabled.
 """
 

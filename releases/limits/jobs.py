@@ -47,6 +47,6 @@ def sync_rejections_job() -> int:
     written before that (or by old processes still running during an upgrade); no page or guard
     catches up on rejections any more.
     """
-    from releases.remediation import sync_rejections
+    from releases.rejection_recording import sync_rejections
 
     return sync_rejections()

@@ -1,7 +1,7 @@
 """Sort rejection items into categories with the keyword/pattern rules in data/rules.toml.
 
 Rules are data so playbook authors can extend them without a deploy of code; what no rule
-recognises is "other" (and counted, see releases.remediation).
+recognises is "other" (and counted, see releases.rejection_recording).
 """
 
 import re
@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from releases.models import RejectionCategory
-from releases.remediation import normalise
+from releases.rejection_recording import normalise
 from reviews.rejections.parser import ReasonItem, parse_reason
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.toml"

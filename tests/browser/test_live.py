@@ -136,7 +136,7 @@ def test_a_note_being_typed_stays_with_its_own_task_when_another_task_is_done_el
     live_server, browser_page, make_release, mike, alice
 ):
     from releases.playbooks.seed import seed_playbooks
-    from releases.remediation import on_rejected
+    from releases.rejection_recording import on_rejected
 
     seed_playbooks()
     release = make_release("1.0.0", upto="submitted")

@@ -15,7 +15,8 @@ from releases.limits.quota import quota_record, quota_refresh_all
 from releases.models import QuotaSnapshot, Release, State
 from releases.platforms import PlatformError
 from releases.playbooks.seed import seed_playbooks
-from releases.remediation import on_rejected, remediation_override
+from releases.rejection_recording import on_rejected
+from releases.remediation import remediation_override
 from releases.tokens import api_token_create
 from reviews.platforms.manual import ManualAdapter
 

@@ -11,7 +11,7 @@ from releases.limits.bulk import account_budgets, locks_in_force, withdrawals_re
 from releases.limits.quota import quota_record, review_budget, speedup_budget
 from releases.limits.rules import lock_until, withdraw_limits
 from releases.models import App, PlatformAccount, State
-from releases.remediation import on_rejected
+from releases.rejection_recording import on_rejected
 
 BJ = ZoneInfo("Asia/Shanghai")
 

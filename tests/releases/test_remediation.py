@@ -9,18 +9,13 @@ from django.urls import include, path
 from ninja import NinjaAPI
 
 import config.urls
-from releases import services
+from releases import outcome_services, services
 from releases.errors import Forbidden, Invalid
 from releases.limits import submit_refusal
 from releases.models import AuditEvent, Rejection, RemediationTask
 from releases.playbooks.seed import seed_playbooks
-from releases.remediation import (
-    feedback_info,
-    on_rejected,
-    remediation_complete,
-    remediation_override,
-    sync_rejections,
-)
+from releases.rejection_recording import on_rejected, sync_rejections
+from releases.remediation import feedback_info, remediation_complete, remediation_override
 from releases.tokens import api_token_create
 from web.api import BearerToken
 from web.api import api as main_api
@@ -111,7 +106,7 @@ def test_rejections_are_recorded_from_the_audit_trail_without_the_hook(
     make_release, mike, playbooks, monkeypatch
 ):
     # As older code stored it: the event, with its rejection recorded afterwards and lost.
-    monkeypatch.setattr(services, "_record_rejection", lambda release, event: None)
+    monkeypatch.setattr(outcome_services, "_record_rejection", lambda release, event: None)
     release = make_release(upto="submitted")
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason="隐私政策不完善")
     assert sync_rejections() == 1

@@ -13,11 +13,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from releases import remediation, services
+from releases import outcome_services, rejection_recording, services
 from releases.models import AuditEvent, Rejection, Release, RemediationTask, State, UnclassifiedReason
 from releases.platforms import adapter_for
 from releases.playbooks.seed import seed_playbooks
-from releases.remediation import sync_rejections
+from releases.rejection_recording import sync_rejections
 from releases.tokens import api_token_create
 from reviews.models import CallbackDelivery, ReviewWatch
 from reviews.original_ids import original_id_learn
@@ -36,7 +36,7 @@ def _broken(release, reason):
 @pytest.fixture
 def broken_rules(monkeypatch):
     """Classifying any rejection fails, until the test calls the returned repair()."""
-    monkeypatch.setattr(remediation, "rejection_items", _broken)
+    monkeypatch.setattr(rejection_recording, "rejection_items", _broken)
     return monkeypatch.undo
 
 
@@ -129,7 +129,7 @@ def in_review(sim, wechat_release):
 def test_a_poll_that_cannot_record_the_rejection_fails_and_the_sweep_polls_again(in_review, monkeypatch):
     release = in_review
     ReviewWatch.objects.filter(release=release).update(next_poll_at=timezone.now())
-    monkeypatch.setattr(remediation, "rejection_items", _broken)
+    monkeypatch.setattr(rejection_recording, "rejection_items", _broken)
     with pytest.raises(RuntimeError):  # the job fails: RQ keeps it in its failed registry, logged
         review_poll(release.pk)
     _nothing_of_the_rejection(release)
@@ -148,7 +148,7 @@ def test_a_push_whose_rejection_cannot_be_recorded_is_answered_with_an_error_and
 ):
     release = in_review
     ReviewWatch.objects.filter(release=release).update(next_poll_at=timezone.now() + timedelta(hours=1))
-    monkeypatch.setattr(remediation, "rejection_items", _broken)
+    monkeypatch.setattr(rejection_recording, "rejection_items", _broken)
     client.raise_request_exception = False
     event = {
         "ToUserName": ORIGINAL_ID,
@@ -177,7 +177,7 @@ def test_a_rejection_stored_by_older_code_is_recorded_by_the_repair_not_by_readi
     seed_playbooks()
     release = make_release(upto="submitted")
     with monkeypatch.context() as older_code:
-        older_code.setattr(services, "_record_rejection", lambda release, event: None)
+        older_code.setattr(outcome_services, "_record_rejection", lambda release, event: None)
         services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=REASON)
     client = Client()
     client.force_login(mike)

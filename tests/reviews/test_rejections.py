@@ -8,7 +8,7 @@ import pytest
 
 from releases import services
 from releases.models import Rejection, UnclassifiedReason
-from releases.remediation import on_rejected, reclassify_rejections, unclassified_reasons
+from releases.rejection_recording import on_rejected, reclassify_rejections, unclassified_reasons
 from reviews.rejections import classify_reason, classify_text, load_rules, parse_reason
 
 # platform-apis.md §5.3, the official weapp_audit_fail push, verbatim.

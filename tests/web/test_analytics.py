@@ -12,7 +12,8 @@ from django.urls import reverse
 from releases import services
 from releases.audit import audit_record
 from releases.models import App
-from releases.remediation import on_rejected, remediation_override
+from releases.rejection_recording import on_rejected
+from releases.remediation import remediation_override
 from web.analytics.charts import histogram, horizontal_bars
 from web.analytics.metrics import Scope, analytics, cached_analytics
 from web.app_picker import APP_MATCHES_SHOWN, APP_SELECT_LIMIT

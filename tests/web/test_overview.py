@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from releases import app_services, services
+from releases.errors import Refused
 from releases.limits.quota import quota_record
 from releases.models import (
     App,
@@ -29,7 +30,8 @@ from releases.models import (
     Role,
     State,
 )
-from releases.remediation import on_rejected, remediation_complete
+from releases.rejection_recording import on_rejected
+from releases.remediation import remediation_complete
 from web import needs_action as needs_action_module
 from web.language import set_preferred_language
 from web.needs_action import Access, needs_action
@@ -172,7 +174,7 @@ def test_an_author_is_told_to_run_the_checks_fix_them_and_tick_the_checklist(
         "Run the checks on revision 1. 5 checklist items to tick for revision 1."
     )
     failing = make_release("1.1.0", release_notes="全网最低价，销量第一")
-    with pytest.raises(services.Refused):
+    with pytest.raises(Refused):
         services.release_check(release=failing, actor=alice)
     assert _items(alice)[("1.1.0", "checks")].reason.startswith("1 blocking check failed: fix and run")
     passing = make_release("1.2.0")

@@ -20,7 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from releases import actions, app_services, services
+from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
 from releases.limits import transition_refusal
 from releases.models import Qualification, Rejection, Release
@@ -56,7 +56,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     services.release_record_outcome(release=rejected, actor=mike, outcome="rejected", reason=REASON)
     legacy = make_release("1.2.0", upto="submitted")
     with monkeypatch.context() as older_code:  # recorded as older code did: the event, no Rejection
-        older_code.setattr(services, "_record_rejection", lambda release, event: None)
+        older_code.setattr(outcome_services, "_record_rejection", lambda release, event: None)
         services.release_record_outcome(release=legacy, actor=mike, outcome="rejected", reason="图片违规")
     submitted = make_release("1.3.0", upto="submitted")
     releases = [

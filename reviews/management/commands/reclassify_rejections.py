@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from releases.remediation import reclassify_rejections, sync_rejections, unclassified_reasons
+from releases.rejection_recording import reclassify_rejections, sync_rejections, unclassified_reasons
 
 
 class Command(BaseCommand):

@@ -1,0 +1,192 @@
+"""Writes of the steps that call the platform (submit, withdraw, publish, rollback, retry),
+one attempt at such a call, the sweep that restarts abandoned ones; and cancel.
+
+A step commits its in-flight state with its audit event first, then the adapter is called
+(inline for adapters without network, in an RQ worker otherwise), then a second transaction
+records what came of it. Each attempt claims the step first (releases.steps).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from releases.draft_services import release_check_finish
+from releases.errors import Refused
+from releases.models import IN_FLIGHT, CheckRun, Release
+from releases.platforms import PlatformError, adapter_for
+from releases.steps import (
+    max_attempts,
+    step_checkpoint_save,
+    step_claim,
+    step_defer,
+    step_reserve,
+    steps_due,
+)
+from releases.transitions import _transition
+
+logger = logging.getLogger(__name__)
+
+
+def _dispatch_step(release: Release, reserved: str) -> Release:
+    """Run the platform call now (no-network adapters) or in a worker once this commits; the
+    release holds the step for it under `reserved` (releases.steps)."""
+    if adapter_for(release.app.platform_account).runs_inline:
+        release_step_perform(release_id=release.pk, reserved=reserved)
+        release.refresh_from_db()
+        return release
+    from releases.jobs import enqueue_step
+
+    enqueue_step(release.pk, reserved=reserved)
+    return release
+
+
+def _start_step(release: Release, name: str, *, actor, ip=None, data=None) -> Release:
+    _transition(release, name, actor=actor, ip=ip, data=data)
+    return _dispatch_step(release, release.step_claimed_by)
+
+
+def release_submit(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _start_step(release, "submit", actor=actor, ip=ip, data=lambda fresh: {"revision": fresh.revision})
+
+
+def release_withdraw(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _start_step(release, "withdraw", actor=actor, ip=ip)
+
+
+def release_publish(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _start_step(release, "publish", actor=actor, ip=ip)
+
+
+def release_rollback(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _start_step(release, "rollback", actor=actor, ip=ip)
+
+
+def release_retry(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _start_step(release, "retry", actor=actor, ip=ip, data=lambda fresh: {"error": fresh.last_error})
+
+
+def release_cancel(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _transition(release, "cancel", actor=actor, ip=ip)
+
+
+def release_step_perform(*, release_id: int, reserved: str = "") -> Release | None:
+    """One attempt at the platform call of an in-flight release, and what came of it.
+
+    The attempt first claims the step (releases.steps): a release no longer in flight, or
+    whose step another worker holds, is left alone, so a duplicated, retried or swept job
+    never makes the call twice at once. Adapters reconcile before repeating a call whose
+    effect may already have happened (a worker killed between the call and the write).
+    A permanent error lands in the failed state with the platform's message; a transient
+    one is tried again later, until SLUICE_STEP_RETRY_SECONDS is used up, and then lands in
+    the failed state too, with the last error. Returns the release once the step ended,
+    None while it goes on (or another worker has it).
+    """
+    claim = step_claim(release_id, reserved)
+    if claim is None:
+        return None
+    release = Release.objects.select_related("app__platform_account", "app__team").get(pk=release_id)
+    step = IN_FLIGHT.get(release.state)
+    if step is None:
+        return None
+    adapter = adapter_for(release.app.platform_account)
+    try:
+        outcome = _step_call(adapter, step, release, claim)
+    except PlatformError as exc:
+        return _step_error(adapter, step, release, claim, exc)
+    if outcome is None:
+        return None
+    args, data = outcome
+    finished = _finish_step(release, f"{step}_succeeded", args=args, data=data)
+    if finished is not None and step == "submit":
+        adapter.on_submitted(finished)
+    return finished
+
+
+def _step_call(adapter, step: str, release: Release, claim: str) -> tuple[dict, dict] | None:
+    """The adapter's call, with its checkpoint saved first; None if the claim was lost meanwhile.
+
+    Anything else than a PlatformError (a bug, RQ's job timeout) counts as a transient failure,
+    so it too is retried a bounded number of times instead of forever.
+    """
+    try:
+        if not release.step_checkpoint:
+            checkpoint = adapter.checkpoint(step, release)
+            if checkpoint and not step_checkpoint_save(release, claim, {**checkpoint, "taken_by": claim}):
+                return None
+        if step == "submit":
+            submission = adapter.find_submission(release) or adapter.submit(release)
+            return {"audit_id": submission.audit_id}, {"audit_id": submission.audit_id}
+        getattr(adapter, step)(release)
+        return {}, {}
+    except PlatformError:
+        raise
+    except Exception as exc:
+        logger.exception("The %s step of release %s stopped on an unexpected error", step, release.pk)
+        raise PlatformError(
+            f"The {step} step stopped on an unexpected error ({type(exc).__name__}).", code="step_error"
+        ) from exc
+
+
+def _step_error(adapter, step: str, release: Release, claim: str, exc: PlatformError) -> Release | None:
+    error = {"code": exc.code, "message": exc.message}
+    if exc.permanent or adapter.runs_inline:
+        logger.warning("Platform refused %s of release %s: %s", step, release.pk, exc.message)
+        return _finish_step(release, "step_failed", action=f"{step}_failed", args=error, data=error)
+    attempts = release.step_attempts
+    if attempts >= max_attempts():
+        logger.warning("Giving up %s of release %s after %s attempts: %s", step, release.pk, attempts, exc)
+        return _finish_step(
+            release,
+            "step_failed",
+            action=f"{step}_failed",
+            args={**error, "gave_up": True},
+            data={**error, "attempts": attempts, "gave_up": True},
+        )
+    delay = step_defer(release, claim, **error)
+    logger.info(
+        "Attempt %s at %s of release %s failed: %s; next in %s s", attempts, step, release.pk, exc, delay
+    )
+    return None
+
+
+def _finish_step(
+    release: Release, name: str, *, args: dict, data: dict, action: str | None = None
+) -> Release | None:
+    # Applied to the row as re-read under its lock (see _transition), so nothing read before is kept.
+    changes = {"step_lease_until": None, "step_claimed_by": ""}
+    if name != "step_failed":
+        changes |= {"last_error_code": "", "last_error": ""}  # the errors of attempts that were retried
+    try:
+        return _transition(release, name, actor=None, args=args, data=data, action=action, changes=changes)
+    except Refused:
+        # Someone (a push, a sweep, a person) finished this step first: nothing to do.
+        return None
+
+
+def release_sweep_in_flight() -> int:
+    """Queue again the steps nobody is working on (their worker died, or their scheduled retry
+    was lost): only once their lease has run out, so a live worker is never doubled.
+
+    Check runs whose worker vanished (still pending after SLUICE_INFLIGHT_STALE_SECONDS) are
+    finished too. Returns the number of steps queued (or, for adapters without network, run).
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.SLUICE_INFLIGHT_STALE_SECONDS)
+    for run_id in CheckRun.objects.filter(finished_at=None, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        try:
+            release_check_finish(run_id=run_id)
+        except Exception:  # noqa: BLE001 -- one poisoned run must not stop the sweep
+            logger.exception("Sweep could not finish check run %s", run_id)
+    count = 0
+    for release in steps_due().select_related("app__platform_account"):
+        try:
+            reserved = step_reserve(release.pk)
+            if reserved:
+                _dispatch_step(release, reserved)
+                count += 1
+        except Exception:  # one poisoned release must not stop the sweep
+            logger.exception("Sweep could not restart the step of release %s", release.pk)
+    return count
