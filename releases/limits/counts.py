@@ -15,6 +15,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from releases.limits import clock
+from releases.memo import recall, remember
 from releases.models import App, AuditEvent, Rejection, RejectionCategory, Release, State
 
 # A withdrawal the platform counted: ours, or one made in its console.
@@ -69,6 +70,14 @@ def rejection_streaks(app_ids) -> dict[int, Streak]:
     (app_id, action, at)). The rejections after an app's last approval are its newest ones, so
     the newest few, cut at the approval, are the streak."""
     app_ids = set(app_ids)  # ids, not a subquery: the planner then walks the index per app
+    known = {key[1]: streak for key, streak in recall([("rejection_streak", a) for a in app_ids]).items()}
+    found = _read_streaks(app_ids - set(known))
+    for app_id in app_ids - set(known):  # what the one-app form answers in this read scope too
+        remember(("rejection_streak", app_id), found.get(app_id, NO_STREAK))
+    return {**known, **found}
+
+
+def _read_streaks(app_ids: set[int]) -> dict[int, Streak]:
     if not app_ids:
         return {}
     newest_first = [F("at").desc(), F("pk").desc()]

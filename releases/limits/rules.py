@@ -114,7 +114,7 @@ def withdraw_limits(app, now: datetime) -> list[Limit]:
 def rejection_streak(app) -> Streak:
     """The app's newest run of rejections sharing a category (counts.rejection_streaks of one),
     remembered for the rest of a page's read scope (releases.memo)."""
-    return memoized(("rejection_streak", app.pk), lambda: rejection_streaks([app.pk]).get(app.pk, NO_STREAK))
+    return rejection_streaks([app.pk]).get(app.pk, NO_STREAK)
 
 
 def lock_until(app, now: datetime, streak: Streak | None = None) -> tuple[datetime | None, Streak]:
