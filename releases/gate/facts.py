@@ -234,11 +234,22 @@ class Batch:
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
     def _load_budgets(self) -> dict:
-        """{account id: its review and speed-up budgets} (releases.limits.quota, as for one)."""
-        from releases.limits.quota import account_budgets
+        """{account id: its review and speed-up budgets} (releases.limits.quota, as for one).
+
+        Only an account whose quota was ever read from the platform has a limit, so only such an
+        account can refuse a submission: the others (manual accounts, hundreds of apps each) get
+        an unknown budget without counting their month's submissions."""
+        from releases.limits import clock
+        from releases.limits.quota import AccountBudgets, Budget, account_budgets
+        from releases.models import QuotaSnapshot
 
         accounts = {r.app.platform_account_id: r.app.platform_account for r in self.releases.values()}
-        return account_budgets(list(accounts.values()), self.now)
+        known = set(
+            QuotaSnapshot.objects.filter(account_id__any_of=accounts).values_list("account_id", flat=True)
+        )
+        unknown = Budget(0, None, clock.next_month_start(self.now))
+        found = {account_id: AccountBudgets(unknown, unknown) for account_id in accounts}
+        return found | account_budgets([accounts[a] for a in known], self.now)
 
 
 class _Values:
