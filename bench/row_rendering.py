@@ -1,6 +1,6 @@
 """Python-built table rows against the same rows through the template engine, on real data.
 
-The long tables build their rows in Python with web.browse.html_row (README, Dashboard: the
+The long tables build their rows in Python with web.rows.html_row (README, Dashboard: the
 render path); this measures why, on a seeded database (`manage.py seed_scale`), in this process:
 
 - the audit trail's first page (50 events): web.audit_browser.rows.audit_rows, against a template
@@ -106,7 +106,7 @@ def audit_variants(user) -> dict:
     from web.audit_browser.filters import audit_events, ip_team_ids, with_names
     from web.audit_browser.paging import audit_page
     from web.audit_browser.rows import as_text, audit_rows, state_change
-    from web.browse import times, url_maker
+    from web.rows import times, url_maker
 
     events = audit_page(with_names(audit_events(user, {}), user)).events
     ip_teams = ip_team_ids(user)

@@ -27,10 +27,10 @@ from releases.models import (
     State,
     role_at_least,
 )
-from web.browse import Row, StateBadges, html_row, times, url_maker
 from web.forms import ChecklistForm, QualificationForm, SuppressionForm
 from web.options import options
 from web.page_helpers import page_context, request_role
+from web.rows import Row, StateBadges, html_row, times, url_maker
 
 RELEASES_PER_PAGE = 50
 

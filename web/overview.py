@@ -40,7 +40,7 @@ from releases.workdays import (
     EXPECTED_WORKING_DAYS,
     MAX_WORKING_DAYS,
 )
-from web.browse import overview_stamp_of, url_maker
+from web.live import overview_stamp_of
 from web.needs_action import KINDS, Access, ActionItem, needs_action  # noqa: F401 -- the page's parts
 from web.overview_accounts import account_meters
 from web.overview_reviews import (
@@ -53,6 +53,7 @@ from web.overview_reviews import (
     review_rows,
     reviews_in_progress,
 )
+from web.rows import url_maker
 from web.templatetags.sluice import state_tone
 
 SHOWN_ACTIONS = 30

@@ -16,9 +16,9 @@ from releases.models import (
     Platform,
     PlatformAccount,
 )
-from web.browse import url_maker
 from web.needs_action import Access
 from web.review_pages import countdown
+from web.rows import url_maker
 
 # -- quota and limits -----------------------------------------------------------------------------
 

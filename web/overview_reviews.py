@@ -27,8 +27,8 @@ from releases.workdays import (
     review_tone,
     working_days_between,
 )
-from web.browse import url_maker
 from web.needs_action import Access
+from web.rows import url_maker
 from web.templatetags.sluice import state_label
 
 SHOWN_REVIEWS = 20

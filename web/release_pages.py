@@ -13,8 +13,8 @@ from releases import actions, approvals, selectors
 from releases.checks import REGISTRY
 from releases.memo import in_read_scope
 from releases.models import EDITABLE, AuditEvent, CheckResult, Release, Role, State, role_at_least
-from web.browse import Row, times
 from web.page_helpers import page_context, request_role
+from web.rows import Row, times
 from web.templatetags.sluice import as_text, by_urgency, check_title, pairs, severity_label, state_label
 
 
@@ -121,7 +121,7 @@ def _event_rows(release: Release) -> tuple[list[Row], int]:
 
 
 def _live_stamp(release: Release, run, last_event: int) -> str:
-    """The stamp web.browse.release_stamp gives this release (what static/js/live.js polls),
+    """The stamp web.live.release_stamp gives this release (what static/js/live.js polls),
     from the rows this page read, so it costs no query of its own (a test holds the two equal)."""
     finished = "f" if run is not None and run.finished_at is not None else "p"
     return f"{release.updated_at.isoformat()}|{last_event}|{run.pk if run is not None else 0}{finished}"

@@ -4,12 +4,13 @@ from web import (
     app_changes,
     app_pages,
     audit_views,
-    browse,
     demo_pages,
     language,
+    live,
     overview,
     ping,
     release_changes,
+    release_list,
     release_pages,
 )
 
@@ -64,9 +65,9 @@ urlpatterns: list = [
     ),
     # the overview (issue 6): home page, every release filtered, what open pages poll
     path("", overview.dashboard, name="dashboard"),
-    path("releases/", browse.release_list, name="release-list"),
-    path("releases/<int:release_id>/live", browse.release_live, name="release-live"),
-    path("live/overview", browse.overview_live, name="overview-live"),
+    path("releases/", release_list.release_list, name="release-list"),
+    path("releases/<int:release_id>/live", live.release_live, name="release-live"),
+    path("live/overview", live.overview_live, name="overview-live"),
     # the audit trail browser (issue 6): filters, keyset pages, streamed exports, chain status
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.<slug:fmt>", audit_views.audit_export, name="audit-export"),

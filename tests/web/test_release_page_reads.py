@@ -13,7 +13,7 @@ from releases.errors import Refused
 from releases.memo import read_scope
 from releases.models import Release
 from releases.tokens import api_token_create
-from web.browse import release_stamp
+from web.live import release_stamp
 
 
 def _agree(release: Release, user) -> None:

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.utils.safestring import SafeString, mark_safe
 
-from web.browse import html_row
+from web.rows import html_row
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
 from releases.models import AuditEvent, State
-from web.browse import Row, html_row, times, url_maker
+from web.rows import Row, html_row, times, url_maker
 
 AUDIT_ROW_HTML = (
     '<tr id="event-{pk}">\n'

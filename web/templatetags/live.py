@@ -1,8 +1,8 @@
-"""{% live_stamp release as live %}: the stamp an open release page starts from (see releases/browse.py)."""
+"""{% live_stamp release as live %}: the stamp an open release page starts from (see web/live.py)."""
 
 from django import template
 
-from web.browse import release_stamp
+from web.live import release_stamp
 
 register = template.Library()
 
