@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from releases import selectors
 from releases.models import Role, role_at_least
+from web.throttle import client_address
 
 
 def page_context(setting: str, *args) -> dict:
@@ -17,7 +18,8 @@ def page_context(setting: str, *args) -> dict:
 
 
 def request_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    """Who made the request, as audit events record it (web.throttle: proxy-aware)."""
+    return client_address(request)
 
 
 def request_role(request, team_id: int) -> str | None:

@@ -29,6 +29,7 @@ from releases.remediation import (
     task_out,
     tasks_for,
 )
+from web.throttle import client_address
 
 # The pages include these by the names the context carries, so releases/ names no reviews template.
 REMEDIATION_TEMPLATE = "reviews/_remediation.html"
@@ -143,4 +144,4 @@ def playbook_list(request):
 
 
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_address(request)

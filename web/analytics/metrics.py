@@ -4,7 +4,7 @@ category, review time, lead time from draft to published, resubmission rate.
 The audit trail is the source: it records every submission, decision and publication of every
 attempt (a release's own `submitted_at`/`decided_at` keep only its latest attempt). Each metric is
 one aggregate query, computed by the database whatever the number of releases and events; the
-charts are drawn on the server from the numbers (reviews/charts.py). Every function takes a Scope
+charts are drawn on the server from the numbers (web/analytics/charts.py). Every function takes a Scope
 built from the user's teams, so another team's releases never count.
 
 Percentiles are nearest-rank: the p-th percentile of n sorted values is the ceil(p·n)-th one, so a

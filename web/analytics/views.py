@@ -1,5 +1,5 @@
 """The analytics page (/analytics/): a team's or an app's review record over the last 30, 90 or
-365 days. Thin: the numbers come from reviews/analytics.py, the charts from reviews/charts.py."""
+365 days. Thin: the numbers come from web/analytics/metrics.py, the charts from web/analytics/charts.py."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404

@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from releases.errors import SluiceError
-from web.throttle import api_token_authenticate
+from web.throttle import api_token_authenticate, client_address
 
 
 class BearerToken(HttpBearer):
@@ -87,7 +87,8 @@ def _http_error(request, exc: HttpError):
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    """Who made the request, as audit events record it (web.throttle: proxy-aware)."""
+    return client_address(request)
 
 
 def get_or_404(queryset, pk: int):

@@ -23,6 +23,7 @@ from releases.remediation import (
     task_out,
     tasks_for,
 )
+from web.api.core import client_ip
 from web.api.paging import PageQuery, page
 from web.api.schemas.common import ERRORS, Strict, checked_text, page_of
 from web.api.schemas.releases import RemediationTaskOut as TaskOut
@@ -76,7 +77,7 @@ def remediation_done(request, release_id: int, key: str, payload: NoteIn):
     """Complete one remediation task with a note saying what was done (developers and above)."""
     release = _release(request, release_id)
     task = remediation_complete(
-        release=release, key=key, actor=request.user, note=payload.note, ip=request.META.get("REMOTE_ADDR")
+        release=release, key=key, actor=request.user, note=payload.note, ip=client_ip(request)
     )
     return task_out(task)
 
@@ -85,9 +86,7 @@ def remediation_done(request, release_id: int, key: str, payload: NoteIn):
 def remediation_override_open(request, release_id: int, payload: ReasonIn):
     """Waive every open required task with a reason (release managers and above); audited."""
     release = _release(request, release_id)
-    remediation_override(
-        release=release, actor=request.user, reason=payload.reason, ip=request.META.get("REMOTE_ADDR")
-    )
+    remediation_override(release=release, actor=request.user, reason=payload.reason, ip=client_ip(request))
     return {"results": [task_out(task) for task in tasks_for(release)]}
 
 
