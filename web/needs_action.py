@@ -238,6 +238,10 @@ CANDIDATE_FIELDS = (
 )
 
 
+# The states whose actions the gate judges by the release's own content, checks and approvals.
+CONTENT_JUDGED = {State.DRAFT, State.CHECKED, State.REJECTED}
+
+
 def candidates(access: Access, user) -> list[Release]:
     """The releases that can wait for this user, narrowed by state and role in one query (the
     gate decides which really do): checked ones for approvers; approved, rejected and failed
@@ -324,6 +328,12 @@ def needs_action(access: Access, user, now: datetime | None = None) -> list[Acti
     candidates, then one per kind of fact the gate reads about them."""
     now = clock.now_or(now)
     items: dict[int, ActionItem] = {}
-    for facts in Batch(candidates(access, user), now, attach=True):
-        _judge(facts, access, user, items, now)
+    # Two batches: publishing and retrying ask nothing of a release's content, checks or
+    # approvals, so the releases waiting for those do not make every other batch read them.
+    judged, outcomes = [], []
+    for release in candidates(access, user):
+        (judged if release.state in CONTENT_JUDGED else outcomes).append(release)
+    for group in (judged, outcomes):
+        for facts in Batch(group, now, attach=True):
+            _judge(facts, access, user, items, now)
     return sorted(items.values(), key=lambda item: (item.rank, item.since, item.release_id))
