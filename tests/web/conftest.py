@@ -1,6 +1,20 @@
 import pytest
+from django.test import Client
 
 from releases.tokens import api_token_create
+
+
+@pytest.fixture
+def login():
+    """login(user, **client_options) -> a fresh client logged in as `user`: one per person, as in
+    a real office."""
+
+    def make(user, **kwargs):
+        client = Client(**kwargs)
+        client.force_login(user)
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -2,24 +2,11 @@
 
 from datetime import UTC
 
-import pytest
-from django.test import Client
 from django.urls import reverse
 
 from releases import services
 from tests.conftest import GOOD_NOTES
 from web.live import overview_stamp, release_stamp
-
-
-@pytest.fixture
-def login():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
 
 # -- the release page's live endpoint ------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from releases import app_services, services
@@ -47,16 +46,6 @@ OVERVIEW_QUERIES = 24
 
 def bj(*args) -> datetime:
     return datetime(*args, tzinfo=BJ)
-
-
-@pytest.fixture
-def login():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

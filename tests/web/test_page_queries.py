@@ -2,7 +2,6 @@
 few releases as for many apps with many: the bounds below hold on small and larger data."""
 
 import pytest
-from django.test import Client
 
 from releases.models import App, Release, State
 from releases.tokens import api_token_create
@@ -15,16 +14,6 @@ API_RELEASE_QUERIES = 14
 API_RELEASE_LIST_QUERIES = 6
 
 SIZES = [(1, 10), (30, 40)]
-
-
-@pytest.fixture
-def login():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def _busiest_app():

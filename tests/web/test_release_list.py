@@ -1,21 +1,7 @@
 """Every release of my teams in one filterable list (web/release_list.py)."""
 
-import pytest
-from django.test import Client
-
 from releases import services
 from releases.models import App, Release, State
-
-
-@pytest.fixture
-def login():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
 
 LIST = "/releases/"
 

@@ -8,7 +8,6 @@ from html import escape
 import pytest
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
-from django.test import Client
 from django.urls import reverse
 from django.utils.timezone import localtime
 
@@ -20,16 +19,6 @@ from web.templatetags.sluice import state_badge
 HOSTILE = '<b class="x">Tom & "Jerry"</b>'
 ESCAPED = "&lt;b class=&quot;x&quot;&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;"
 CHANGED = datetime(2026, 3, 1, 16, 30, 45, tzinfo=UTC)
-
-
-@pytest.fixture
-def login():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,18 +14,6 @@ from releases.models import App, AuditEvent, PlatformAccount, Release, State
 from tests.conftest import GOOD_NOTES, GOOD_REPORT
 
 REPORT = {"packages": [{"name": "__FULL__", "size": 3_400_000}, {"name": "__APP__", "size": 1_500_000}]}
-
-
-@pytest.fixture
-def login():
-    """A fresh client logged in as `user`: one per person, as in a real office."""
-
-    def make(user, **kwargs):
-        client = Client(**kwargs)
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def _detail(release) -> str:

@@ -1,7 +1,6 @@
 """The audit trail's rows as HTML, built in Python: fifty rows through the template engine cost more
 than the rest of the page. Every value is escaped (event data is typed by users)."""
 
-import json
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -9,6 +8,7 @@ from django.utils.translation import gettext, pgettext
 
 from releases.models import AuditEvent, State
 from web.rows import Row, html_row, times, url_maker
+from web.templatetags.sluice import as_text
 
 AUDIT_ROW_HTML = (
     '<tr id="event-{pk}">\n'
@@ -43,17 +43,6 @@ def state_change(event: AuditEvent) -> str:
     if event.from_state and event.from_state != event.to_state:
         return f"{_state(event.from_state)} → {_state(event.to_state)}"
     return _state(event.to_state)
-
-
-def as_text(value) -> str:
-    """A JSON value as one readable line (as the release page's audit table shows it)."""
-    if value == "" or value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ", ".join(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _data_html(data) -> SafeString:
