@@ -1,8 +1,6 @@
 import pytest
 from django.test import Client
 
-from releases.tokens import api_token_create
-
 
 @pytest.fixture
 def login():
@@ -18,17 +16,9 @@ def login():
 
 
 @pytest.fixture
-def api(client):
-    """api(method, path, user=..., **json_body) -> response, with a fresh bearer token."""
-
-    def call(method, path, user=None, **body):
-        headers = {"Authorization": f"Bearer {api_token_create(user=user)}"} if user is not None else {}
-        kwargs = (
-            {"content_type": "application/json", "data": body} if method in ("post", "patch", "put") else {}
-        )
-        return getattr(client, method)(f"/api/v1{path}", headers=headers, **kwargs)
-
-    return call
+def api(api_client):
+    """The web tests' name for api_client (tests/fixtures/web.py): a call with a fresh token."""
+    return api_client
 
 
 def error_code(response) -> str:
