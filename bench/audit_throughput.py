@@ -41,7 +41,6 @@ import argparse
 import functools
 import os
 import secrets
-import signal
 import statistics
 import sys
 import tempfile
@@ -58,6 +57,7 @@ from bench.server import (  # noqa: E402
     Process,
     gunicorn,
     is_local_postgres,
+    main_until_interrupted,
     manage,
     port_free,
     production_env,
@@ -388,17 +388,7 @@ def report(outcome: dict) -> int:
 
 
 def main() -> int:
-    args = parse_args()
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("Interrupted; gunicorn stopped.", file=sys.stderr)
-        return 130
+    return main_until_interrupted(run, parse_args())
 
 
 if __name__ == "__main__":

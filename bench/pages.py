@@ -38,7 +38,6 @@ users' big team whose newest release is rejected, and releases of it). Only 127.
 import argparse
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -50,7 +49,16 @@ import httpx
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.server import Process, gunicorn, is_local_postgres, manage, percentile, port_free, production_env  # noqa: E402
+from bench.server import (  # noqa: E402
+    Process,
+    gunicorn,
+    is_local_postgres,
+    main_until_interrupted,
+    manage,
+    percentile,
+    port_free,
+    production_env,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice_bench"
 BASELINE = ("trivial page", "/ping/")
@@ -354,17 +362,7 @@ def report(args, measured, times, sizes, titles, notes, writer: Writer | None = 
 
 
 def main() -> int:
-    args = parse_args()
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("Interrupted; gunicorn stopped.", file=sys.stderr)
-        return 130
+    return main_until_interrupted(run, parse_args())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -145,3 +146,18 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+def main_until_interrupted(run, args) -> int:
+    """run(args), turning SIGTERM into Ctrl-C so that gunicorn is stopped either way (the scripts'
+    own `finally` blocks stop it); 130 when interrupted."""
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("Interrupted; gunicorn stopped.", file=sys.stderr)
+        return 130
