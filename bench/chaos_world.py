@@ -39,8 +39,8 @@ from simulator.services import (
     sim_current_ticket,
     sim_decide,
     sim_push_ticket,
+    sim_register_account,
     sim_register_authorizer,
-    sim_register_component,
 )
 
 NOTES = "New points page under 我的 > 积分; points are granted after payment."
@@ -110,15 +110,7 @@ def seed(base_url: str, apps: int) -> World:
         message_token=_alnum(24),
         encoding_aes_key=_alnum(43),
     )
-    callbacks = f"{base_url}/callbacks/wechat/{account.callback_key}"
-    sim_register_component(
-        appid=account.component_appid,
-        secret=account.component_appsecret,
-        token=account.message_token,
-        encoding_aes_key=account.encoding_aes_key,
-        auth_callback_url=f"{callbacks}/auth",
-        events_callback_url=f"{callbacks}/$APPID$/events",
-    )
+    sim_register_account(account, base_url)
     sim_configure(scripted_enabled=False, quota_limit=100_000, error_rate_pct=0, lost_push_pct=0)
     sim_push_ticket(account.component_appid)
     ComponentTicket.objects.create(account=account, ticket=sim_current_ticket(account.component_appid))

@@ -50,8 +50,8 @@ from simulator.services import (  # noqa: E402
     sim_current_ticket,
     sim_decide,
     sim_push_ticket,
+    sim_register_account,
     sim_register_authorizer,
-    sim_register_component,
 )
 
 TEAM = "Scale Platform"  # seed_scale's big team: the demo users are its members
@@ -92,15 +92,7 @@ def setup(base: str, apps: int) -> list[App]:
         )
         for n in range(apps)
     ]
-    callbacks = f"{base}/callbacks/wechat/{account.callback_key}"
-    sim_register_component(
-        appid=account.component_appid,
-        secret=account.component_appsecret,
-        token=account.message_token,
-        encoding_aes_key=account.encoding_aes_key,
-        auth_callback_url=f"{callbacks}/auth",
-        events_callback_url=f"{callbacks}/$APPID$/events",
-    )
+    sim_register_account(account, base)
     for app in created:
         sim_register_authorizer(
             component_appid=account.component_appid,

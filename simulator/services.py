@@ -69,6 +69,20 @@ def unix(moment: datetime | None) -> int:
 # --- seeding ------------------------------------------------------------------------------------
 
 
+def sim_register_account(account, server: str) -> "SimComponent":
+    """Register a Sluice WeChat platform account with the simulator as its component: its secrets,
+    and its callback URLs on `server` (e.g. http://127.0.0.1:8000), where the pushes go."""
+    callbacks = f"{server}/callbacks/wechat/{account.callback_key}"
+    return sim_register_component(
+        appid=account.component_appid,
+        secret=account.component_appsecret,
+        token=account.message_token,
+        encoding_aes_key=account.encoding_aes_key,
+        auth_callback_url=f"{callbacks}/auth",
+        events_callback_url=f"{callbacks}/$APPID$/events",
+    )
+
+
 def sim_register_component(
     *,
     appid: str,

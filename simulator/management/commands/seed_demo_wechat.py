@@ -21,8 +21,8 @@ from reviews.models import ComponentTicket
 from simulator.services import (
     sim_current_ticket,
     sim_push_ticket,
+    sim_register_account,
     sim_register_authorizer,
-    sim_register_component,
 )
 
 COMPONENT_APPID = "wxdemocomponent01"
@@ -100,15 +100,7 @@ class Command(BaseCommand):
     def _register_with_simulator(self, account, app):
         if not settings.SIMULATOR:
             return
-        base = f"{_this_server()}/callbacks/wechat/{account.callback_key}"
-        sim_register_component(
-            appid=account.component_appid,
-            secret=account.component_appsecret,
-            token=account.message_token,
-            encoding_aes_key=account.encoding_aes_key,
-            auth_callback_url=f"{base}/auth",
-            events_callback_url=f"{base}/$APPID$/events",
-        )
+        sim_register_account(account, _this_server())
         sim_register_authorizer(
             component_appid=account.component_appid,
             appid=app.appid,
