@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from releases import approvals, services
+from releases import rollout as phased
 from releases.errors import Forbidden, Invalid, NotFound
 from releases.gate.facts import facts_for
 from releases.gate.rules import RULES, first_unmet
@@ -44,8 +45,13 @@ ACTIONS = [
     Action("submit", _("Submit for review"), "submit", "primary"),
     Action("record-outcome", _("Record review outcome"), "review_approved", "primary", ("outcome", "reason")),
     Action("withdraw", _("Withdraw from review"), "withdraw", "danger"),
-    Action("publish", _("Publish"), "publish", "primary"),
-    Action("rollback", _("Roll back"), "rollback", "danger"),
+    Action("speedup", _("Speed up review"), "speedup", "secondary", ("reason",)),
+    Action("publish", _("Publish"), "publish", "primary", ("rollout",)),
+    Action("rollout-advance", _("Advance to the next stage"), "rollout_advance", "primary"),
+    Action("rollout-pause", _("Pause rollout"), "rollout_pause", "secondary", ("reason",)),
+    Action("rollout-resume", _("Resume rollout"), "rollout_resume", "primary", ("reason",)),
+    Action("rollout-revert", _("Revert phased release"), "rollout_revert", "danger", ("reason",)),
+    Action("rollback", _("Roll back"), "rollback", "danger", ("reason", "app_version")),
     Action("retry", _("Retry"), "retry", "primary"),
     Action("cancel", _("Cancel release"), "cancel", "danger"),
 ]
@@ -64,6 +70,12 @@ def _is_manual(release: Release) -> bool:
     return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
 
 
+def _rollout_live(release: Release) -> bool:
+    """A phased release with a live stage that is not over: what its actions act on."""
+    rollout = release.rollout or {}
+    return rollout.get("stage", 0) >= 1 and rollout.get("status") not in ("completed", "reverted")
+
+
 def availability(release: Release, user, action: Action, facts=None) -> Availability | None:
     """Whether `user` is offered `action` on the release now (None: not at all), and if it is
     disabled, the refusal it would meet: the same rules, in the same order, as the service
@@ -74,6 +86,10 @@ def availability(release: Release, user, action: Action, facts=None) -> Availabi
     if not may_attempt(release, action.transition, user):
         return None
     if action.name == "record-outcome" and not _is_manual(release):
+        return None
+    if action.name.startswith("rollout-") and not _rollout_live(release):
+        return None
+    if action.name == "speedup" and not adapter_for(release.app.platform_account).supports_speedup:
         return None
     if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
         return None
@@ -142,13 +158,48 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
         case "withdraw":
             return services.release_withdraw(release=release, actor=actor, ip=ip)
         case "publish":
-            return services.release_publish(release=release, actor=actor, ip=ip)
+            return services.release_publish(release=release, actor=actor, ip=ip, rollout=_rollout(payload))
         case "rollback":
-            return services.release_rollback(release=release, actor=actor, ip=ip)
+            return services.release_rollback(
+                release=release,
+                actor=actor,
+                reason=text["reason"],
+                app_version=_number(payload, "app_version"),
+                ip=ip,
+            )
+        case "speedup":
+            return services.release_speedup(release=release, actor=actor, reason=text["reason"], ip=ip)
+        case "rollout-advance":
+            return services.release_rollout_advance(release=release, actor=actor, ip=ip)
+        case "rollout-pause":
+            return services.release_rollout_pause(release=release, actor=actor, reason=text["reason"], ip=ip)
+        case "rollout-resume":
+            return services.release_rollout_resume(release=release, actor=actor, reason=text["reason"], ip=ip)
+        case "rollout-revert":
+            return services.release_rollout_revert(release=release, actor=actor, reason=text["reason"], ip=ip)
         case "retry":
             return services.release_retry(release=release, actor=actor, ip=ip)
         case "cancel":
             return services.release_cancel(release=release, actor=actor, ip=ip)
+
+
+def _rollout(payload: dict):
+    """The plan a publish overrides the app's default with: JSON from the API, text from a form."""
+    value = payload.get("rollout")
+    if isinstance(value, str):
+        return phased.from_text(value)
+    return value
+
+
+def _number(payload: dict, key: str) -> int | None:
+    value = payload.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise Invalid("invalid_field", f"“{key}” must be a number.", details={key: "A number from 1."})
+    return value
 
 
 def _revision(payload: dict) -> int | None:

@@ -46,3 +46,16 @@ def check_run_job(run_id: int) -> None:
 def enqueue_check_run(run_id: int) -> None:
     """Finish a run's slow checks in a worker, once the run is committed (COMMIT_MODE=on_db_commit)."""
     django_rq.get_queue("default").enqueue(check_run_job, run_id, retry=Retry(max=2, interval=[10, 60]))
+
+
+def rollout_tick_job() -> int:
+    """Advance phased releases whose stage hold ended; reconcile the others with the platform."""
+    from releases.rollout_services import release_rollouts_tick
+
+    return release_rollouts_tick()
+
+
+def enqueue_rollout_tick(at) -> None:
+    """A tick at the moment a stage's hold ends, once the current transaction commits."""
+    queue = django_rq.get_queue("platform")
+    transaction.on_commit(lambda: queue.enqueue_at(at, rollout_tick_job))

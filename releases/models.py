@@ -138,6 +138,10 @@ class App(models.Model):
     checklist = models.JSONField(default=default_checklist, blank=True)
     # The approval policy: capacities that must each approve a revision (always a release manager).
     required_approvals = models.JSONField(default=default_required_approvals, blank=True)
+    # The emergency stop (WeChat's change_visitstatus): an admin took the app's service offline.
+    service_online = models.BooleanField(default=True)
+    service_reason = models.TextField(blank=True)
+    service_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -210,3 +214,4 @@ from releases.review_records import (  # noqa: E402, F401
     RemediationTask,
     UnclassifiedReason,
 )
+from releases.rollout_records import HealthSample  # noqa: E402, F401

@@ -72,7 +72,31 @@ class PlatformAdapter:
         raise NotImplementedError
 
     def rollback(self, release) -> None:
+        """Roll back to the previous online version, or `release.rollback_to` of the history."""
         raise NotImplementedError
+
+    # A publish step brings the platform to `releases.rollout.target_percentage(release.rollout)`:
+    # 100 is a full release, less a phased one; percentages only grow (the rules check first).
+
+    def revert_phased(self, release) -> None:
+        """Cancel the phased release: users who got the version go back to the online one."""
+        raise NotImplementedError
+
+    def phased_plan(self, release) -> dict | None:
+        """The platform's phased plan, {"status": initial|running|paused|finished|deleted,
+        "percentage": int}, to reconcile with; None when the platform cannot say (manual)."""
+        return None
+
+    def speedup(self, release) -> None:
+        """Ask the platform to review the submitted release faster (spends the monthly quota)."""
+        raise PlatformError("This platform offers no speed-up.", code="not_supported", permanent=True)
+
+    def set_service(self, app, online: bool) -> None:
+        """Take the app's service offline (nobody can open it) or back online."""
+        raise PlatformError("This platform offers no emergency stop.", code="not_supported", permanent=True)
+
+    supports_speedup: bool = False
+    supports_service_stop: bool = False
 
     def privacy_scan(self, release) -> list[dict] | None:
         """The platform's own scan of the uploaded code for undeclared privacy interfaces.

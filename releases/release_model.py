@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from releases import fingerprint
+from releases import rollout as phased
 from releases.models import App, Role, role_at_least
 
 
@@ -32,6 +33,9 @@ class State(models.TextChoices):
     ROLLING_BACK = "rolling_back", _("Rolling back")
     ROLLBACK_FAILED = "rollback_failed", _("Rollback failed")
     ROLLED_BACK = "rolled_back", _("Rolled back")
+    ROLLING_OUT = "rolling_out", _("Phased release")
+    REVERTING = "reverting", _("Reverting phased release")
+    REVERT_FAILED = "revert_failed", _("Revert failed")
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -44,12 +48,14 @@ IN_FLIGHT = {
     S.WITHDRAWING: "withdraw",
     S.PUBLISHING: "publish",
     S.ROLLING_BACK: "rollback",
+    S.REVERTING: "revert_phased",
 }
 FAILED_TO_IN_FLIGHT = {
     S.SUBMIT_FAILED: S.SUBMITTING,
     S.WITHDRAW_FAILED: S.WITHDRAWING,
     S.PUBLISH_FAILED: S.PUBLISHING,
     S.ROLLBACK_FAILED: S.ROLLING_BACK,
+    S.REVERT_FAILED: S.REVERTING,
 }
 IN_FLIGHT_TO_FAILED = {v: k for k, v in FAILED_TO_IN_FLIGHT.items()}
 # The platform holds the version while it is in one of these states: one per app at a time.
@@ -129,7 +135,11 @@ def may_attempt(release: "Release", transition: str, user) -> bool:
     return meta.has_transition(release.state) and meta.has_transition_perm(release, release.state, user)
 
 
-class Release(fsm.ConcurrentTransitionMixin, models.Model):
+# The phased-release half of the release; it reads the conditions and permissions above.
+from releases.rollout_model import RolloutMixin  # noqa: E402
+
+
+class Release(fsm.ConcurrentTransitionMixin, RolloutMixin, models.Model):
     """One version of an app on its way from draft to published.
 
     `state` is protected: it changes only through the transitions below, called by the
@@ -314,17 +324,32 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         pass
 
     @fsm.transition(field=state, source=S.APPROVED, target=S.PUBLISHING, permission=can_manage)
-    def publish(self):
+    def publish(self, rollout: dict | None = None):
+        """`rollout`: the parsed plan (releases.rollout); its first stage is the call in flight."""
         self.in_flight_from = self.state
+        self.rollout, self.rollout_due_at = (phased.begin(rollout) if rollout else {}), None
         self._begin_step()
 
     @fsm.transition(field=state, source=S.PUBLISHING, target=S.PUBLISHED)
     def publish_succeeded(self):
-        pass
+        if self.rollout:  # the last stage of a phased release: 100%
+            self.rollout, self.rollout_due_at = phased.stage_reached(self.rollout)
 
-    @fsm.transition(field=state, source=S.PUBLISHED, target=S.ROLLING_BACK, permission=can_manage)
-    def rollback(self):
+    is_no_phased_release = gate_condition("phased_release_running")
+    is_first_rollback = gate_condition("rollback_twice")
+    has_previous_version = gate_condition("no_previous_version")
+
+    @fsm.transition(
+        field=state,
+        source=S.PUBLISHED,
+        target=S.ROLLING_BACK,
+        conditions=[is_no_phased_release, has_previous_version, is_first_rollback],
+        permission=can_manage,
+    )
+    def rollback(self, app_version: int | None = None):
+        """`app_version`: one of the platform's history (the five most recent), else the previous one."""
         self.in_flight_from = self.state
+        self.rollback_to = app_version
         self._begin_step()
 
     @fsm.transition(field=state, source=S.ROLLING_BACK, target=S.ROLLED_BACK)

@@ -27,6 +27,14 @@ from releases.outcome_services import (
     release_record_outcome,
     release_review_decided,
 )
+from releases.rollout_services import (
+    release_rollout_advance,
+    release_rollout_halt,
+    release_rollout_pause,
+    release_rollout_resume,
+    release_rollout_revert,
+    release_rollouts_tick,
+)
 from releases.step_services import (
     release_cancel,
     release_publish,
@@ -38,8 +46,17 @@ from releases.step_services import (
     release_withdraw,
 )
 from releases.transitions import DOING, LIMITED_TRANSITIONS, NEW_REVISION, refuse_unless_permitted
+from releases.urgent_services import app_service_set, release_speedup
 
 __all__ = [
+    "app_service_set",
+    "release_rollout_advance",
+    "release_rollout_halt",
+    "release_rollout_pause",
+    "release_rollout_resume",
+    "release_rollout_revert",
+    "release_rollouts_tick",
+    "release_speedup",
     "DOING",
     "LIMITED_TRANSITIONS",
     "NEW_REVISION",

@@ -12,8 +12,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from releases import rollout as phased
 from releases.draft_services import release_check_finish
-from releases.errors import Refused
+from releases.errors import Invalid, Refused
 from releases.models import IN_FLIGHT, CheckRun, Release
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
@@ -55,12 +56,30 @@ def release_withdraw(*, release: Release, actor, ip: str | None = None) -> Relea
     return _start_step(release, "withdraw", actor=actor, ip=ip)
 
 
-def release_publish(*, release: Release, actor, ip: str | None = None) -> Release:
-    return _start_step(release, "publish", actor=actor, ip=ip)
+def release_publish(*, release: Release, actor, ip: str | None = None, rollout=None) -> Release:
+    """`rollout`: a plan overriding the app's default (releases.rollout); a full release by default.
+    A bad plan is a 400 `invalid_rollout` before anything changes."""
+    parsed = phased.parse_plan(rollout) if rollout is not None else phased.default_plan(release.app)
+
+    def data(fresh):
+        return {"plan": phased.plan_text(parsed["plan"]), "percentage": parsed["plan"][0]["percentage"]}
+
+    _transition(release, "publish", actor=actor, ip=ip, data=data, args={"rollout": parsed})
+    return _dispatch_step(release, release.step_claimed_by)
 
 
-def release_rollback(*, release: Release, actor, ip: str | None = None) -> Release:
-    return _start_step(release, "rollback", actor=actor, ip=ip)
+def release_rollback(
+    *, release: Release, actor, reason: str = "", app_version=None, ip: str | None = None
+) -> Release:
+    """A required reason; `app_version` picks one of the platform's five most recent versions."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason_required", "Say why you roll back.", details={"reason": "Required."})
+    if app_version is not None and (isinstance(app_version, bool) or not isinstance(app_version, int)):
+        raise Invalid("invalid_field", "“app_version” must be a version number from the platform's history.")
+    data = {"reason": reason, **({"app_version": app_version} if app_version is not None else {})}
+    _transition(release, "rollback", actor=actor, ip=ip, data=data, args={"app_version": app_version})
+    return _dispatch_step(release, release.step_claimed_by)
 
 
 def release_retry(*, release: Release, actor, ip: str | None = None) -> Release:
@@ -98,9 +117,18 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     if outcome is None:
         return None
     args, data = outcome
-    finished = _finish_step(release, f"{step}_succeeded", args=args, data=data)
+    succeeded = f"{step}_succeeded"
+    if step == "publish" and not phased.is_full(release.rollout):
+        succeeded = "stage_succeeded"  # a stage of a phased release is live, not the whole release
+    if step == "publish" and release.rollout:
+        data = {**data, "percentage": phased.target_percentage(release.rollout)}
+    finished = _finish_step(release, succeeded, args=args, data=data)
     if finished is not None and step == "submit":
         adapter.on_submitted(finished)
+    if finished is not None and finished.state == "rolling_out":
+        from releases.rollout_services import schedule_stage
+
+        schedule_stage(finished)
     return finished
 
 

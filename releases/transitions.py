@@ -49,6 +49,12 @@ DOING = {
     "withdraw": "be withdrawn",
     "publish": "be published",
     "rollback": "be rolled back",
+    "rollout_advance": "advance its phased release",
+    "rollout_pause": "pause its phased release",
+    "rollout_resume": "resume its phased release",
+    "rollout_revert": "revert its phased release",
+    "rollout_halt": "halt its phased release",
+    "speedup": "be sped up",
     "retry": "be retried",
     "expire": "expire",
     "cancel": "be cancelled",
@@ -90,7 +96,7 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
 
 
 # Transitions whose platform limits (quota, withdrawals, locks...) releases.limits enforces.
-LIMITED_TRANSITIONS = ("submit", "withdraw", "retry")
+LIMITED_TRANSITIONS = ("submit", "withdraw", "retry", "speedup")
 
 
 def _refuse_by_limits(release: Release, name: str) -> None:

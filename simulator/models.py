@@ -83,6 +83,8 @@ class SimAuthorizer(models.Model):
     gray_created_at = models.DateTimeField(null=True, blank=True)
     gray_support_experiencer_first = models.BooleanField(default=False)
     gray_support_debuger_first = models.BooleanField(default=False)
+    # change_visitstatus (§2.14): "暂停服务设置", visible (open) by default.
+    visible = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.appid

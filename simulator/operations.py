@@ -61,7 +61,9 @@ ERRMSG = {
     87011: "现网已经在灰度发布，不能进行版本回退",
     87012: "该版本不能回退",
     87013: "no quota to undo code",
+    85022: "invalid action",
     89402: "该审核单不在待审核队列",
+    89403: "本单属于平台不支持加急种类",
     89404: "本单已加速成功，请勿重复提交",
     89405: "本月加急额度已用完",
 }
@@ -472,6 +474,22 @@ def revertcoderelease(authorizer: SimAuthorizer, query: dict) -> dict:
         authorizer.online_version, authorizer.rolled_back = target, True
         authorizer.save(update_fields=["online_version", "rolled_back"])
     return ok()
+
+
+def change_visitstatus(authorizer: SimAuthorizer, body: dict) -> dict:
+    """`{"action": "close"}` hides the mini program (service paused), "open" shows it (§2.14)."""
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in ("open", "close"):
+        raise SimError(85022)
+    SimAuthorizer.objects.filter(pk=authorizer.pk).update(visible=action == "open")
+    return ok()
+
+
+def getvisitstatus(authorizer: SimAuthorizer, body: dict | None) -> dict:
+    if body != {}:
+        raise SimError(44002)
+    authorizer.refresh_from_db(fields=["visible"])
+    return ok(status=0 if authorizer.visible else 1)
 
 
 def _history(authorizer: SimAuthorizer) -> list[SimVersion]:

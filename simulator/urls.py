@@ -26,6 +26,8 @@ API = [
     ("wxa/queryquota", "GET", op.queryquota, "authorizer"),
     ("wxa/security/get_code_privacy_info", "GET", op.get_code_privacy_info, "authorizer"),
     ("wxa/getversioninfo", "POST", op.getversioninfo, "authorizer"),
+    ("wxa/change_visitstatus", "POST", op.change_visitstatus, "authorizer"),
+    ("wxa/getvisitstatus", "POST", op.getvisitstatus, "authorizer"),
 ]
 
 urlpatterns: list = [

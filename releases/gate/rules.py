@@ -11,7 +11,7 @@ resubmission window) are in releases.limits, computed the same way for one app o
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from releases import approvals
+from releases import approvals, rollout_rules
 from releases.gate.facts import Facts, facts_for
 
 
@@ -117,6 +117,47 @@ RULES = {
             "Required remediation tasks are still open.",
             lambda facts: not facts.open_tasks,
             _remediation_detail,
+        ),
+        # Phased releases and rollbacks (releases.rollout_rules).
+        Rule("rollout_not_running", "The phased release is not running.", rollout_rules.rollout_running),
+        Rule(
+            "rollout_not_paused",
+            "The phased release is neither paused nor halted.",
+            rollout_rules.rollout_stopped,
+        ),
+        Rule(
+            "rollout_not_started",
+            "No stage of the phased release is live yet.",
+            rollout_rules.rollout_started,
+        ),
+        Rule(
+            "gray_percentage_too_low",
+            "The next stage must show the version to more users than now (the platform refuses 85082).",
+            rollout_rules.higher_stage,
+            rollout_rules.higher_stage_detail,
+        ),
+        Rule(
+            "health_metric_stale",
+            "A required health metric has not been reported recently.",
+            lambda facts: not rollout_rules.stale_metrics(facts),
+            rollout_rules.stale_detail,
+        ),
+        Rule(
+            "phased_release_running",
+            "Another version of this app is in a phased release; the platform refuses a rollback (87011).",
+            rollout_rules.no_phased_release,
+            rollout_rules.phased_detail,
+        ),
+        Rule(
+            "rollback_twice",
+            "The last change of this app's online version was a rollback; the platform allows no second "
+            "one until the next release (87012).",
+            rollout_rules.not_twice,
+        ),
+        Rule(
+            "no_previous_version",
+            "No earlier version of this app was released through Sluice: nothing to roll back to.",
+            rollout_rules.has_previous_version,
         ),
     )
 }

@@ -53,6 +53,8 @@ def transition_refusal(
         return submit_refusal(release, now, facts)
     if transition == "withdraw":
         return withdraw_refusal(release, now)
+    if transition == "speedup":
+        return speedup_refusal(release, now)
     if transition == "retry" and release.state == State.SUBMIT_FAILED:
         # The same attempt again: remediation and the window were checked when it started.
         return (

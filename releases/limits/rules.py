@@ -237,7 +237,7 @@ def quota_refusal(release: Release, now: datetime, budget: Budget | None = None)
 
 
 def speedup_refusal(release: Release, now: datetime | None = None) -> Refusal | None:
-    """For a speed-up action (`speedup_exhausted`); not wired to a transition yet."""
+    """For a speed-up (`speedup_exhausted`): the `speedup` transition's limit."""
     now = clock.now_or(now)
     budget = speedup_budget(release.app.platform_account, now)
     if budget.remaining != 0:

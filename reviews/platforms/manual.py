@@ -25,6 +25,15 @@ class ManualAdapter(PlatformAdapter):
     def rollback(self, release) -> None:
         return None
 
+    def revert_phased(self, release) -> None:
+        return None
+
+    supports_service_stop = True
+
+    def set_service(self, app, online: bool) -> None:
+        """Done in the platform's console by whoever pressed it; Sluice records and shows it."""
+        return None
+
     def rejection_items(self, reason: str) -> list[dict]:
         """A reason copied from the console by hand reads like the platform's own: same rules."""
         return classify_reason(reason)

@@ -55,13 +55,14 @@ def test_the_stamp_moves_when_an_approval_or_a_tick_is_recorded_without_a_state_
 def test_the_live_endpoint_runs_a_fixed_number_of_queries(
     login, make_release, alice, mike, django_assert_max_num_queries
 ):
+    make_release("0.9.0", upto="published")  # something to roll back to
     release = make_release("1.0.0", upto="published")
     client = login(alice)
     with django_assert_max_num_queries(4):  # session, user, memberships, the release
         client.get(_live(release))
     for n in range(5):
         make_release(f"2.{n}.0", upto="checked")
-    services.release_rollback(release=release, actor=mike)
+    services.release_rollback(release=release, actor=mike, reason="checkout broken")
     with django_assert_max_num_queries(4):
         assert client.get(_live(release)).json()["state"] == "rolled_back"
 

@@ -4,6 +4,7 @@ summary row of the lists, whose `approved` is computed in SQL."""
 from django.db.models import Exists, OuterRef
 
 from releases import actions, approvals, selectors
+from releases import rollout as phased
 from releases.models import Approval, AuditEvent, Capacity, Release
 from web.api.reviews import release_extras
 
@@ -100,6 +101,7 @@ def release_out(release: Release, user) -> dict:
             {"name": a.action.name, "enabled": a.enabled, "reason": a.reason}
             for a in actions.available_actions(release, user)
         ],
+        "rollout": phased.public(release.rollout),
         **release_extras(release),
     }
 

@@ -8,6 +8,7 @@ call and the database write). The lower-level methods mirror WeChat's code-manag
 API one to one (platform-apis.md §2) and take the App they act for.
 """
 
+from releases import rollout as phased
 from releases.models import State
 from releases.platforms import PlatformAdapter, Submission
 from reviews.platforms.wechat.client import WeChatClient
@@ -143,6 +144,50 @@ class WeChatAdapter(PlatformAdapter):
         self.undocodeaudit(release.app)
 
     def publish(self, release) -> None:
+        """A stage below 100% is grayrelease, 100% is release (which ends a phased release)."""
+        percentage = phased.target_percentage(release.rollout)
+        if percentage < 100:
+            self._gray(release, percentage)
+        else:
+            self._release(release)
+
+    def _gray(self, release, percentage: int) -> None:
+        """grayrelease, unless the plan already shows this percentage (a crashed attempt's call took
+        effect: a second call with the same value is refused with 85082)."""
+        plan = self.getgrayreleaseplan(release.app).gray_release_plan
+        if plan.status in (1, 2) and plan.gray_percentage >= percentage:
+            return
+        rollout = release.rollout
+        self.grayrelease(
+            release.app,
+            percentage,
+            support_experiencer_first=rollout.get("experiencer_first", False),
+            support_debuger_first=rollout.get("debuger_first", False),
+        )
+
+    def revert_phased(self, release) -> None:
+        """revertgrayrelease, unless the plan is already gone (an earlier attempt reverted it)."""
+        plan = self.getgrayreleaseplan(release.app).gray_release_plan
+        if plan.status in (1, 2):
+            self.revertgrayrelease(release.app)
+
+    def phased_plan(self, release) -> dict | None:
+        plan = self.getgrayreleaseplan(release.app).gray_release_plan
+        status = {0: "initial", 1: "running", 2: "paused", 3: "finished", 4: "deleted"}.get(
+            plan.status, "initial"
+        )
+        return {"status": status, "percentage": plan.gray_percentage}
+
+    supports_speedup = True
+    supports_service_stop = True
+
+    def speedup(self, release) -> None:
+        self.speedupaudit(release.app, release.platform_audit_id)
+
+    def set_service(self, app, online: bool) -> None:
+        self.change_visitstatus(app, "open" if online else "close")
+
+    def _release(self, release) -> None:
         """release; on a retried step, "already released" means the crashed attempt succeeded.
 
         We only publish an approved release, which is the app's latest submission on WeChat,
@@ -175,7 +220,7 @@ class WeChatAdapter(PlatformAdapter):
             seen = {key: checkpoint.get(key) for key in VERSION_KEYS}
             if self._versions(release.app) != seen:
                 return
-        self.revertcoderelease(release.app)
+        self.revertcoderelease(release.app, release.rollback_to)
 
     def _versions(self, app) -> dict:
         """getversioninfo's online version and get_history_version's app_versions, JSON-ready."""
@@ -283,6 +328,9 @@ class WeChatAdapter(PlatformAdapter):
     def revertcoderelease(self, app, app_version: int | None = None) -> Answer:
         params = {"app_version": app_version} if app_version is not None else None
         return self._get(app, "/wxa/revertcoderelease", Answer, params)
+
+    def change_visitstatus(self, app, action: str) -> Answer:
+        return self._post(app, "/wxa/change_visitstatus", Answer, {"action": action})
 
     def get_history_versions(self, app) -> HistoryVersions:
         return self._get(app, "/wxa/revertcoderelease", HistoryVersions, {"action": "get_history_version"})

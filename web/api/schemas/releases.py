@@ -164,6 +164,17 @@ class ReleaseCoreOut(Schema):
     updated_at: datetime
 
 
+class RolloutOut(Schema):
+    status: str  # scheduled, running, paused, halted, completed, reverted
+    stage: int  # the live stage, 1-based (0: none yet)
+    percentage: int
+    next_stage_at: datetime | None
+    plan: list[dict[str, int]]
+    experiencer_first: bool = False
+    debuger_first: bool = False
+    halted_reason: str = ""
+
+
 class ReleaseOut(ReleaseCoreOut):
     release_notes: str
     review_notes: str
@@ -172,6 +183,7 @@ class ReleaseOut(ReleaseCoreOut):
     check_run: CheckRunOut | None
     approvals: ApprovalStatusOut
     actions: list[ActionOut]
+    rollout: RolloutOut | None = None
     rejection: RejectionOut | None = None
     remediation: list[RemediationTaskOut] = []
 
@@ -207,3 +219,8 @@ class ActionIn(Schema):
     capacity: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000})
     # approve, override-approval: the revision the approver read; another one is a 409 stale_revision.
     revision: int | None = Field(None, ge=1)
+    # publish: a rollout plan overriding the app's default, a list of stages or {plan, experiencer_first,
+    # debuger_first}; e.g. [{"percentage": 5, "hold_minutes": 120}, {"percentage": 100}].
+    rollout: JsonValue | None = None
+    # rollback: one of the platform's five most recent versions (its app_version); default the previous.
+    app_version: int | None = Field(None, ge=1)

@@ -1,0 +1,161 @@
+"""The release's phased-release part: its rollout and the transitions that move it.
+
+A mixin of releases.release_model.Release (kept apart so each module stays readable). A phased
+release is the state `rolling_out` (the platform shows the version to a share of users); each
+further stage goes through `publishing` again (the platform call, in flight, with
+`publish_failed` if it fails), landing back in `rolling_out` or, at 100%, in `published`. A
+revert (`revertgrayrelease`) goes through `reverting` / `revert_failed` back to `approved`, from
+where the same version can be published again. Pause, resume and halt are recorded facts of the
+rollout (no platform call), each a transition so it is guarded, locked and audited.
+"""
+
+from datetime import timedelta
+
+import django_fsm as fsm
+from django.db import models
+from django.utils import timezone
+
+from releases import rollout as phased
+
+ROLLING_OUT, PUBLISHING, PUBLISH_FAILED = "rolling_out", "publishing", "publish_failed"
+REVERTING, REVERT_FAILED, APPROVED = "reverting", "revert_failed", "approved"
+
+
+def _can_manage(release, user) -> bool:
+    from releases.release_model import can_manage
+
+    return can_manage(release, user)
+
+
+def _condition(code: str):
+    from releases.release_model import gate_condition
+
+    return gate_condition(code)
+
+
+class RolloutMixin(models.Model):
+    rollout = models.JSONField(default=dict, blank=True)
+    # When the scheduler should advance the rollout (its next_stage_at), indexed for the tick.
+    rollout_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The platform's app_version a rollback goes back to (None: the previous one).
+    rollback_to = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    is_rollout_running = _condition("rollout_not_running")
+    is_rollout_stopped = _condition("rollout_not_paused")
+    has_higher_stage = _condition("gray_percentage_too_low")
+    has_fresh_health = _condition("health_metric_stale")
+    is_rollout_started = _condition("rollout_not_started")
+
+    def _set_rollout(self, rollout: dict, due=None) -> None:
+        self.rollout, self.rollout_due_at = rollout, due
+
+    @fsm.transition(
+        field="state",
+        source=ROLLING_OUT,
+        target=PUBLISHING,
+        conditions=[is_rollout_running, has_higher_stage, has_fresh_health],
+        permission=_can_manage,
+    )
+    def rollout_advance(self):
+        self.in_flight_from = self.state
+        self._set_rollout({**self.rollout, "target_stage": self.rollout["stage"] + 1, "next_stage_at": None})
+        self._begin_step()
+
+    @fsm.transition(field="state", source=PUBLISHING, target=ROLLING_OUT)
+    def stage_succeeded(self):
+        self._set_rollout(*phased.stage_reached(self.rollout))
+
+    @fsm.transition(
+        field="state",
+        source=ROLLING_OUT,
+        target=ROLLING_OUT,
+        conditions=[is_rollout_running],
+        permission=_can_manage,
+    )
+    def rollout_pause(self):
+        due = self.rollout_due_at
+        left = max(0, int((due - timezone.now()).total_seconds())) if due else 0
+        self._set_rollout({**self.rollout, "status": phased.Status.PAUSED, "paused_seconds_left": left})
+
+    @fsm.transition(
+        field="state",
+        source=ROLLING_OUT,
+        target=ROLLING_OUT,
+        conditions=[is_rollout_stopped],
+        permission=_can_manage,
+    )
+    def rollout_resume(self):
+        """After a pause the hold goes on where it stopped; after a halt it starts again in full."""
+        rollout = self.rollout
+        if rollout["status"] == phased.Status.HALTED:
+            left = rollout.get("stage_hold_minutes", 0) * 60
+        else:
+            left = rollout.get("paused_seconds_left", 0)
+        due = timezone.now() + timedelta(seconds=left)
+        resumed = {
+            **rollout,
+            "status": phased.Status.RUNNING,
+            "halted_reason": "",
+            "next_stage_at": due.isoformat(),
+        }
+        resumed.pop("paused_seconds_left", None)
+        self._set_rollout(resumed, due)
+
+    @fsm.transition(field="state", source=ROLLING_OUT, target=ROLLING_OUT)
+    def rollout_halt(self, reason: str = ""):
+        """No further stage until someone resumes or reverts (a health breach)."""
+        halted = {
+            **self.rollout,
+            "status": phased.Status.HALTED,
+            "halted_reason": reason,
+            "next_stage_at": None,
+        }
+        self._set_rollout(halted)
+
+    @fsm.transition(
+        field="state",
+        source=[ROLLING_OUT, PUBLISH_FAILED],
+        target=REVERTING,
+        conditions=[is_rollout_started],
+        permission=_can_manage,
+    )
+    def rollout_revert(self, reason: str = ""):
+        self.in_flight_from = self.state
+        self._set_rollout({**self.rollout, "next_stage_at": None})
+        self.last_error_code, self.last_error = "", ""
+        self._begin_step()
+
+    @fsm.transition(field="state", source=REVERTING, target=APPROVED)
+    def revert_phased_succeeded(self):
+        self._set_rollout(
+            {**self.rollout, "status": phased.Status.REVERTED, "percentage": 0, "next_stage_at": None}
+        )
+
+    @fsm.transition(field="state", source=ROLLING_OUT, target=ROLLING_OUT)
+    def rollout_changed_outside(self, percentage: int = 0):
+        """The platform's plan shows another percentage than ours (changed in its console)."""
+        self._set_rollout({**self.rollout, "percentage": percentage}, self.rollout_due_at)
+
+    @fsm.transition(field="state", source=ROLLING_OUT, target=APPROVED)
+    def reverted_outside(self):
+        """The platform's plan was deleted in its console: the phased release is over."""
+        self._set_rollout(
+            {**self.rollout, "status": phased.Status.REVERTED, "percentage": 0, "next_stage_at": None}
+        )
+
+    # -- speed-up: a recorded request and its outcome on a release in review (no state of its own) --
+
+    @fsm.transition(field="state", source="submitted", target="submitted", permission=_can_manage)
+    def speedup(self):
+        pass
+
+    @fsm.transition(field="state", source="submitted", target="submitted")
+    def speedup_succeeded(self):
+        pass
+
+    @fsm.transition(field="state", source="submitted", target="submitted")
+    def speedup_failed(self, code: str = "", message: str = ""):
+        pass

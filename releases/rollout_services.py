@@ -1,0 +1,132 @@
+"""Writes of phased releases: advance, pause, resume, revert, halt; the scheduler's tick that
+advances stages whose hold ended; and the reconciliation with the platform's plan.
+
+Advance and revert are platform steps (releases.step_services: in flight, claimed, retried,
+reconciled); pause, resume and halt are recorded facts of the rollout. The scheduler is the
+cron tick (config/cron.py) plus a job queued for the moment each hold ends, so a demo with
+minute-long holds moves on time and a lost job is caught by the next tick.
+"""
+
+import logging
+
+from django.utils import timezone
+
+from releases import rollout as phased
+from releases.errors import Invalid, Refused
+from releases.models import Release, State
+from releases.platforms import PlatformError, adapter_for
+from releases.step_services import _dispatch_step
+from releases.transitions import _transition
+
+logger = logging.getLogger(__name__)
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise Invalid("reason_required", "Say why.", details={"reason": "Required."})
+    return reason
+
+
+def _stage_data(fresh: Release) -> dict:
+    rollout = fresh.rollout
+    return {"from_percentage": rollout.get("percentage", 0), "percentage": phased.target_percentage(rollout)}
+
+
+def release_rollout_advance(*, release: Release, actor, ip: str | None = None) -> Release:
+    """Move to the next stage now (a person) or when its hold ended (the scheduler, actor None)."""
+    _transition(release, "rollout_advance", actor=actor, ip=ip, data=_stage_data)
+    return _dispatch_step(release, release.step_claimed_by)
+
+
+def release_rollout_pause(*, release: Release, actor, reason: str = "", ip: str | None = None) -> Release:
+    data = {"reason": _reason(reason, required=False)}
+    return _transition(release, "rollout_pause", actor=actor, ip=ip, data=data)
+
+
+def release_rollout_resume(*, release: Release, actor, reason: str = "", ip: str | None = None) -> Release:
+    data = {"reason": _reason(reason, required=False)}
+    return _transition(release, "rollout_resume", actor=actor, ip=ip, data=data)
+
+
+def release_rollout_revert(*, release: Release, actor, reason: str = "", ip: str | None = None) -> Release:
+    """Users who got the new version go back to the online one (revertgrayrelease); required reason
+    from a person, the breach from the health gate."""
+    reason = _reason(reason, required=actor is not None)
+    data = {"reason": reason, "percentage": release.rollout.get("percentage", 0)}
+    _transition(release, "rollout_revert", actor=actor, ip=ip, data=data)
+    return _dispatch_step(release, release.step_claimed_by)
+
+
+def release_rollout_halt(*, release: Release, reason: str, data: dict) -> Release:
+    """The health gate stops the rollout: no further stage until someone resumes or reverts."""
+    return _transition(release, "rollout_halt", actor=None, args={"reason": reason}, data=data)
+
+
+def schedule_stage(release: Release) -> None:
+    """Queue the advance for the moment the current stage's hold ends (the tick is the backstop)."""
+    if release.state != State.ROLLING_OUT or release.rollout_due_at is None:
+        return
+    from releases.jobs import enqueue_rollout_tick
+
+    enqueue_rollout_tick(release.rollout_due_at)
+
+
+def rollouts_due(now=None):
+    now = now or timezone.now()
+    return Release.objects.filter(state=State.ROLLING_OUT, rollout_due_at__lte=now)
+
+
+def release_rollouts_tick(now=None) -> int:
+    """Advance every running rollout whose hold ended, and reconcile the others with the platform.
+    A stage that may not advance (a stale required metric) waits and is tried at the next tick.
+    Returns the number advanced."""
+    advanced = 0
+    for release in rollouts_due(now).select_related("app__platform_account"):
+        if release.rollout.get("status") != phased.Status.RUNNING:
+            continue
+        try:
+            release_rollout_advance(release=release, actor=None)
+            advanced += 1
+        except Refused as exc:
+            logger.info("Rollout of release %s waits: %s", release.pk, exc.message)
+        except Exception:  # noqa: BLE001 -- one poisoned release must not stop the tick
+            logger.exception("Could not advance the rollout of release %s", release.pk)
+    for release in Release.objects.filter(state=State.ROLLING_OUT).select_related("app__platform_account"):
+        try:
+            release_rollout_reconcile(release=release)
+        except Exception:  # noqa: BLE001
+            logger.exception("Could not reconcile the rollout of release %s", release.pk)
+    return advanced
+
+
+def release_rollout_reconcile(*, release: Release) -> Release | None:
+    """Read the platform's plan (getgrayreleaseplan) and record what changed there (its console):
+    the plan deleted means the phased release was reverted; another percentage is recorded. The
+    call is made outside any transaction; the transition re-reads the release under its lock."""
+    adapter = adapter_for(release.app.platform_account)
+    try:
+        plan = adapter.phased_plan(release)
+    except PlatformError as exc:
+        logger.info("Could not read the phased plan of release %s: %s", release.pk, exc.message)
+        return None
+    if plan is None:
+        return None
+    seen_at = release.state_changed_at
+    fresh = Release.objects.get(pk=release.pk)
+    if fresh.state != State.ROLLING_OUT or fresh.state_changed_at != seen_at:
+        return None  # it moved while we asked: the next tick looks again
+    try:
+        if plan["status"] == "deleted":
+            return _transition(fresh, "reverted_outside", actor=None, data={"platform_plan": plan})
+        if plan["percentage"] != fresh.rollout.get("percentage"):
+            return _transition(
+                fresh,
+                "rollout_changed_outside",
+                actor=None,
+                args={"percentage": plan["percentage"]},
+                data={"platform_plan": plan, "was": fresh.rollout.get("percentage")},
+            )
+    except Refused:
+        return None
+    return None
