@@ -30,6 +30,7 @@ from releases.models import (
 from web.forms import ChecklistForm, QualificationForm, SuppressionForm
 from web.options import options
 from web.page_helpers import page_context, request_role
+from web.rollout_pages import service_banner
 from web.rows import Row, StateBadges, html_row, times, url_maker
 
 RELEASES_PER_PAGE = 50
@@ -203,6 +204,7 @@ def app_detail(request, app_id: int):
         "releases/app_detail.html",
         {
             **page_context("app", app),
+            **service_banner(app),
             "app": app,
             "role_label": Role(role).label,
             "can_create": role_at_least(role, Role.DEVELOPER),

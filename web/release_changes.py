@@ -29,6 +29,11 @@ DONE = {
     "withdraw": gettext_lazy("Withdrawal requested"),
     "publish": gettext_lazy("Publish requested"),
     "rollback": gettext_lazy("Rollback requested"),
+    "speedup": gettext_lazy("Speed-up requested"),
+    "rollout-advance": gettext_lazy("Next stage requested"),
+    "rollout-pause": gettext_lazy("Rollout paused"),
+    "rollout-resume": gettext_lazy("Rollout resumed"),
+    "rollout-revert": gettext_lazy("Revert requested"),
     "retry": gettext_lazy("Retried"),
     "cancel": gettext_lazy("Cancelled"),
 }

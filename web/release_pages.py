@@ -14,6 +14,7 @@ from releases.checks import REGISTRY
 from releases.memo import in_read_scope
 from releases.models import EDITABLE, AuditEvent, CheckResult, Release, Role, State, role_at_least
 from web.page_helpers import page_context, request_role
+from web.rollout_pages import CONFIRMED, rollout_context
 from web.rows import Row, times
 from web.templatetags.sluice import as_text, by_urgency, check_title, pairs, severity_label, state_label
 
@@ -170,6 +171,8 @@ def release_detail(request, release_id: int):
         "releases/release_detail.html",
         {
             **extras,
+            **rollout_context(release),
+            "confirmed_actions": CONFIRMED,
             "release": release,
             "app": release.app,
             "role": role,

@@ -12,6 +12,7 @@ from web import (
     release_changes,
     release_list,
     release_pages,
+    rollout_pages,
 )
 
 app_name = "web"
@@ -56,6 +57,13 @@ urlpatterns: list = [
     path(
         "releases/<int:release_id>/actions/<slug:name>", release_changes.release_action, name="release-action"
     ),
+    path(
+        "releases/<int:release_id>/confirm/<slug:name>",
+        rollout_pages.release_confirm_action,
+        name="release-confirm-action",
+    ),
+    path("apps/<int:app_id>/service", rollout_pages.app_service, name="app-service"),
+    path("apps/<int:app_id>/service/confirm", rollout_pages.app_service_confirm, name="app-service-confirm"),
     path("demo/privacy-policy/", demo_pages.demo_privacy_policy, name="demo-privacy-policy"),
     path(
         "demo/privacy-policy/no-location/",

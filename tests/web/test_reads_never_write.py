@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
+from releases.health_services import release_health_report
 from releases.limits import transition_refusal
 from releases.models import Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
@@ -52,6 +53,11 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     settings.DEMO = True  # the demo privacy policies answer too
     seed_playbooks()
     published = make_release("1.0.0", upto="published")
+    phased = make_release("1.6.0", upto="approved")  # in a phased release, with a health report
+    services.release_publish(
+        release=phased, actor=mike, rollout=[{"percentage": 5, "hold_minutes": 60}, {"percentage": 100}]
+    )
+    release_health_report(release=phased, actor=mike, metric="js_error_rate", value=0.01)
     rejected = make_release("1.1.0", upto="submitted")
     services.release_record_outcome(release=rejected, actor=mike, outcome="rejected", reason=REASON)
     legacy = make_release("1.2.0", upto="submitted")
@@ -66,6 +72,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         submitted,
         make_release("1.4.0", upto="checked"),
         make_release("1.5.0"),
+        phased,
         wechat_release("2.0.0"),
     ]
     assert Rejection.objects.filter(release=rejected).exists() and not legacy.rejections.exists()
@@ -89,7 +96,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "team_id": [app.team_id],
         "username": [alice.username],
         "key": ["explain_to_reviewer"],
-        "name": ["approve"],
+        "name": ["approve", "publish", "rollback", "rollout-revert"],
         "action": ["approve"],
         "fmt": ["csv", "json"],
         "callback_key": [releases[-1].app.platform_account.callback_key],

@@ -110,7 +110,23 @@ def release_events(request, release_id: int, paging: Query[PageQuery]):
 @router.post("/releases/{release_id}/{action}", response={200: ReleaseOut, **ERRORS}, tags=["releases"])
 def release_action(request, release_id: int, action: str, payload: ActionIn | None = None):
     """Actions: check, approve, override-approval, send-back, submit, record-outcome, withdraw,
-    publish, rollback, retry, cancel.
+    speedup, publish, rollout-advance, rollout-pause, rollout-resume, rollout-revert, rollback,
+    retry, cancel.
+
+    `publish` takes an optional `rollout`, a plan overriding the app's default
+    (`settings.rollout_plan`, else a full release): `[{"percentage": 5, "hold_minutes": 120},
+    {"percentage": 20, "hold_minutes": 480}, {"percentage": 100}]`, or `{"plan": [...],
+    "experiencer_first": true, "debuger_first": false}`; percentages only increase and end at
+    100 (else 400 `invalid_rollout`). The release's `rollout` then shows {status, stage,
+    percentage, next_stage_at, plan}; the scheduler advances each stage when its hold ends.
+    `rollout-advance` moves to the next stage now; `rollout-pause` / `rollout-resume` stop and
+    restart the scheduler; `rollout-revert` (required `reason`) takes the version back from the
+    users who got it and returns the release to approved. `rollback` takes a required `reason`
+    and optionally `app_version` (one of the platform's five most recent); refused while another
+    version is in a phased release (409 `phased_release_running`), without an earlier version
+    (`no_previous_version`) or right after a rollback (`rollback_twice`). `speedup` (required
+    `reason`) spends the month's speed-up quota: 409 `speedup_exhausted` when none is left, the
+    platform's refusal (e.g. `wechat_89402`) when it refuses.
 
     `check` runs the fast checks at once; slow ones (privacy policy, platform scan) run in a
     worker: the answer is then 200 with the release still in draft, `check_run.pending` > 0

@@ -1,0 +1,194 @@
+"""Phased releases, the health gate, rollback, speed-up and the emergency stop through the API
+and the pages: the contracts of issue 12 (paths, fields, codes) and the confirmation pages."""
+
+import pytest
+from django.urls import reverse
+
+from releases.models import App, AuditEvent, State
+
+PLAN = [{"percentage": 5, "hold_minutes": 120}, {"percentage": 20, "hold_minutes": 480}, {"percentage": 100}]
+
+
+@pytest.fixture
+def approved(make_release):
+    return make_release("1.1.0", upto="approved")
+
+
+def rolling(api_client, release, mike, plan=PLAN):
+    response = api_client("post", f"/releases/{release.pk}/publish", user=mike, rollout=plan)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_publish_with_a_rollout_shows_it_on_the_release(api_client, approved, mike):
+    body = rolling(api_client, approved, mike)
+    assert body["state"] == "rolling_out"
+    rollout = body["rollout"]
+    assert {key: rollout[key] for key in ("status", "stage", "percentage", "plan")} == {
+        "status": "running",
+        "stage": 1,
+        "percentage": 5,
+        "plan": PLAN[:2] + [{"percentage": 100}],
+    }
+    assert rollout["next_stage_at"] is not None
+    names = {a["name"]: a["enabled"] for a in body["actions"]}
+    assert {name: enabled for name, enabled in names.items() if name.startswith("rollout-")} == {
+        "rollout-advance": True,
+        "rollout-pause": True,
+        "rollout-resume": False,  # shown disabled: "neither paused nor halted"
+        "rollout-revert": True,
+    }
+
+
+def test_a_bad_plan_is_a_400_invalid_rollout(api_client, approved, mike):
+    response = api_client("post", f"/releases/{approved.pk}/publish", user=mike, rollout=[{"percentage": 50}])
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_rollout"
+    approved.refresh_from_db()
+    assert approved.state == State.APPROVED
+
+
+@pytest.mark.parametrize(
+    "action,status",
+    [("rollout-advance", "running"), ("rollout-pause", "paused")],
+)
+def test_the_rollout_actions_answer_with_the_release(api_client, approved, mike, action, status):
+    rolling(api_client, approved, mike)
+    body = api_client("post", f"/releases/{approved.pk}/{action}", user=mike).json()
+    assert body["rollout"]["status"] == status
+
+
+def test_pause_resume_and_revert_with_a_reason(api_client, approved, mike):
+    rolling(api_client, approved, mike)
+    assert (
+        api_client("post", f"/releases/{approved.pk}/rollout-pause", user=mike).json()["rollout"]["status"]
+        == "paused"
+    )
+    assert (
+        api_client("post", f"/releases/{approved.pk}/rollout-resume", user=mike).json()["rollout"]["status"]
+        == "running"
+    )
+    refused = api_client("post", f"/releases/{approved.pk}/rollout-revert", user=mike)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "reason_required")
+    body = api_client("post", f"/releases/{approved.pk}/rollout-revert", user=mike, reason="crashes").json()
+    assert (body["state"], body["rollout"]["status"]) == ("approved", "reverted")
+
+
+def test_a_health_breach_halts_the_rollout_and_says_why(api_client, approved, mike, alice, app):
+    app.settings = {"health": {"metrics": {"js_error_rate": {"max": 0.02}}}}
+    app.save()
+    rolling(api_client, approved, mike)
+    ok = api_client("post", f"/releases/{approved.pk}/health", user=alice, metric="js_error_rate", value=0.01)
+    assert (ok.status_code, ok.json()["breached"], ok.json()["rollout"]["status"]) == (200, False, "running")
+    body = api_client(
+        "post", f"/releases/{approved.pk}/health", user=alice, metric="js_error_rate", value=0.031
+    ).json()
+    assert body["breached"] is True
+    assert body["rollout"]["status"] == "halted"
+    assert "0.031, above the threshold of 0.02" in body["rollout"]["halted_reason"]
+    refused = api_client("post", f"/releases/{approved.pk}/rollout-advance", user=mike)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "rollout_not_running")
+    actions = list(AuditEvent.objects.filter(release_id=approved.pk).values_list("action", flat=True))
+    assert actions[-2:] == ["health_breach", "rollout_halt"]
+
+
+def test_with_auto_revert_a_breach_reverts_the_phased_release(api_client, approved, mike, alice, app):
+    app.settings = {"health": {"metrics": {"crash_free_rate": {"min": 0.99}}, "auto_revert": True}}
+    app.save()
+    rolling(api_client, approved, mike)
+    body = api_client(
+        "post", f"/releases/{approved.pk}/health", user=alice, metric="crash_free_rate", value=0.97
+    ).json()
+    assert body["rollout"]["status"] == "reverted"
+    approved.refresh_from_db()
+    assert approved.state == State.APPROVED
+    event = AuditEvent.objects.get(release_id=approved.pk, action="rollout_revert")
+    assert event.actor_id is None and event.data["reason"].startswith("Automatic revert: crash_free_rate")
+
+
+def test_a_required_metric_not_reported_in_its_window_blocks_the_next_stage(
+    api_client, approved, mike, alice, app
+):
+    app.settings = {
+        "health": {"metrics": {"js_error_rate": {"max": 0.02, "required": True, "window_minutes": 30}}}
+    }
+    app.save()
+    body = rolling(api_client, approved, mike)
+    [advance] = [a for a in body["actions"] if a["name"] == "rollout-advance"]
+    assert advance["enabled"] is False and "js_error_rate" in advance["reason"]
+    refused = api_client("post", f"/releases/{approved.pk}/rollout-advance", user=mike)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "health_metric_stale")
+    api_client("post", f"/releases/{approved.pk}/health", user=alice, metric="js_error_rate", value=0.001)
+    assert (
+        api_client("post", f"/releases/{approved.pk}/rollout-advance", user=mike).json()["rollout"][
+            "percentage"
+        ]
+        == 20
+    )
+
+
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        ({"metric": "JS Errors!", "value": 1}, "invalid_metric"),
+        ({"metric": "x", "value": "high"}, "validation_error"),
+    ],
+)
+def test_a_bad_health_report_is_a_400_and_records_nothing(api_client, approved, alice, body, code):
+    response = api_client("post", f"/releases/{approved.pk}/health", user=alice, **body)
+    assert response.status_code == 400
+    assert not approved.health_samples.exists()
+
+
+def test_a_viewer_cannot_report_health_and_another_team_gets_a_404(api_client, approved, vera, olga):
+    assert (
+        api_client("post", f"/releases/{approved.pk}/health", user=vera, metric="x", value=1).status_code
+        == 403
+    )
+    assert (
+        api_client("post", f"/releases/{approved.pk}/health", user=olga, metric="x", value=1).status_code
+        == 404
+    )
+
+
+def test_the_service_stop_is_for_admins_and_needs_a_reason(api_client, app, adam, mike):
+    path = f"/apps/{app.pk}/service"
+    assert api_client("post", path, user=mike, online=False, reason="leak").status_code == 403
+    refused = api_client("post", path, user=adam, online=False, reason=" ")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "reason_required")
+    body = api_client("post", path, user=adam, online=False, reason="data leak").json()
+    assert (body["online"], body["reason"]) == (False, "data leak")
+    assert App.objects.get(pk=app.pk).service_online is False
+
+
+def test_the_app_page_shows_an_offline_service_loudly(login, api_client, app, adam, alice):
+    api_client("post", f"/apps/{app.pk}/service", user=adam, online=False, reason="data leak")
+    page = login(alice).get(reverse("web:app-detail", args=[app.pk])).content.decode()
+    assert "SERVICE OFFLINE" in page and "data leak" in page
+
+
+def test_the_release_page_shows_the_rollout_and_the_publish_button_asks_first(
+    login, approved, mike, api_client
+):
+    client = login(mike)
+    page = client.get(reverse("web:release-detail", args=[approved.pk])).content.decode()
+    confirm = reverse("web:release-confirm-action", args=[approved.pk, "publish"])
+    assert f'href="{confirm}"' in page
+    confirmation = client.get(confirm).content.decode()
+    assert "Who is affected" in confirmation and "Limits it spends" in confirmation
+    response = client.post(
+        reverse("web:release-action", args=[approved.pk, "publish"]), {"rollout": "5:120, 20:480, 100"}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("web:release-detail", args=[approved.pk])).content.decode()
+    assert 'data-rollout-status="running"' in page and "5%" in page
+
+
+def test_the_rollback_confirmation_shows_each_constraint(login, make_release, mike):
+    make_release("1.0.0", upto="published")
+    second = make_release("1.1.0", upto="published")
+    page = (
+        login(mike).get(reverse("web:release-confirm-action", args=[second.pk, "rollback"])).content.decode()
+    )
+    assert page.count('class="ok"') == 3
+    assert 'name="reason"' in page and 'name="app_version"' in page

@@ -1,0 +1,81 @@
+"""After approval: the health reports of phased releases and the emergency stop of an app.
+
+The release actions of phased releases (rollout-advance, -pause, -resume, -revert, rollback,
+speedup) are POST /releases/{id}/{action} in web/api/releases.py; these two take bodies of
+their own, so they are routed before that catch-all."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+from pydantic import Field
+
+from releases import rollout as phased
+from releases import selectors
+from releases.health_services import METRIC, release_health_report
+from releases.urgent_services import app_service_set
+from web.api.core import client_ip, get_or_404
+from web.api.schemas.common import ERRORS, Strict, checked_text
+
+router = Router()
+
+
+class HealthIn(Strict):
+    metric: str = Field(pattern=METRIC.pattern, description="e.g. js_error_rate")
+    value: float = Field(description="The metric's current value, e.g. 0.031.")
+
+
+class HealthOut(Schema):
+    release: int
+    metric: str
+    value: float
+    breached: bool
+    at: datetime
+    rollout: dict | None
+
+
+@router.post("/releases/{release_id}/health", response={200: HealthOut, **ERRORS}, tags=["releases"])
+def report_health(request, release_id: int, payload: HealthIn):
+    """A metric from monitoring, judged against the app's thresholds (`settings.health.metrics`):
+    a breach halts the phased release (and reverts it when `settings.health.auto_revert`); a
+    required metric not reported within its window keeps the next stage from starting."""
+    release = get_or_404(selectors.releases_for(request.user), release_id)
+    sample = release_health_report(
+        release=release, actor=request.user, metric=payload.metric, value=payload.value, ip=client_ip(request)
+    )
+    release.refresh_from_db()
+    return {
+        "release": release.pk,
+        "metric": sample.metric,
+        "value": sample.value,
+        "breached": sample.breached,
+        "at": sample.at,
+        "rollout": phased.public(release.rollout),
+    }
+
+
+class ServiceIn(Strict):
+    online: bool
+    reason: str = checked_text(10_000)
+
+
+class ServiceOut(Schema):
+    app: int
+    online: bool
+    reason: str
+    changed_at: datetime | None
+
+
+@router.post("/apps/{app_id}/service", response={200: ServiceOut, **ERRORS}, tags=["apps"])
+def set_service(request, app_id: int, payload: ServiceIn):
+    """The emergency stop (team admins): `{"online": false, "reason": "..."}` takes the app's
+    service offline on the platform (WeChat's change_visitstatus close), `true` brings it back."""
+    app = get_or_404(selectors.apps_for(request.user), app_id)
+    app = app_service_set(
+        app=app, actor=request.user, online=payload.online, reason=payload.reason, ip=client_ip(request)
+    )
+    return {
+        "app": app.pk,
+        "online": app.service_online,
+        "reason": app.service_reason,
+        "changed_at": app.service_changed_at,
+    }
