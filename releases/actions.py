@@ -17,6 +17,7 @@ from releases.gate.rules import RULES, first_unmet
 from releases.models import Release, Role, State, may_attempt, role_at_least
 from releases.platforms import adapter_for
 from releases.selectors import role_for
+from releases.windows import window_refusal
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,15 @@ ACTIONS = [
     Action("record-outcome", _("Record review outcome"), "review_approved", "primary", ("outcome", "reason")),
     Action("withdraw", _("Withdraw from review"), "withdraw", "danger"),
     Action("speedup", _("Speed up review"), "speedup", "secondary", ("reason",)),
-    Action("publish", _("Publish"), "publish", "primary", ("rollout",)),
+    Action("publish", _("Publish"), "publish", "primary", ("rollout", "override_reason")),
+    Action(
+        "schedule-publish",
+        _("Schedule publish"),
+        "schedule_publish",
+        "secondary",
+        ("at", "rollout", "override_reason"),
+    ),
+    Action("unschedule", _("Cancel the scheduled publish"), "unschedule", "secondary"),
     Action("rollout-advance", _("Advance to the next stage"), "rollout_advance", "primary"),
     Action("rollout-pause", _("Pause rollout"), "rollout_pause", "secondary", ("reason",)),
     Action("rollout-resume", _("Resume rollout"), "rollout_resume", "primary", ("reason",)),
@@ -89,6 +98,8 @@ def availability(release: Release, user, action: Action, facts=None) -> Availabi
         return None
     if action.name.startswith("rollout-") and not _rollout_live(release):
         return None
+    if action.name == "unschedule" and (release.rollout or {}).get("status") != "scheduled":
+        return None
     if action.name == "speedup" and not adapter_for(release.app.platform_account).supports_speedup:
         return None
     if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
@@ -103,6 +114,8 @@ def availability(release: Release, user, action: Action, facts=None) -> Availabi
             return None
         if unmet is not None:
             refusal = (unmet, RULES[unmet].reason(facts))
+    if refusal is None and action.name == "publish":
+        refusal = window_refusal(release.app)  # an admin may still override it with a reason
     if refusal is None and action.transition in services.LIMITED_TRANSITIONS:
         from releases.limits import transition_refusal
 
@@ -158,7 +171,24 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
         case "withdraw":
             return services.release_withdraw(release=release, actor=actor, ip=ip)
         case "publish":
-            return services.release_publish(release=release, actor=actor, ip=ip, rollout=_rollout(payload))
+            return services.release_publish(
+                release=release,
+                actor=actor,
+                ip=ip,
+                rollout=_rollout(payload),
+                override_reason=_text(payload, "override_reason"),
+            )
+        case "schedule-publish":
+            return services.release_schedule_publish(
+                release=release,
+                actor=actor,
+                at=payload.get("at") or "",
+                rollout=_rollout(payload),
+                override_reason=_text(payload, "override_reason"),
+                ip=ip,
+            )
+        case "unschedule":
+            return services.release_unschedule(release=release, actor=actor, ip=ip)
         case "rollback":
             return services.release_rollback(
                 release=release,

@@ -67,6 +67,8 @@ def role_at_least(role: str | None, minimum: str) -> bool:
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    # When the team's apps may publish (releases.windows): weekly windows, holidays, freezes.
+    publish_policy = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

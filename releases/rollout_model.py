@@ -48,6 +48,7 @@ class RolloutMixin(models.Model):
     has_higher_stage = _condition("gray_percentage_too_low")
     has_fresh_health = _condition("health_metric_stale")
     is_rollout_started = _condition("rollout_not_started")
+    is_publish_scheduled = _condition("not_scheduled")
 
     def _set_rollout(self, rollout: dict, due=None) -> None:
         self.rollout, self.rollout_due_at = rollout, due
@@ -159,3 +160,20 @@ class RolloutMixin(models.Model):
     @fsm.transition(field="state", source="submitted", target="submitted")
     def speedup_failed(self, code: str = "", message: str = ""):
         pass
+
+    # -- a publish scheduled for later (releases.rollout_services.release_schedule_publish) --
+
+    @fsm.transition(field="state", source=APPROVED, target=APPROVED, permission=_can_manage)
+    def schedule_publish(self, rollout: dict | None = None, at=None):
+        scheduled = {**phased.begin(rollout), "status": phased.Status.SCHEDULED, "target_stage": 0}
+        self._set_rollout({**scheduled, "scheduled_at": at.isoformat()}, at)
+
+    @fsm.transition(
+        field="state",
+        source=APPROVED,
+        target=APPROVED,
+        conditions=[is_publish_scheduled],
+        permission=_can_manage,
+    )
+    def unschedule(self):
+        self._set_rollout({})

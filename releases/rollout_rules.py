@@ -124,3 +124,7 @@ def has_previous_version(facts) -> bool:
         .exclude(pk=facts.release.pk)
         .exists()
     )
+
+
+def publish_scheduled(facts) -> bool:
+    return (facts.release.rollout or {}).get("status") == phased.Status.SCHEDULED

@@ -8,11 +8,15 @@ minute-long holds moves on time and a lost job is caught by the next tick.
 """
 
 import logging
+from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from releases import rollout as phased
+from releases import windows
 from releases.errors import Invalid, Refused
+from releases.limits import clock
 from releases.models import Release, State
 from releases.platforms import PlatformError, adapter_for
 from releases.step_services import _dispatch_step
@@ -77,14 +81,108 @@ def rollouts_due(now=None):
     return Release.objects.filter(state=State.ROLLING_OUT, rollout_due_at__lte=now)
 
 
+NEXT_WINDOW = "next window"
+
+
+def _scheduled_at(app, at, actor, override_reason: str):
+    """When a scheduled publish goes live: `at` (ISO-8601) inside a window, or the next opening."""
+    policy = windows.policy_for(app)
+    now = timezone.now()
+    if isinstance(at, str) and at.strip().lower() == NEXT_WINDOW:
+        opening = windows.next_opening(policy, now)
+        if opening is None:
+            raise Refused("outside_publish_window", windows.closed_reason(policy, now))
+        return opening
+    moment = parse_datetime(at) if isinstance(at, str) else None
+    if moment is None:
+        raise Invalid(
+            "invalid_field",
+            "“at” must be a moment in ISO-8601 (e.g. 2026-12-08T10:00:00+08:00) or “next window”.",
+            details={"at": "ISO-8601 or next window"},
+        )
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
+    if moment < now - timedelta(minutes=1):
+        raise Invalid("invalid_field", "“at” is in the past.", details={"at": "A future moment."})
+    refusal = None if windows.is_open(policy, moment) else windows.window_refusal(app, moment)
+    if refusal is not None:
+        _override_or_refuse_window(app, actor, refusal, override_reason)
+    return moment
+
+
+def _override_or_refuse_window(app, actor, refusal, override_reason):
+    from releases.step_services import _override_or_refuse
+
+    _override_or_refuse(Release(app=app), actor, refusal, override_reason)
+
+
+def release_schedule_publish(
+    *, release: Release, actor, at, rollout=None, override_reason: str = "", ip: str | None = None
+) -> Release:
+    """Publish later: at `at` (inside a window, or with an admin's override) or at the next opening.
+    The cron tick publishes it when due; the publish transition takes the release out of
+    `approved` atomically, so a tick run twice (or a crash and a restart) publishes once."""
+    parsed = phased.parse_plan(rollout) if rollout is not None else phased.default_plan(release.app)
+    override_reason = (override_reason or "").strip()
+    moment = _scheduled_at(release.app, at, actor, override_reason)
+    data = {"at": moment.isoformat(), "plan": phased.plan_text(parsed["plan"])}
+    if override_reason:
+        data["window_override"] = override_reason
+    return _transition(
+        release, "schedule_publish", actor=actor, ip=ip, data=data, args={"rollout": parsed, "at": moment}
+    )
+
+
+def release_unschedule(*, release: Release, actor, ip: str | None = None) -> Release:
+    return _transition(release, "unschedule", actor=actor, ip=ip)
+
+
+def release_publish_scheduled(now=None) -> int:
+    """Publish the scheduled releases that are due. One whose moment fell into a freeze (added since
+    it was scheduled) moves to the next opening instead, audited."""
+    from releases.step_services import release_publish
+
+    now = now or timezone.now()
+    published = 0
+    due = Release.objects.filter(state=State.APPROVED, rollout_due_at__lte=now).select_related("app__team")
+    for release in due:
+        rollout = release.rollout or {}
+        if rollout.get("status") != phased.Status.SCHEDULED:
+            continue
+        plan = {key: rollout[key] for key in ("plan", "experiencer_first", "debuger_first") if key in rollout}
+        try:
+            if not rollout.get("window_override") and windows.window_refusal(release.app, now) is not None:
+                opening = windows.next_opening(windows.policy_for(release.app), now)
+                if opening is not None:
+                    _transition(
+                        release,
+                        "schedule_publish",
+                        actor=None,
+                        action="publish_rescheduled",
+                        args={"rollout": plan, "at": opening},
+                        data={"at": opening.isoformat(), "was": rollout.get("scheduled_at")},
+                    )
+                continue
+            release_publish(release=release, actor=None, rollout=plan, scheduled=True)
+            published += 1
+        except Refused as exc:
+            logger.info("Scheduled publish of release %s waits: %s", release.pk, exc.message)
+        except Exception:  # noqa: BLE001 -- one poisoned release must not stop the tick
+            logger.exception("Could not publish scheduled release %s", release.pk)
+    return published
+
+
 def release_rollouts_tick(now=None) -> int:
     """Advance every running rollout whose hold ended, and reconcile the others with the platform.
     A stage that may not advance (a stale required metric) waits and is tried at the next tick.
     Returns the number advanced."""
+    release_publish_scheduled(now)
     advanced = 0
-    for release in rollouts_due(now).select_related("app__platform_account"):
+    for release in rollouts_due(now).select_related("app__platform_account", "app__team"):
         if release.rollout.get("status") != phased.Status.RUNNING:
             continue
+        policy = windows.policy_for(release.app)
+        if policy.get("advance_in_window") and not windows.is_open(policy, now or timezone.now()):
+            continue  # the stage waits for the window
         try:
             release_rollout_advance(release=release, actor=None)
             advanced += 1

@@ -34,6 +34,8 @@ from releases.rollout_services import (
     release_rollout_resume,
     release_rollout_revert,
     release_rollouts_tick,
+    release_schedule_publish,
+    release_unschedule,
 )
 from releases.step_services import (
     release_cancel,
@@ -57,6 +59,8 @@ __all__ = [
     "release_rollout_revert",
     "release_rollouts_tick",
     "release_speedup",
+    "release_schedule_publish",
+    "release_unschedule",
     "DOING",
     "LIMITED_TRANSITIONS",
     "NEW_REVISION",

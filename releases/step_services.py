@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from releases import rollout as phased
 from releases.draft_services import release_check_finish
-from releases.errors import Invalid, Refused
+from releases.errors import Forbidden, Invalid, Refused
 from releases.models import IN_FLIGHT, CheckRun, Release
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
@@ -26,6 +26,7 @@ from releases.steps import (
     steps_due,
 )
 from releases.transitions import _transition
+from releases.windows import window_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +57,46 @@ def release_withdraw(*, release: Release, actor, ip: str | None = None) -> Relea
     return _start_step(release, "withdraw", actor=actor, ip=ip)
 
 
-def release_publish(*, release: Release, actor, ip: str | None = None, rollout=None) -> Release:
+def release_publish(
+    *,
+    release: Release,
+    actor,
+    ip: str | None = None,
+    rollout=None,
+    override_reason: str = "",
+    scheduled: bool = False,
+) -> Release:
     """`rollout`: a plan overriding the app's default (releases.rollout); a full release by default.
-    A bad plan is a 400 `invalid_rollout` before anything changes."""
+    A bad plan is a 400 `invalid_rollout` before anything changes. Outside the publish window
+    (releases.windows) a 409 `outside_publish_window` names the next opening, unless a team
+    admin overrides it with a reason (audited); a scheduled publish was judged when scheduled."""
     parsed = phased.parse_plan(rollout) if rollout is not None else phased.default_plan(release.app)
+    override_reason = (override_reason or "").strip()
+    refusal = None if scheduled else window_refusal(release.app)
+    if refusal is not None:
+        _override_or_refuse(release, actor, refusal, override_reason)
 
     def data(fresh):
-        return {"plan": phased.plan_text(parsed["plan"]), "percentage": parsed["plan"][0]["percentage"]}
+        found = {"plan": phased.plan_text(parsed["plan"]), "percentage": parsed["plan"][0]["percentage"]}
+        if refusal is not None:
+            found["window_override"] = override_reason
+        if scheduled:
+            found["scheduled"] = True
+        return found
 
     _transition(release, "publish", actor=actor, ip=ip, data=data, args={"rollout": parsed})
     return _dispatch_step(release, release.step_claimed_by)
+
+
+def _override_or_refuse(release: Release, actor, refusal, override_reason: str) -> None:
+    """Outside the window only a team admin may go ahead, and only with a reason."""
+    from releases.models import Role, role_at_least
+    from releases.selectors import role_for
+
+    if not override_reason:
+        raise Refused(refusal.code, refusal.message, details=refusal.details)
+    if actor is None or not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
+        raise Forbidden("forbidden", "Only a team admin can publish outside the publish window.")
 
 
 def release_rollback(

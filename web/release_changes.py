@@ -34,6 +34,8 @@ DONE = {
     "rollout-pause": gettext_lazy("Rollout paused"),
     "rollout-resume": gettext_lazy("Rollout resumed"),
     "rollout-revert": gettext_lazy("Revert requested"),
+    "schedule-publish": gettext_lazy("Publish scheduled"),
+    "unschedule": gettext_lazy("Scheduled publish cancelled"),
     "retry": gettext_lazy("Retried"),
     "cancel": gettext_lazy("Cancelled"),
 }

@@ -125,6 +125,7 @@ RULES = {
             "The phased release is neither paused nor halted.",
             rollout_rules.rollout_stopped,
         ),
+        Rule("not_scheduled", "No publish is scheduled for this release.", rollout_rules.publish_scheduled),
         Rule(
             "rollout_not_started",
             "No stage of the phased release is live yet.",

@@ -30,7 +30,12 @@ GRAPH = {
         "speedup_succeeded": S.SUBMITTED,
         "speedup_failed": S.SUBMITTED,
     },
-    S.APPROVED: {"publish": S.PUBLISHING, "cancel": S.CANCELLED},
+    S.APPROVED: {
+        "publish": S.PUBLISHING,
+        "schedule_publish": S.APPROVED,
+        "unschedule": S.APPROVED,
+        "cancel": S.CANCELLED,
+    },
     S.REJECTED: {
         "edit": S.DRAFT,
         "submit": S.SUBMITTING,
@@ -71,7 +76,7 @@ MANAGER = {
     S.DRAFT: ["check", "cancel"],
     S.CHECKED: ["approve", "send-back", "submit", "cancel"],
     S.SUBMITTED: ["record-outcome", "withdraw"],
-    S.APPROVED: ["publish", "cancel"],
+    S.APPROVED: ["publish", "schedule-publish", "cancel"],
     S.REJECTED: ["submit", "cancel"],
     S.PUBLISHED: ["rollback"],
     S.SUBMIT_FAILED: ["retry", "cancel"],

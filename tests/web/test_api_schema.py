@@ -166,7 +166,41 @@ def map_body(context, body):
             **body,
             "expires_on": (today + datetime.timedelta(days=expires.toordinal() % window)).isoformat(),
         }
+    if context.operation.path.endswith("/publish-policy") and isinstance(body, dict):
+        return {**body, "publish_policy": _ordered_policy(body.get("publish_policy"))}
     return body
+
+
+def _ordered_policy(policy):
+    """A window ends after it starts, and so does a freeze (each made so by moving its times)."""
+    if not isinstance(policy, dict):
+        return policy
+    fixed = dict(policy)
+    if isinstance(policy.get("windows"), list):
+        fixed["windows"] = [_ordered_window(w) for w in policy["windows"]]
+    if isinstance(policy.get("freezes"), list):
+        fixed["freezes"] = [_ordered_freeze(f) for f in policy["freezes"]]
+    return fixed
+
+
+def _ordered_window(window):
+    times = [window.get(key) for key in ("from", "to")] if isinstance(window, dict) else []
+    if len(times) == 2 and all(isinstance(t, str) for t in times) and times[1] <= times[0]:
+        return {**window, "from": "00:00", "to": "23:59"}
+    return window
+
+
+def _ordered_freeze(freeze):
+    beijing = datetime.timezone(datetime.timedelta(hours=8))
+    try:
+        start = datetime.datetime.fromisoformat(freeze["from"])
+        end = datetime.datetime.fromisoformat(freeze["to"])
+        start, end = (m if m.tzinfo else m.replace(tzinfo=beijing) for m in (start, end))
+        if end <= start:
+            return {**freeze, "to": (start + datetime.timedelta(hours=1)).isoformat()}
+    except (TypeError, ValueError, KeyError, OverflowError):
+        pass
+    return freeze
 
 
 def filter_body(context, body):

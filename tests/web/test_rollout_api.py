@@ -192,3 +192,34 @@ def test_the_rollback_confirmation_shows_each_constraint(login, make_release, mi
     )
     assert page.count('class="ok"') == 3
     assert 'name="reason"' in page and 'name="app_version"' in page
+
+
+def test_a_team_policy_set_through_the_api_refuses_a_publish_outside_its_window(
+    api_client, approved, adam, mike, team
+):
+    import time_machine
+
+    from releases.limits.clock import BEIJING
+
+    policy = {"windows": [{"days": ["mon", "tue", "wed", "thu"], "from": "10:00", "to": "16:00"}]}
+    assert (
+        api_client("put", f"/teams/{team.pk}/publish-policy", user=mike, publish_policy=policy).status_code
+        == 403
+    )
+    body = api_client("put", f"/teams/{team.pk}/publish-policy", user=adam, publish_policy=policy).json()
+    assert body["publish_policy"]["windows"] == policy["windows"]
+    from datetime import datetime
+
+    with time_machine.travel(datetime(2024, 5, 17, 11, 0, tzinfo=BEIJING)):
+        refused = api_client("post", f"/releases/{approved.pk}/publish", user=mike)
+        assert refused.status_code == 409
+        error = refused.json()["error"]
+        assert error["code"] == "outside_publish_window"
+        assert "2024-05-20 10:00 Beijing time" in error["message"]
+        scheduled = api_client(
+            "post", f"/releases/{approved.pk}/schedule-publish", user=mike, at="next window"
+        )
+        assert scheduled.json()["rollout"]["status"] == "scheduled"
+        assert scheduled.json()["rollout"]["plan"] == [{"percentage": 100}]
+        unscheduled = api_client("post", f"/releases/{approved.pk}/unschedule", user=mike).json()
+        assert unscheduled["rollout"] is None

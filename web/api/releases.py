@@ -128,6 +128,13 @@ def release_action(request, release_id: int, action: str, payload: ActionIn | No
     `reason`) spends the month's speed-up quota: 409 `speedup_exhausted` when none is left, the
     platform's refusal (e.g. `wechat_89402`) when it refuses.
 
+    Outside the app's publish window (`settings.publish_window`, else the team's policy: weekly
+    windows in Beijing time, China's holidays and make-up working days, freezes) `publish` is a
+    409 `outside_publish_window` whose message and `details.lifts_at` name the next opening; a
+    team admin may override with `override_reason` (audited). `schedule-publish` takes `at`
+    (ISO-8601, or "next window") and optionally `rollout`; the scheduler publishes it then.
+    `unschedule` cancels it.
+
     `check` runs the fast checks at once; slow ones (privacy policy, platform scan) run in a
     worker: the answer is then 200 with the release still in draft, `check_run.pending` > 0
     and those checks "pending"; poll `GET /releases/{id}` until `check_run.finished_at` is

@@ -5,6 +5,7 @@ speedup) are POST /releases/{id}/{action} in web/api/releases.py; these two take
 their own, so they are routed before that catch-all."""
 
 from datetime import datetime
+from typing import Literal
 
 from ninja import Router, Schema
 from pydantic import Field
@@ -13,6 +14,7 @@ from releases import rollout as phased
 from releases import selectors
 from releases.health_services import METRIC, release_health_report
 from releases.urgent_services import app_service_set
+from releases.windows import team_publish_policy_set
 from web.api.core import client_ip, get_or_404
 from web.api.schemas.common import ERRORS, Strict, checked_text
 
@@ -79,3 +81,53 @@ def set_service(request, app_id: int, payload: ServiceIn):
         "reason": app.service_reason,
         "changed_at": app.service_changed_at,
     }
+
+
+class PublishPolicyOut(Schema):
+    team: int
+    publish_policy: dict
+
+
+@router.get("/teams/{team_id}/publish-policy", response={200: PublishPolicyOut, **ERRORS}, tags=["apps"])
+def get_publish_policy(request, team_id: int):
+    """The team's publish windows and freezes (an app may replace them in `settings.publish_window`)."""
+    team = get_or_404(selectors.teams_for(request.user), team_id)
+    return {"team": team.pk, "publish_policy": team.publish_policy or {}}
+
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class WindowIn(Strict):
+    days: list[Day] = Field(min_length=1)
+    from_: str = Field(alias="from", pattern=CLOCK, description="Beijing time, e.g. 10:00")
+    to: str = Field(pattern=CLOCK, description="Beijing time, after `from`, e.g. 16:00")
+
+
+class FreezeIn(Strict):
+    from_: datetime = Field(alias="from", description="ISO-8601; Beijing time without an offset")
+    to: datetime = Field(description="after `from`")
+    reason: str = checked_text(500)
+
+
+class PolicyIn(Strict):
+    windows: list[WindowIn] = []
+    working_days_only: bool = False
+    freezes: list[FreezeIn] = []
+    advance_in_window: bool = False
+
+
+class PublishPolicyIn(Strict):
+    publish_policy: PolicyIn
+
+
+@router.put("/teams/{team_id}/publish-policy", response={200: PublishPolicyOut, **ERRORS}, tags=["apps"])
+def put_publish_policy(request, team_id: int, payload: PublishPolicyIn):
+    """Replace the team's publish policy (team admins): `{"windows": [{"days": ["mon", "tue"],
+    "from": "10:00", "to": "16:00"}], "working_days_only": true, "freezes": [{"from": ISO, "to": ISO,
+    "reason": "Double 11"}], "advance_in_window": false}`; 400 `invalid_publish_policy` if wrong."""
+    team = get_or_404(selectors.teams_for(request.user), team_id)
+    policy = payload.publish_policy.model_dump(by_alias=True, mode="json")
+    team = team_publish_policy_set(team=team, actor=request.user, policy=policy, ip=client_ip(request))
+    return {"team": team.pk, "publish_policy": team.publish_policy}

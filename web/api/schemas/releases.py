@@ -222,5 +222,11 @@ class ActionIn(Schema):
     # publish: a rollout plan overriding the app's default, a list of stages or {plan, experiencer_first,
     # debuger_first}; e.g. [{"percentage": 5, "hold_minutes": 120}, {"percentage": 100}].
     rollout: JsonValue | None = None
+    # publish, schedule-publish outside the publish window: a team admin's reason (audited).
+    override_reason: str = checked_text(
+        pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 10_000}
+    )
+    # schedule-publish: an ISO-8601 moment (Beijing time without an offset) or "next window".
+    at: str = checked_text(pattern=NO_NUL, required=False, json_schema_extra={"maxLength": 64})
     # rollback: one of the platform's five most recent versions (its app_version); default the previous.
     app_version: int | None = Field(None, ge=1)
