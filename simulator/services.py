@@ -30,6 +30,7 @@ from simulator.models import (
     SimSubmission,
     SimTicket,
     SimToken,
+    SimVersion,
 )
 
 # WeChat counts days and months (withdrawals, quota) in China Standard Time, whatever ours is.
@@ -125,6 +126,24 @@ def sim_register_authorizer(*, component_appid: str, appid: str, refresh_token: 
         appid=appid, defaults={"component": component, "refresh_token": refresh_token}
     )
     return authorizer
+
+
+def sim_online_version(appid: str, user_version: str, user_desc: str = "") -> None:
+    """Give a mini program an online version released before Sluice knew it (idempotent): what a
+    phased release needs to exist (85079 otherwise) and a rollback goes back to."""
+    authorizer = SimAuthorizer.objects.get(appid=appid)
+    if authorizer.online_version_id is not None:
+        return
+    now = timezone.now()
+    version = SimVersion.objects.create(
+        authorizer=authorizer,
+        app_version=1,
+        user_version=user_version,
+        user_desc=user_desc,
+        commit_time=now - timedelta(days=30),
+        online_at=now - timedelta(days=30),
+    )
+    SimAuthorizer.objects.filter(pk=authorizer.pk).update(online_version=version)
 
 
 def sim_push_ticket(component_appid: str) -> None:

@@ -66,15 +66,22 @@ def rollout_context(release: Release) -> dict:
 
 
 def _constraints(release: Release) -> list[Row]:
-    """The rules of a rollback, each with whether it holds now (what the button would meet)."""
+    """The rules of a rollback, each with whether it holds now (what the button would meet): met,
+    said as what is fine; unmet, the rule's own refusal."""
     from releases.gate.facts import facts_for
     from releases.gate.rules import RULES
 
     facts = facts_for(release)
-    return [
-        Row(code=code, holds=RULES[code].holds(facts), text=RULES[code].reason(facts))
-        for code in ("no_previous_version", "rollback_twice", "phased_release_running")
-    ]
+    met = {
+        "no_previous_version": _("An earlier version was released: there is one to go back to."),
+        "rollback_twice": _("The last change of the online version was not a rollback."),
+        "phased_release_running": _("No other version of this app is in a phased release."),
+    }
+    rows = []
+    for code, sentence in met.items():
+        holds = RULES[code].holds(facts)
+        rows.append(Row(code=code, holds=holds, text=sentence if holds else RULES[code].reason(facts)))
+    return rows
 
 
 @login_required

@@ -52,6 +52,15 @@ NEXT_STEP = {
     State.ROLLED_BACK: _(
         "Rolled back: the previous version is live again. Nothing more happens to this release."
     ),
+    State.ROLLING_OUT: _(
+        "A phased release: the version is live for the share of users shown below. The next stage "
+        "starts when its hold ends; a release manager can advance it now, pause it, or revert it."
+    ),
+    State.REVERTING: _(
+        "Sluice is taking the version back from the users of the phased release. This page updates "
+        "when it is done."
+    ),
+    State.REVERT_FAILED: _("Reverting the phased release did not work (see the error). Retry it."),
     State.EXPIRED: _(
         "The platform's window for resubmitting passed. Edit it to start again from draft, or cancel it."
     ),

@@ -20,6 +20,7 @@ from releases.playbooks.seed import seed_playbooks
 from reviews.models import ComponentTicket
 from simulator.services import (
     sim_current_ticket,
+    sim_online_version,
     sim_push_ticket,
     sim_register_account,
     sim_register_authorizer,
@@ -39,6 +40,13 @@ REPORT = {
     "first_screen_ms": 1100,
     "error_monitoring": "sentry",
 }
+
+
+DEMO_ROLLOUT_PLAN = [
+    {"percentage": 5, "hold_minutes": 1},
+    {"percentage": 20, "hold_minutes": 1},
+    {"percentage": 100},
+]
 
 
 def _this_server() -> str:
@@ -83,6 +91,14 @@ class Command(BaseCommand):
         )
         self._register_with_simulator(account, app)
         if created:
+            # A phased release the demo can watch in minutes (issue 12): 5% and 20% held a minute each,
+            # and a health gate on the JavaScript error rate that halts it above 2%.
+            app.settings = {
+                **app.settings,
+                "rollout_plan": DEMO_ROLLOUT_PLAN,
+                "health": {"metrics": {"js_error_rate": {"max": 0.02}}, "auto_revert": False},
+            }
+            app.save(update_fields=["settings"])
             dev = team.memberships.get(user__username="dev").user
             services.release_create(
                 app=app,
@@ -106,6 +122,7 @@ class Command(BaseCommand):
             appid=app.appid,
             refresh_token=app.authorizer_refresh_token,
         )
+        sim_online_version(app.appid, "0.9.0", "Menu only, before Sluice")  # what a phased release needs
         if not ComponentTicket.objects.filter(account=account).exists():
             # The web server is not up yet to receive the push: hand Sluice the ticket directly.
             sim_push_ticket(account.component_appid)
