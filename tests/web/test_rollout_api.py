@@ -223,3 +223,24 @@ def test_a_team_policy_set_through_the_api_refuses_a_publish_outside_its_window(
         assert scheduled.json()["rollout"]["plan"] == [{"percentage": 100}]
         unscheduled = api_client("post", f"/releases/{approved.pk}/unschedule", user=mike).json()
         assert unscheduled["rollout"] is None
+
+
+def test_the_phased_release_and_its_confirmation_read_in_chinese(login, approved, mike, api_client):
+    from web.language import set_preferred_language
+
+    rolling(api_client, approved, mike)
+    set_preferred_language(mike, "zh-hans")
+    client = login(mike)
+    page = client.get(reverse("web:release-detail", args=[approved.pk])).content.decode()
+    assert "分阶段发布" in page and "推进到下一阶段" in page and "第 1 阶段，共 3 阶段" in page
+    confirm = client.get(reverse("web:release-confirm-action", args=[approved.pk, "rollout-revert"])).content
+    assert "分阶段发布中的 5% 用户" in confirm.decode()
+
+
+def test_the_publish_confirmation_names_100_percent_in_both_languages(login, approved, mike):
+    from web.language import set_preferred_language
+
+    path = reverse("web:release-confirm-action", args=[approved.pk, "publish"])
+    assert "Once at 100%, going back" in login(mike).get(path).content.decode()
+    set_preferred_language(mike, "zh-hans")
+    assert "到达 100% 之后" in login(mike).get(path).content.decode()
