@@ -56,6 +56,7 @@ def release_create(
     release_notes: str = "",
     review_notes: str = "",
     build_report: dict | None = None,
+    target_date=None,
     ip: str | None = None,
 ) -> Release:
     _require_role(actor, app.team_id, Role.DEVELOPER, "create a release")
@@ -69,6 +70,7 @@ def release_create(
                 release_notes=release_notes,
                 review_notes=review_notes,
                 build_report=build_report or {},
+                target_date=target_date,
                 author=actor,
                 owner=actor,
             )
@@ -101,6 +103,8 @@ def release_update(
     with transaction.atomic():
         _lock(release)
         _refuse_stale(release, based_on, "nothing was saved")
+        if "target_date" in changes and changes["target_date"] != release.target_date:
+            _set_target_date(release, actor, changes["target_date"], ip)
         changed = {k: v for k, v in changes.items() if k in CONTENT_FIELDS and getattr(release, k) != v}
         if not changed:
             return release
@@ -117,6 +121,21 @@ def release_update(
         return _transition(
             release, "edit", actor=actor, ip=ip, changes=changed, data={"changed": sorted(changed)}
         )
+
+
+def _set_target_date(release: Release, actor, target_date, ip) -> None:
+    """A planned date is not content: it is saved and audited without a new revision."""
+    release.target_date = target_date
+    release.save(update_fields=["target_date", "updated_at"])
+    audit_record(
+        action="target_date_set",
+        actor=actor,
+        release=release,
+        from_state=release.state,
+        to_state=release.state,
+        data={"target_date": target_date.isoformat() if target_date else None},
+        ip=ip,
+    )
 
 
 def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun:

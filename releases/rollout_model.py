@@ -39,6 +39,8 @@ class RolloutMixin(models.Model):
     rollout_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The platform's app_version a rollback goes back to (None: the previous one).
     rollback_to = models.PositiveIntegerField(null=True, blank=True)
+    # When the team plans to ship it (the calendar page): a plan, not content, so it voids nothing.
+    target_date = models.DateField(null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -200,3 +200,34 @@ def team_publish_policy_set(*, team, actor, policy, ip: str | None = None):
             action="publish_policy_set", actor=actor, team_id=team.pk, target=team, data=parsed, ip=ip
         )
     return team
+
+
+def day_kind(day: date) -> tuple[str, str]:
+    """("holiday" | "makeup" | "weekend" | "workday", the holiday's name): how the calendar marks a day."""
+    import chinese_calendar
+
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:  # no schedule for that year yet
+        return ("weekend" if day.weekday() >= 5 else "workday"), ""
+    if on_holiday and name:
+        return "holiday", name
+    if not on_holiday and day.weekday() >= 5:
+        return "makeup", name or ""
+    return ("weekend" if on_holiday else "workday"), ""
+
+
+def day_hours(policy: dict, day: date) -> list[tuple[datetime, datetime]]:
+    """The day's open hours after freezes (a freeze cuts an interval wherever it covers it)."""
+    hours = []
+    for start, end in _intervals(policy, day):
+        pieces = [(start, end)]
+        for freeze in freezes_of(policy):
+            pieces = [
+                part
+                for s, e in pieces
+                for part in ((s, min(e, freeze.start)), (max(s, freeze.end), e))
+                if part[0] < part[1]
+            ]
+        hours += pieces
+    return hours

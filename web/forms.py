@@ -47,6 +47,13 @@ class ReleaseForm(forms.Form):
         ),
     )
 
+    target_date = forms.DateField(
+        label=_("Target date"),
+        required=False,
+        help_text=_("When the team plans to ship it (shown on the calendar). Changing it voids nothing."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Optional to save a draft, but the checks refuse a release without them.
@@ -64,6 +71,7 @@ class ReleaseForm(forms.Form):
             if release.build_report
             else "",
             "revision": release.revision,
+            "target_date": release.target_date,
         }
         form = cls(data, initial=initial)
         form.fields["revision"] = forms.IntegerField(

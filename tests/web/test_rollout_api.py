@@ -244,3 +244,36 @@ def test_the_publish_confirmation_names_100_percent_in_both_languages(login, app
     assert "Once at 100%, going back" in login(mike).get(path).content.decode()
     set_preferred_language(mike, "zh-hans")
     assert "到达 100% 之后" in login(mike).get(path).content.decode()
+
+
+def test_the_calendar_shows_windows_holidays_freezes_scheduled_phased_and_planned_versions(
+    login, make_release, mike, team, app, api_client
+):
+    from datetime import date, datetime
+
+    import time_machine
+
+    from releases import services
+    from releases.limits.clock import BEIJING
+    from releases.windows import parse_policy
+
+    team.publish_policy = parse_policy(
+        {
+            "windows": [{"days": ["mon", "tue", "wed", "thu"], "from": "10:00", "to": "16:00"}],
+            "working_days_only": True,
+            "freezes": [
+                {"from": "2024-10-09T00:00", "to": "2024-10-10T00:00", "reason": "Golden week cleanup"}
+            ],
+        }
+    )
+    team.save()
+    with time_machine.travel(datetime(2024, 9, 26, 9, 0, tzinfo=BEIJING)):
+        scheduled = make_release("1.1.0", upto="approved")
+        services.release_schedule_publish(release=scheduled, actor=mike, at="next window")
+        planned = services.release_create(app=app, actor=mike, version="2.0.0", target_date=date(2024, 12, 1))
+        page = login(mike).get(reverse("web:calendar")).content.decode()
+    assert "National Day" in page and "Make-up working day" in page
+    assert "Golden week cleanup" in page
+    assert "2024-09-26 10:00" in page and "Shop 1.1.0" in page  # the scheduled publish
+    assert "2024-12-01" in page and f"/releases/{planned.pk}/" in page
+    assert "Within three months" in page

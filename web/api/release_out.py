@@ -84,6 +84,7 @@ def _common_out(release: Release, *, approved: bool) -> dict:
         "decided_at": release.decided_at,
         "created_at": release.created_at,
         "updated_at": release.updated_at,
+        "target_date": release.target_date,
     }
 
 
@@ -154,6 +155,7 @@ SUMMARY_FIELDS = (
     "decided_at",
     "created_at",
     "updated_at",
+    "target_date",
 )
 
 

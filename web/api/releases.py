@@ -92,6 +92,8 @@ def update_release(request, release_id: int, payload: ReleasePatch):
     """
     release = get_or_404(selectors.releases_for(request.user), release_id)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if "target_date" in payload.model_fields_set:  # null clears the planned date
+        changes["target_date"] = payload.target_date
     revision = changes.pop("revision")
     release = release_update(
         release=release, actor=request.user, changes=changes, revision=revision, ip=client_ip(request)

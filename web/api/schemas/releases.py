@@ -1,7 +1,7 @@
 """Request and answer bodies of releases: the full representation, its list row and its parts."""
 
 import copy
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -55,6 +55,7 @@ class ReleaseIn(Strict):
     release_notes: str = text(10_000)
     review_notes: str = text(10_000)
     build_report: BuildReport = Field(default_factory=dict)
+    target_date: date | None = Field(None, description="When the team plans to ship it (the calendar).")
 
 
 class ReleasePatch(Strict):
@@ -66,6 +67,9 @@ class ReleasePatch(Strict):
     release_notes: str | None = text(10_000, default=None)
     review_notes: str | None = text(10_000, default=None)
     build_report: BuildReport | None = None
+    target_date: date | None = Field(
+        None, description="When the team plans to ship it; a plan, voids nothing."
+    )
 
 
 class ActionOut(Schema):
