@@ -115,7 +115,7 @@ def availability(release: Release, user, action: Action, facts=None) -> Availabi
         if unmet is not None:
             refusal = (unmet, RULES[unmet].reason(facts))
     if refusal is None and action.name == "publish":
-        refusal = window_refusal(release.app)  # an admin may still override it with a reason
+        refusal = window_refusal(release.app, policy=facts.publish_policy)  # an admin may override it
     if refusal is None and action.transition in services.LIMITED_TRANSITIONS:
         from releases.limits import transition_refusal
 

@@ -386,6 +386,14 @@ class Release(fsm.ConcurrentTransitionMixin, RolloutMixin, models.Model):
     def expire(self):
         """The resubmission window passed: a new attempt starts from draft."""
 
-    @fsm.transition(field=state, source=CANCELLABLE, target=S.CANCELLED, permission=can_manage)
+    is_not_phased_live = gate_condition("phased_release_live")
+
+    @fsm.transition(
+        field=state,
+        source=CANCELLABLE,
+        target=S.CANCELLED,
+        conditions=[is_not_phased_live],
+        permission=can_manage,
+    )
     def cancel(self):
         pass

@@ -68,15 +68,43 @@ def stale_detail(facts) -> str:
     ).replace("{id}", str(facts.release.pk))
 
 
-def _phased_sibling(facts):
-    from releases.models import Release
+def after_approval_of(app_ids) -> dict[int, dict]:
+    """Three queries for any number of apps (the overview judges many at once)."""
+    from django.db.models import Max
 
-    return (
-        Release.objects.filter(app_id=facts.release.app_id, state__in=PHASED_STATES)
-        .exclude(pk=facts.release.pk)
-        .values_list("version", flat=True)
-        .first()
+    from releases.models import EVER_PUBLISHED, AuditEvent, Release
+
+    ids = list(app_ids)
+    found = {app_id: {"phased": [], "published": set(), "rolled_back_last": False} for app_id in ids}
+    phased_rows = Release.objects.filter(app_id__in=ids, state__in=PHASED_STATES).order_by("pk")
+    for app_id, pk, version in phased_rows.values_list("app_id", "pk", "version"):
+        found[app_id]["phased"].append((pk, version))
+    published = Release.objects.filter(app_id__in=ids, state__in=EVER_PUBLISHED).values_list("app_id", "pk")
+    for app_id, pk in published:
+        found[app_id]["published"].add(pk)
+    last = (
+        AuditEvent.objects.filter(app_id__in=ids, action__in=("publish_succeeded", "rollback_succeeded"))
+        .values("app_id", "action")
+        .annotate(last=Max("id"))
+        .order_by()
     )
+    latest: dict[int, tuple[int, str]] = {}
+    for row in last:
+        if row["app_id"] not in latest or row["last"] > latest[row["app_id"]][0]:
+            latest[row["app_id"]] = (row["last"], row["action"])
+    for app_id, (_, action) in latest.items():
+        found[app_id]["rolled_back_last"] = action == "rollback_succeeded"
+    return found
+
+
+def _of_app(facts) -> dict:
+    return facts.batch.kind("after_approval").get(
+        facts.release.app_id, {"phased": [], "published": set(), "rolled_back_last": False}
+    )
+
+
+def _phased_sibling(facts):
+    return next((version for pk, version in _of_app(facts)["phased"] if pk != facts.release.pk), None)
 
 
 def no_phased_release(facts) -> bool:
@@ -93,38 +121,27 @@ def phased_detail(facts) -> str:
     )
 
 
-def _later_rollback(facts) -> bool:
-    """The app's last change of its online version was a rollback (none since): WeChat refuses a
-    second one until the next release (87012)."""
-    from releases.models import AuditEvent
-
-    last = (
-        AuditEvent.objects.filter(
-            app_id=facts.release.app_id,
-            action__in=("publish_succeeded", "rollback_succeeded"),
-        )
-        .order_by("-id")
-        .values_list("action", flat=True)
-        .first()
-    )
-    return last == "rollback_succeeded"
-
-
 def not_twice(facts) -> bool:
-    return not _later_rollback(facts)
+    """The app's last change of its online version was not a rollback: WeChat refuses a second one
+    until the next release (87012)."""
+    return not _of_app(facts)["rolled_back_last"]
 
 
 def has_previous_version(facts) -> bool:
     """Another release of the app went online before this one (the platform's history may know
     more, which the rollback's confirmation lists)."""
-    from releases.models import EVER_PUBLISHED, Release
-
-    return (
-        Release.objects.filter(app_id=facts.release.app_id, state__in=EVER_PUBLISHED)
-        .exclude(pk=facts.release.pk)
-        .exists()
-    )
+    return bool(_of_app(facts)["published"] - {facts.release.pk})
 
 
 def publish_scheduled(facts) -> bool:
     return (facts.release.rollout or {}).get("status") == phased.Status.SCHEDULED
+
+
+def not_phased_live(facts) -> bool:
+    """A failed stage of a phased release leaves the version live for some users: cancelling would
+    hide that, so it is reverted first."""
+    rollout = facts.release.rollout or {}
+    return rollout.get("stage", 0) < 1 or rollout.get("status") in (
+        phased.Status.COMPLETED,
+        phased.Status.REVERTED,
+    )

@@ -95,10 +95,12 @@ def parse_policy(value) -> dict:
 
 def policy_for(app) -> dict:
     """The app's own policy if it has one, else its team's."""
-    own = (app.settings or {}).get("publish_window")
-    if own:
-        return parse_policy(own)
-    return parse_policy(getattr(app.team, "publish_policy", None) or {})
+    return policy_of(app.settings, app.team.publish_policy)
+
+
+def policy_of(app_settings: dict | None, team_policy: dict | None) -> dict:
+    own = (app_settings or {}).get("publish_window")
+    return parse_policy(own) if own else parse_policy(team_policy or {})
 
 
 def freezes_of(policy: dict) -> list[Freeze]:
@@ -168,13 +170,14 @@ def closed_reason(policy: dict, moment: datetime) -> str:
     return f"This is outside the app's publish window. {when}"
 
 
-def window_refusal(app, now: datetime | None = None):
+def window_refusal(app, now: datetime | None = None, policy: dict | None = None):
     """None when the app may publish now, else the (code, message) refusal naming the next opening
-    (releases.limits.Refusal, whose details carry it as `lifts_at`)."""
+    (releases.limits.Refusal, whose details carry it as `lifts_at`). `policy`: the app's, when the
+    caller read it already (a batch of gate facts)."""
     from releases.limits import Refusal
 
     now = clock.now_or(now)
-    policy = policy_for(app)
+    policy = policy if policy is not None else policy_for(app)
     if is_open(policy, now):
         return None
     return Refusal("outside_publish_window", closed_reason(policy, now), next_opening(policy, now))

@@ -191,6 +191,22 @@ class Batch:
             return {app_id: releases_in_review(app_id)}
         return _in_review(app_ids)
 
+    def _load_after_approval(self) -> dict[int, dict]:
+        """{app id: its releases in a phased release, its ever-published ones and whether its online
+        version last changed by a rollback}: what the rollback rules read (releases.rollout_rules)."""
+        from releases.rollout_rules import after_approval_of
+
+        return after_approval_of(self._app_ids())
+
+    def _load_publish_policies(self) -> dict[int, dict]:
+        """{app id: its publish policy (its own, else its team's)}, read for all apps at once."""
+        from releases.windows import policy_of
+
+        rows = App.objects.filter(pk__in=self._app_ids()).values_list(
+            "pk", "settings", "team__publish_policy"
+        )
+        return {pk: policy_of(settings, team_policy) for pk, settings, team_policy in rows}
+
     def _load_open_tasks(self) -> dict[int, list[str]]:
         """{release id: titles of its required remediation tasks neither done nor waived}."""
         rows = (
@@ -315,6 +331,10 @@ class Facts:
         from releases.limits.counts import NO_STREAK
 
         return self.batch.kind("streaks").get(self.release.app_id, NO_STREAK)
+
+    @property
+    def publish_policy(self) -> dict:
+        return self.batch.kind("publish_policies")[self.release.app_id]
 
     @property
     def review_budget(self):

@@ -125,6 +125,11 @@ RULES = {
             "The phased release is neither paused nor halted.",
             rollout_rules.rollout_stopped,
         ),
+        Rule(
+            "phased_release_live",
+            "This version is live for some users in a phased release: revert it before cancelling.",
+            rollout_rules.not_phased_live,
+        ),
         Rule("not_scheduled", "No publish is scheduled for this release.", rollout_rules.publish_scheduled),
         Rule(
             "rollout_not_started",

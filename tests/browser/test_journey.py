@@ -103,7 +103,10 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     manager.get_by_label("The platform's decision").select_option("approved")
     _press(manager, "Record review outcome")
     assert _state(manager) == "Approved by platform"
-    _press(manager, "^Publish")
+    manager.get_by_role("link", name=re.compile("^Publish")).click()  # what it does, then confirm
+    manager.wait_for_load_state()
+    shots(manager, "publish-confirmation")
+    _press(manager, "^Yes, publish")
     assert _state(manager) == "Published"
     manager.get_by_role("heading", name="Audit trail").scroll_into_view_if_needed()
     shots(manager, "published")

@@ -202,3 +202,17 @@ def test_rollback_needs_a_reason_an_earlier_version_and_not_a_rollback_just_befo
     with pytest.raises(Refused) as refused:  # 1.0.0 is online again, by a rollback: not twice in a row
         services.release_rollback(release=first, actor=mike, reason="again")
     assert refused.value.code in ("rollback_twice", "no_previous_version")
+
+
+def test_a_failed_stage_cannot_be_cancelled_while_the_version_is_live_for_some_users(approved, mike):
+    release = publish(approved, mike)
+    services.release_rollout_advance(release=release, actor=mike)
+    Release.objects.filter(pk=release.pk).update(state=State.PUBLISH_FAILED)  # the 20% call failed
+    release.refresh_from_db()
+    with pytest.raises(Refused) as refused:
+        services.release_cancel(release=release, actor=mike)
+    assert refused.value.code == "phased_release_live"
+    services.release_rollout_revert(release=release, actor=mike, reason="give up")
+    release.refresh_from_db()
+    assert release.state == State.APPROVED
+    services.release_cancel(release=release, actor=mike)
