@@ -147,6 +147,11 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     release_notes = models.TextField(blank=True)
     review_notes = models.TextField(blank=True)
     build_report = models.JSONField(default=dict, blank=True)
+    # Where the code came from, when CI posted it as a build (releases/build_records.py): the
+    # commit is content (releases/fingerprint.py), the branch and CI run are for people.
+    build_commit = models.CharField(max_length=64, blank=True)
+    build_branch = models.CharField(max_length=255, blank=True)
+    build_ci_url = models.URLField(max_length=500, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases"
     )

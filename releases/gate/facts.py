@@ -125,11 +125,11 @@ class Batch:
 
     def _load_content(self) -> dict[int, str]:
         deferred = [
-            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.CONTENT_FIELDS)
+            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.HASHED_FIELDS)
         ]
         loaded = {}
         if deferred:
-            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.CONTENT_FIELDS):
+            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.HASHED_FIELDS):
                 loaded[row["pk"]] = fingerprint.content_hash(_Values(row))
         return {pk: loaded.get(pk) or fingerprint.content_hash(r) for pk, r in self.releases.items()}
 

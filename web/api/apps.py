@@ -52,6 +52,7 @@ def _app_out(app: App) -> dict:
         "platform": app.platform_account.platform,
         "authorizer_refresh_token_set": app.refresh_token_set,
         "privacy_policy_url": app.privacy_policy_url,
+        "repository_url": app.repository_url,
         "categories": app.categories,
         "settings": app.settings,
         "checklist": app.checklist or [],

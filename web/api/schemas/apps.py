@@ -71,6 +71,7 @@ class AppIn(Strict):
     platform_account: int
     authorizer_refresh_token: str = text(512)
     privacy_policy_url: str = Field("", max_length=200, pattern=r"^(https?://[^\x00]*)?$")
+    repository_url: str = Field("", max_length=300, pattern=r"^(https?://[^\x00]*)?$")
     categories: list[Text] = Field(default_factory=list, max_length=20)
     settings: JsonObject = Field(default_factory=dict)
 
@@ -89,6 +90,7 @@ class AppOut(Schema):
     platform: str
     authorizer_refresh_token_set: bool
     privacy_policy_url: str
+    repository_url: str
     categories: list[str]
     settings: dict[str, Any]
     checklist: list[ChecklistItem]
@@ -99,6 +101,13 @@ class AppOut(Schema):
 class AppPatch(Strict):
     privacy_policy_url: str | None = Field(
         None, max_length=200, pattern=NO_NUL, json_schema_extra={"pattern": HTTP_URL}
+    )
+    repository_url: str | None = Field(
+        None,
+        max_length=300,
+        pattern=NO_NUL,
+        json_schema_extra={"pattern": HTTP_URL},
+        description="Where the code lives; a release's commit links to {repository_url}/commit/{sha}.",
     )
     categories: list[SomeText] | None = Field(None, max_length=20)
 
