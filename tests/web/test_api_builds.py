@@ -131,3 +131,20 @@ def test_a_release_made_from_a_build_passes_the_blocking_checks(api, app, alice)
     assert not [
         c for c in response.json()["checks"] if c["status"] == "failed" and c["severity"] == "blocking"
     ]
+
+
+def test_the_release_page_links_the_commit_and_the_ci_run(api, app, alice, login):
+    app.repository_url = "https://github.com/acme/shop"
+    app.save()
+    release_id = api("post", f"/apps/{app.pk}/builds", user=alice, **build()).json()["release"]["id"]
+    page = login(alice).get(f"/releases/{release_id}/").content.decode()
+    assert f'href="https://github.com/acme/shop/commit/{COMMIT}"' in page
+    assert 'href="https://ci.example.com/demo-cafe/builds/812"' in page
+    assert "release/1.4" in page
+
+
+def test_without_a_repository_the_commit_is_shown_but_not_linked(api, app, alice, login):
+    release_id = api("post", f"/apps/{app.pk}/builds", user=alice, **build()).json()["release"]["id"]
+    page = login(alice).get(f"/releases/{release_id}/").content.decode()
+    assert COMMIT[:10] in page
+    assert "/commit/" not in page
