@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 
 class PlatformError(Exception):
@@ -26,6 +27,15 @@ class Submission:
     """What the platform calls the version under review (WeChat's auditid)."""
 
     audit_id: str = ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One thing a connection test tried (issue 15): what, whether it worked, and what came back."""
+
+    what: str
+    ok: bool
+    detail: str
 
 
 class PlatformAdapter:
@@ -59,6 +69,17 @@ class PlatformAdapter:
     def on_submitted(self, release) -> None:
         """Called once the submission is recorded: an API platform starts following the review here."""
         return None
+
+    def connection_test(self) -> list[Probe]:
+        """What a person checks after entering an account's credentials: each probe says what
+        was tried and exactly what came back. Runs in the request, so at most a call or two."""
+        return [
+            Probe(
+                str(_("Manual platform")),
+                True,
+                str(_("Nothing to connect to: releases are submitted by hand.")),
+            )
+        ]
 
     def on_app_added(self, app) -> None:
         """Called in the transaction that adds the app: queue what the platform should learn about it
