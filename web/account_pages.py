@@ -105,8 +105,11 @@ def app_create(request):
         .select_related("team")
         .order_by("team__name", "name")
     )
-    if not accounts.exists():
+    if not teams:
         raise Http404
+    if not accounts.exists():
+        messages.info(request, _("Add a platform account first: apps are published through one."))
+        return redirect("web:team", team_id=min(teams))
     form = AppForm(
         request.POST or None, accounts=accounts, initial={"platform_account": request.GET.get("account")}
     )

@@ -65,6 +65,10 @@ class PlatformAccountForm(ServiceErrors, forms.Form):
         if account is not None:
             # Editing: the platform stays; an empty secret keeps the stored one.
             del self.fields["platform"]
+            if account.platform == Platform.MANUAL:  # nothing to connect to
+                for name in ("component_appid", "component_appsecret", "message_token", "encoding_aes_key"):
+                    del self.fields[name]
+                return
             for name in ("component_appsecret", "message_token", "encoding_aes_key"):
                 stored = bool(getattr(account, name))
                 self.fields[name].widget.attrs["placeholder"] = str(

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from releases.errors import SluiceError
 from releases.models import Release
@@ -86,7 +87,7 @@ class ReleaseForm(forms.Form):
         ),
     )
     pages = forms.CharField(
-        label=_("Pages"),
+        label=pgettext_lazy("a mini-program's pages", "Pages"),
         required=False,
         help_text=_("One path per line, as app.json lists them, e.g. pages/index/index."),
         widget=forms.Textarea(
