@@ -27,6 +27,7 @@ from releases.limits.counts import (
 from releases.limits.quota import Budget, budgets, review_budget, speedup_budget
 from releases.memo import memoized
 from releases.models import RejectionCategory, Release, State
+from releases.platforms import has_monthly_quota
 
 
 def window_days() -> int:
@@ -154,11 +155,17 @@ def app_limits(app, now: datetime | None = None) -> list[dict]:
 
 def _app_limits(app, now: datetime) -> list[Limit]:
     review, speedup = budgets(app.platform_account, now)
+    quotas = []
+    # A platform without a monthly quota (the manual one) shows none, rather than "1 / unknown".
+    if review.limit is not None or has_monthly_quota(app.platform_account.platform):
+        quotas = [
+            _quota_limit("review_quota", "Reviews this month (platform account)", "quota_exhausted", review),
+            _quota_limit(
+                "speedup_quota", "Speed-ups this month (platform account)", "speedup_exhausted", speedup
+            ),
+        ]
     return [
-        _quota_limit("review_quota", "Reviews this month (platform account)", "quota_exhausted", review),
-        _quota_limit(
-            "speedup_quota", "Speed-ups this month (platform account)", "speedup_exhausted", speedup
-        ),
+        *quotas,
         *withdraw_limits(app, now),
         lock_limit(app, now),
         in_review_limit(app),

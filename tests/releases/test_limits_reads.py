@@ -58,8 +58,10 @@ def test_the_streak_counts_only_rejections_after_the_latest_approval(make_releas
 
 
 def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_release, mike, app):
+    from releases.limits.quota import quota_record
     from web.language import set_preferred_language
 
+    quota_record(app.platform_account, rest=5, limit=20, speedup_rest=1, speedup_limit=3)  # a read quota
     release = make_release("1.0.0")
     set_preferred_language(mike, "zh-hans")
     client.force_login(mike)
@@ -79,9 +81,11 @@ def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_
 
 
 def test_the_api_keeps_the_limits_english_names(client, mike, app):
+    from releases.limits.quota import quota_record
     from releases.tokens import api_token_create
     from web.language import set_preferred_language
 
+    quota_record(app.platform_account, rest=5, limit=20, speedup_rest=1, speedup_limit=3)
     set_preferred_language(mike, "zh-hans")
     auth = {"Authorization": f"Bearer {api_token_create(user=mike)}"}
     limits = client.get(f"/api/v1/apps/{app.pk}/limits", headers=auth).json()["results"]
