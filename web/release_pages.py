@@ -186,7 +186,10 @@ def release_detail(request, release_id: int):
             "checks_need_reader": bool(
                 pending or blocking or (is_draft and current_run and not check_run.passed)
             ),
-            "limits_exhausted": any(limit["remaining"] == 0 for limit in extras.get("limits", [])),
+            # One review at a time is routine, not a limit reached (it says so in "What happens next").
+            "limits_exhausted": any(
+                limit["remaining"] == 0 and limit["key"] != "in_review" for limit in extras.get("limits", [])
+            ),
             "checklist": checklist,
             "checklist_open": [i for i in checklist if i["tick"] is None],
             "can_tick": is_draft and role_at_least(role, Role.DEVELOPER),

@@ -148,7 +148,10 @@ def test_every_user_typed_text_of_a_row_is_escaped_in_text_and_attributes(client
     assert "&lt;em&gt;eve&lt;/em&gt;" in html and "1.0&lt;i&gt;" in html
     assert '<span class="muted">&lt;k&gt;:</span> <span class="pre">&lt;v&gt;&amp;' in html
     assert '<span class="muted">list:</span> <span class="pre">&lt;a&gt;, b' in html
-    assert '<span class="muted">nested:</span> <span class="pre">{&quot;x&quot;: &quot;&lt;/td&gt;&quot;}' in html
+    assert (
+        '<span class="muted">nested:</span> <span class="pre">{&quot;x&quot;: &quot;&lt;/td&gt;&quot;}'
+        in html
+    )
     assert '<span class="muted">empty:</span> <span class="pre">—' in html
     assert '<span class="muted">name:</span> <span class="pre">&quot;&gt;&lt;img src=x&gt;' in html
     assert f'<td class="mono small audit-ip">{IP}</td>' in html
@@ -565,7 +568,9 @@ def test_the_picker_speaks_the_readers_language(client, many_apps, vera):
 def test_a_wechat_rejection_reason_reads_as_lines_not_br_tags(client, make_release, mike):
     release = make_release()
     with transaction.atomic():
-        audit_record(action="review_rejected", release=release, data={"reason": "1:隐私政策不完善<br>2:首屏过慢"})
+        audit_record(
+            action="review_rejected", release=release, data={"reason": "1:隐私政策不完善<br>2:首屏过慢"}
+        )
     html = _html(_get(client, mike))
     assert "1:隐私政策不完善\n2:首屏过慢" in html
     assert "&lt;br&gt;" not in html
