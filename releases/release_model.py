@@ -193,6 +193,8 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["app", "state"]),
             # An app's newest releases first (app list, app page, API): one short index range (issue 6).
             models.Index(fields=["app", "created_at", "id"], name="release_app_created_idx"),
+            # The overview counts the releases that ended recently: a short range per ended state.
+            models.Index(fields=["state", "state_changed_at"], name="release_state_changed_idx"),
         ]
         ordering = ["-created_at"]
 
