@@ -220,6 +220,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     has_valid_qualifications = gate_condition("qualification_expired")
     is_only_one_in_review = gate_condition("review_in_progress")
     needs_approval = gate_condition("already_approved")
+    is_not_superseded = gate_condition("superseded")
 
     def content_hash(self) -> str:
         """What a check run and the checklist ticks must have seen to count (releases.fingerprint)."""
@@ -270,7 +271,13 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.CHECKED, S.REJECTED],
         target=S.SUBMITTING,
-        conditions=[has_passed_checks, is_approved, is_only_one_in_review, has_valid_qualifications],
+        conditions=[
+            is_not_superseded,
+            has_passed_checks,
+            is_approved,
+            is_only_one_in_review,
+            has_valid_qualifications,
+        ],
         permission=can_manage,
     )
     def submit(self):

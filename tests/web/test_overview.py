@@ -585,3 +585,17 @@ def test_the_overview_parts_agree_with_the_data_at_scale(team, alice, mike, nina
     kinds = [item.kind for item in needs_action(Access.of(mike), mike)]
     assert kinds.count("retry") == 20 and kinds.count("publish") == 20
     assert kinds.index("retry") == 0
+
+
+def test_a_release_superseded_by_a_newer_published_version_stops_asking(make_release, alice, mike, app):
+    """1.1.0 was drafted, then 1.2.0 was published: 1.1.0 can never ship, so nobody is asked to
+    check, approve or submit it, and its submit is refused naming why."""
+    stale_draft = make_release("1.1.0")
+    stale_checked = make_release("1.1.5", upto="checked")
+    make_release("1.2.0", upto="published")
+    assert {version for version, _ in _items(alice)} & {"1.1.0", "1.1.5"} == set()
+    assert {version for version, _ in _items(mike)} & {"1.1.0", "1.1.5"} == set()
+    with pytest.raises(Refused) as refused:
+        services.release_submit(release=stale_checked, actor=mike)
+    assert refused.value.code == "superseded"
+    assert stale_draft.pk
