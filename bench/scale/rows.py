@@ -54,6 +54,7 @@ class Rows:
                 "state_changed_at", "created_at", "updated_at",
                 "step_attempts", "step_claimed_by", "step_checkpoint",  # no step under way, no lease
                 "rollout",  # no phased release
+                "build_commit", "build_branch", "build_ci_url",  # typed in, not posted by CI
             ],
         )  # fmt: skip
         self.approvals = Writer(
@@ -134,6 +135,7 @@ class Rows:
                 dt(state_steps[-1].at), dt(create.at), dt(steps[-1].at),
                 0, "", {},
                 {},
+                "", "", "",
             )
         )  # fmt: skip
         if submitted is not None:

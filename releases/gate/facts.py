@@ -125,11 +125,11 @@ class Batch:
 
     def _load_content(self) -> dict[int, str]:
         deferred = [
-            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.CONTENT_FIELDS)
+            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.HASHED_FIELDS)
         ]
         loaded = {}
         if deferred:
-            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.CONTENT_FIELDS):
+            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.HASHED_FIELDS):
                 loaded[row["pk"]] = fingerprint.content_hash(_Values(row))
         return {pk: loaded.get(pk) or fingerprint.content_hash(r) for pk, r in self.releases.items()}
 
@@ -249,6 +249,19 @@ class Batch:
         recent = Rejection.objects.filter(app_id__any_of=self._app_ids(), at__gt=since)
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
+    def _load_published(self) -> dict[int, str]:
+        """{app id: the version of its newest published release} (one query, a subquery per app,
+        which SQLite runs too): a release at or below it can never ship (rule `superseded`)."""
+        from releases.models import EVER_PUBLISHED
+
+        newest = (
+            Release.objects.filter(app=OuterRef("pk"), state__in=EVER_PUBLISHED)
+            .order_by("-created_at", "-pk")
+            .values("version")[:1]
+        )
+        rows = App.objects.filter(pk__any_of=list(self._app_ids())).annotate(v=Subquery(newest))
+        return {pk: version for pk, version in rows.values_list("pk", "v") if version}
+
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one).
 
@@ -335,6 +348,11 @@ class Facts:
     @property
     def publish_policy(self) -> dict:
         return self.batch.kind("publish_policies")[self.release.app_id]
+
+    @property
+    def published_version(self) -> str | None:
+        """The app's newest published version (None: nothing published yet)."""
+        return self.batch.kind("published").get(self.release.app_id)
 
     @property
     def review_budget(self):

@@ -12,6 +12,7 @@ from releases import rollout as phased
 from releases.models import State
 from releases.platforms import PlatformAdapter, Submission
 from reviews.platforms.wechat.client import WeChatClient
+from reviews.platforms.wechat.connection import connection_test
 from reviews.platforms.wechat.errors import WeChatError
 from reviews.platforms.wechat.schemas import (
     Answer,
@@ -50,6 +51,7 @@ def _began(release) -> int:
 class WeChatAdapter(PlatformAdapter):
     runs_inline = False
     outcomes_recorded_by_hand = False
+    monthly_quota = True
 
     def __init__(self, account, client: WeChatClient | None = None, tokens: Tokens | None = None) -> None:
         super().__init__(account)
@@ -122,6 +124,9 @@ class WeChatAdapter(PlatformAdapter):
         from reviews.polling import review_watch_start
 
         review_watch_start(release)
+
+    def connection_test(self):
+        return connection_test(self.tokens)
 
     def on_app_added(self, app) -> None:
         from reviews.original_ids import original_id_learn_later

@@ -179,10 +179,18 @@ class RolloutOut(Schema):
     halted_reason: str = ""
 
 
+class BuildSourceOut(Schema):
+    commit: str
+    branch: str
+    ci_url: str
+
+
 class ReleaseOut(ReleaseCoreOut):
     release_notes: str
     review_notes: str
     build_report: dict[str, Any]
+    # Where the code came from, when CI posted it (POST /apps/{id}/builds); null otherwise.
+    build: BuildSourceOut | None = None
     checks: list[CheckOut]
     check_run: CheckRunOut | None
     approvals: ApprovalStatusOut

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0012_publish_policy'),
+        ('releases', '0014_publish_policy'),
     ]
 
     operations = [

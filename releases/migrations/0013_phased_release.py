@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0010_content_bound_gate'),
+        ('releases', '0012_release_state_changed_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0011_phased_release'),
+        ('releases', '0013_phased_release'),
     ]
 
     operations = [
