@@ -1,0 +1,217 @@
+"""Notification channels: `POST/GET /notification-channels`, a test send, the delivery log.
+
+Secrets are write-only: the answer says whether one is set, and shows a robot URL with its
+key or token masked (the WeCom key and the DingTalk token are credentials). The release a
+webhook carries is `GET /releases/{id}`'s representation: `webhook_release` is registered with
+the notifier when the app loads (web/apps.py), the notifier being below this layer.
+"""
+
+import json
+from datetime import datetime, time
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
+
+from notify import services
+from notify.kinds import KINDS
+from notify.models import Channel, Delivery
+from web.api.core import client_ip
+from web.api.paging import PageQuery, page
+from web.api.release_out import release_out
+from web.api.schemas.common import ERRORS, Strict, Text, page_of
+from web.api.schemas.releases import ReleaseOut
+
+router = Router(tags=["notifications"])
+EventKind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+
+
+class ChannelIn(Strict):
+    kind: Literal["wecom", "dingtalk", "feishu", "email", "webhook"]
+    name: Text = Field(..., max_length=120)
+    url: Text | None = Field(None, max_length=2000, description="The robot's or endpoint's webhook URL.")
+    to: Text | list[Text] | None = Field(
+        None, description="Email: the addresses (a list, or comma-separated)."
+    )
+    secret: Text | None = Field(
+        None,
+        max_length=500,
+        description="DingTalk / Feishu signing secret, or the webhook's `whsec_...` key.",
+    )
+    events: list[EventKind] | None = Field(None, description="Event kinds sent; all when left out.")
+    apps: list[int] | None = Field(None, description="App ids; empty: every app of the team.")
+    language: Literal["zh-Hans", "en"] | None = None
+    team: int | None = Field(None, description="Needed only when you manage channels of several teams.")
+    quiet_start: time | None = Field(
+        None, description="Beijing time; non-urgent messages wait until quiet_end."
+    )
+    quiet_end: time | None = None
+    digest_time: time | None = Field(None, description="Beijing time of the morning digest (default 09:30).")
+    digest_working_days_only: bool | None = None
+    enabled: bool | None = None
+
+
+class ChannelOut(Schema):
+    id: int
+    team: int
+    kind: str
+    name: str
+    url: str = Field(description="Masked: the key or token in it is never shown again.")
+    to: str
+    secret_set: bool
+    events: list[str]
+    apps: list[int]
+    language: str
+    quiet_start: time | None
+    quiet_end: time | None
+    digest_time: time
+    digest_working_days_only: bool
+    enabled: bool
+    disabled_reason: str
+    created_at: datetime
+
+
+class DeliveryOut(Schema):
+    id: int
+    event: str
+    status: str
+    attempts: int
+    answer: str = Field(description="The platform's answer to the last attempt, verbatim.")
+    http_status: int | None
+    release: int | None
+    carried: int = Field(
+        description="Events in the message of the last attempt (a coalesced message carries several)."
+    )
+    carried_by: int | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+ChannelPage = page_of(ChannelOut, "ChannelPage")
+DeliveryPage = page_of(DeliveryOut, "DeliveryPage")
+
+
+def mask(url: str) -> str:
+    """The URL with every query value and the last path segment cut to its last 4 characters."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    query = urlencode([(k, "…" + v[-4:]) for k, v in parse_qsl(parts.query)])
+    path = parts.path
+    if "/hook/" in path:  # Feishu: the id is the credential
+        head, _, tail = path.rpartition("/")
+        path = f"{head}/…{tail[-4:]}"
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def channel_out(channel: Channel) -> dict:
+    return {
+        "id": channel.pk,
+        "team": channel.team_id,
+        "kind": channel.kind,
+        "name": channel.name,
+        "url": mask(channel.url),
+        "to": channel.to,
+        "secret_set": bool(channel.secret),
+        "events": channel.events,
+        "apps": channel.apps,
+        "language": channel.language,
+        "quiet_start": channel.quiet_start,
+        "quiet_end": channel.quiet_end,
+        "digest_time": channel.digest_time,
+        "digest_working_days_only": channel.digest_working_days_only,
+        "enabled": channel.enabled,
+        "disabled_reason": channel.disabled_reason,
+        "created_at": channel.created_at,
+    }
+
+
+def delivery_out(item: Delivery) -> dict:
+    pending = item.status in Delivery.PENDING
+    return {
+        "id": item.pk,
+        "event": item.event,
+        "status": item.status,
+        "attempts": item.attempts,
+        "answer": item.answer,
+        "http_status": item.http_status,
+        "release": item.release_id,
+        "carried": item.carried,
+        "carried_by": item.carried_by_id,
+        "created_at": item.created_at,
+        "next_attempt_at": item.next_attempt_at if pending else None,
+        "sent_at": item.sent_at,
+    }
+
+
+def webhook_release(release) -> dict:
+    """The release exactly as GET /releases/{id} answers it, for a webhook body (no reader: no actions)."""
+    validated = ReleaseOut.model_validate(release_out(release, None)).model_dump()
+    return json.loads(json.dumps(validated, cls=NinjaJSONEncoder))  # as the API renders it
+
+
+@router.get("/notification-channels", response={200: ChannelPage, **ERRORS})
+def list_channels(request, paging: Query[PageQuery]):
+    """The channels of your teams; secrets are never returned."""
+    return page(
+        request, services.channels_for(request.user).order_by("team_id", "name", "pk"), paging, channel_out
+    )
+
+
+@router.post("/notification-channels", response={201: ChannelOut, **ERRORS})
+def create_channel(request, payload: ChannelIn):
+    """Add a channel (release managers and admins). The secret is stored encrypted and never shown."""
+    values = payload.model_dump(exclude_unset=True, exclude={"team"})
+    channel = services.channel_create(
+        actor=request.user, values=values, team_id=payload.team, ip=client_ip(request)
+    )
+    return Status(201, channel_out(channel))
+
+
+@router.get("/notification-channels/{channel_id}", response={200: ChannelOut, **ERRORS})
+def get_channel(request, channel_id: int):
+    return channel_out(services.channel_for(request.user, channel_id))
+
+
+class TestOut(Schema):
+    ok: bool
+    status: str
+    http_status: int | None
+    answer: str = Field(description="The platform's answer, verbatim.")
+    delivery: int
+
+
+@router.post("/notification-channels/{channel_id}/test", response={200: TestOut, **ERRORS})
+def test_channel(request, channel_id: int):
+    """Send a test message now and return the platform's exact answer (it is logged as a delivery)."""
+    channel = services.channel_for(request.user, channel_id)
+    item = services.channel_test(channel=channel, actor=request.user)
+    return {
+        "ok": item.status == Delivery.Status.SENT,
+        "status": item.status,
+        "http_status": item.http_status,
+        "answer": item.answer,
+        "delivery": item.pk,
+    }
+
+
+@router.get("/notification-channels/{channel_id}/deliveries", response={200: DeliveryPage, **ERRORS})
+def list_deliveries(request, channel_id: int, paging: Query[PageQuery]):
+    """Every delivery of the channel, newest first: event, status, attempts, the platform's answer."""
+    channel = services.channel_for(request.user, channel_id)
+    return page(request, channel.deliveries.order_by("-pk"), paging, delivery_out)
+
+
+@router.post(
+    "/notification-channels/{channel_id}/deliveries/{delivery_id}/redeliver",
+    response={200: DeliveryOut, **ERRORS},
+)
+def redeliver(request, channel_id: int, delivery_id: int):
+    """Queue a sent or failed delivery again."""
+    channel = services.channel_for(request.user, channel_id)
+    item = channel.deliveries.filter(pk=delivery_id).first()
+    if item is None:
+        services.channel_for(request.user, -1)  # the API's 404
+    return delivery_out(services.redeliver(item=item, actor=request.user))
