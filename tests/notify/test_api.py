@@ -4,7 +4,7 @@ the paged delivery log, and the refusals."""
 import pytest
 
 from notify.models import Channel
-from tests.notify.conftest import WEBHOOK_SECRET
+from tests.fixtures.robots import WEBHOOK_SECRET
 
 
 @pytest.fixture

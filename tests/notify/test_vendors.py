@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from notify import delivery, detection
 from notify.models import Delivery, Preference
 from releases import services
-from tests.notify.conftest import WEBHOOK_SECRET
+from tests.fixtures.robots import WEBHOOK_SECRET
 
 REASON = "1:隐私政策不完善:<br>(1):未说明获取手机号的用途"
 
