@@ -89,7 +89,7 @@ INSTALLED_APPS = [
 # borrows the simulator's reason catalogue). Installed only in demo mode, when the simulator is on,
 # and in tests, which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
 if SIMULATOR or TESTING or DEMO:
-    INSTALLED_APPS += ["simulator", "bench"]
+    INSTALLED_APPS += ["simulator", "robotsim", "bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -243,6 +243,7 @@ def run(sup: Supervisor) -> None:
     sup.run_step("migrate", [*MANAGE, "migrate", "--noinput"])
     logins = sup.run_step("seed_demo", [*MANAGE, "seed_demo"])
     logins += sup.run_step("seed_demo_wechat", [*MANAGE, "seed_demo_wechat"])
+    logins += sup.run_step("seed_demo_robots", [*MANAGE, "seed_demo_robots"])
 
     sup.start("web", [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"])
     sup.start("worker", [*MANAGE, "rqworker", "default", "platform", "--with-scheduler"])
