@@ -188,5 +188,14 @@ def inbox(request):
     _simulator_on()
     received = list(Received.objects.select_related("robot")[:SHOWN])
     rows = [{"item": item, "shown": display(item)} for item in received]
-    robots = Robot.objects.order_by("vendor", "name")
+    base = request.build_absolute_uri("/sim/robots").rstrip("/")
+    paths = {
+        "wecom": "/wecom/cgi-bin/webhook/send?key={}",
+        "dingtalk": "/dingtalk/robot/send?access_token={}",
+        "feishu": "/feishu/open-apis/bot/v2/hook/{}",
+    }
+    robots = [
+        (robot, base + paths[robot.vendor].format(robot.key))
+        for robot in Robot.objects.order_by("vendor", "name")
+    ]
     return render(request, "robotsim/inbox.html", {"rows": rows, "robots": robots})
