@@ -143,7 +143,9 @@ def clean(values: dict, team_id: int, current: Channel | None = None) -> dict:
         known = set(App.objects.filter(team_id=team_id, pk__in=apps).values_list("pk", flat=True))
         missing = [a for a in apps if a not in known]
         if missing:
-            raise _bad("apps", "invalid_app", f"No app {missing[0]} in this team.")
+            raise NotFound(
+                "not_found", f"No app {missing[0]} in this team.", details={"apps": "Unknown app."}
+            )
         out["apps"] = sorted(known)
     language = values.get("language") or (
         current.language if current else Language.ZH_HANS if kind in ROBOTS else Language.EN

@@ -8,7 +8,7 @@ the notifier when the app loads (web/apps.py), the notifier being below this lay
 
 import json
 from datetime import datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ninja import Field, Query, Router, Schema, Status
@@ -20,36 +20,68 @@ from notify.models import Channel, Delivery
 from web.api.core import client_ip
 from web.api.paging import PageQuery, page
 from web.api.release_out import release_out
-from web.api.schemas.common import ERRORS, Strict, Text, page_of
+from web.api.schemas.common import ERRORS, SOME_TEXT, Strict, Text, page_of
 from web.api.schemas.releases import ReleaseOut
 
 router = Router(tags=["notifications"])
 EventKind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 
 
-class ChannelIn(Strict):
-    kind: Literal["wecom", "dingtalk", "feishu", "email", "webhook"]
-    name: Text = Field(..., max_length=120)
-    url: Text | None = Field(None, max_length=2000, description="The robot's or endpoint's webhook URL.")
-    to: Text | list[Text] | None = Field(
-        None, description="Email: the addresses (a list, or comma-separated)."
+# What the service refuses, stated in the document so that clients (and the fuzzer) know it: an
+# http(s) URL, email addresses Django accepts, a DingTalk secret starting with SEC, a Standard
+# Webhooks secret (`whsec_` + base64 of 24 to 63 bytes).
+URL = r"^[hH][tT][tT][pP][sS]?://[^\s\x00]+$"
+EMAIL = (
+    r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+WHSEC = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,21}$"
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL)]
+
+
+class QuietHours(Strict):
+    start: time = Field(description="Beijing time.")
+    end: time = Field(description="Beijing time; may be the next morning.")
+
+
+class _ChannelIn(Strict):
+    name: str = Field(max_length=120, pattern=SOME_TEXT)
+    events: list[EventKind] | None = Field(None, description="Event kinds sent; all when left out or empty.")
+    apps: list[int] | None = Field(None, description="App ids of the team; empty: every app.")
+    language: Literal["zh-Hans", "en"] | None = Field(
+        None, description="Default zh-Hans for robots, en for email and webhooks."
     )
-    secret: Text | None = Field(
-        None,
-        max_length=500,
-        description="DingTalk / Feishu signing secret, or the webhook's `whsec_...` key.",
-    )
-    events: list[EventKind] | None = Field(None, description="Event kinds sent; all when left out.")
-    apps: list[int] | None = Field(None, description="App ids; empty: every app of the team.")
-    language: Literal["zh-Hans", "en"] | None = None
     team: int | None = Field(None, description="Needed only when you manage channels of several teams.")
-    quiet_start: time | None = Field(
-        None, description="Beijing time; non-urgent messages wait until quiet_end."
-    )
-    quiet_end: time | None = None
+    quiet_hours: QuietHours | None = Field(None, description="Non-urgent messages wait until its end.")
     digest_time: time | None = Field(None, description="Beijing time of the morning digest (default 09:30).")
     digest_working_days_only: bool | None = None
     enabled: bool | None = None
+
+
+class RobotIn(_ChannelIn):
+    kind: Literal["wecom", "feishu"]
+    url: str = Field(max_length=2000, pattern=URL, description="The robot's webhook URL.")
+    secret: Text | None = Field(None, max_length=500, description="Feishu: the signing secret, if set.")
+
+
+class DingTalkIn(_ChannelIn):
+    kind: Literal["dingtalk"]
+    url: str = Field(max_length=2000, pattern=URL, description="The robot's webhook URL (with access_token).")
+    secret: str | None = Field(None, max_length=500, pattern=r"^SEC[^\x00]*$", description="The 加签 secret.")
+
+
+class EmailIn(_ChannelIn):
+    kind: Literal["email"]
+    to: list[Email] | Email = Field(description="The addresses: a list, or one.")
+
+
+class WebhookIn(_ChannelIn):
+    kind: Literal["webhook"]
+    url: str = Field(max_length=2000, pattern=URL, description="The endpoint; it gets Standard Webhooks.")
+    secret: str = Field(pattern=WHSEC, description="The endpoint's `whsec_...` signing key.")
+
+
+ChannelIn = Annotated[RobotIn | DingTalkIn | EmailIn | WebhookIn, Field(discriminator="kind")]
 
 
 class ChannelOut(Schema):
@@ -63,8 +95,7 @@ class ChannelOut(Schema):
     events: list[str]
     apps: list[int]
     language: str
-    quiet_start: time | None
-    quiet_end: time | None
+    quiet_hours: QuietHours | None
     digest_time: time
     digest_working_days_only: bool
     enabled: bool
@@ -118,8 +149,11 @@ def channel_out(channel: Channel) -> dict:
         "events": channel.events,
         "apps": channel.apps,
         "language": channel.language,
-        "quiet_start": channel.quiet_start,
-        "quiet_end": channel.quiet_end,
+        "quiet_hours": (
+            {"start": channel.quiet_start, "end": channel.quiet_end}
+            if channel.quiet_start is not None
+            else None
+        ),
         "digest_time": channel.digest_time,
         "digest_working_days_only": channel.digest_working_days_only,
         "enabled": channel.enabled,
@@ -163,7 +197,9 @@ def list_channels(request, paging: Query[PageQuery]):
 @router.post("/notification-channels", response={201: ChannelOut, **ERRORS})
 def create_channel(request, payload: ChannelIn):
     """Add a channel (release managers and admins). The secret is stored encrypted and never shown."""
-    values = payload.model_dump(exclude_unset=True, exclude={"team"})
+    values = payload.model_dump(exclude_unset=True, exclude={"team", "quiet_hours"})
+    if payload.quiet_hours is not None:
+        values |= {"quiet_start": payload.quiet_hours.start, "quiet_end": payload.quiet_hours.end}
     channel = services.channel_create(
         actor=request.user, values=values, team_id=payload.team, ip=client_ip(request)
     )
