@@ -351,6 +351,9 @@ WITHDRAW_MONTHLY_LIMIT = env_int("WITHDRAW_MONTHLY_LIMIT", 10, minimum=0)
 # these waits (each ±20%, at least what a rate-limit answer asks), then fails for good.
 SLUICE_NOTIFY_RETRY_SECONDS = env_ints("SLUICE_NOTIFY_RETRY_SECONDS", [10, 60, 300, 1800, 7200], minimum=1)
 SLUICE_NOTIFY_TIMEOUT_SECONDS = env_int("SLUICE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+# How much the worker's notification jobs lower their CPU priority (nice), so a burst of fan-out
+# never competes with requests; 0 in tests (their worker runs jobs in the test process).
+SLUICE_NOTIFY_NICE = env_int("SLUICE_NOTIFY_NICE", 0 if TESTING else 10, minimum=0)
 # Email: SMTP from the environment; the demo writes each message into var/mail/ to read there.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

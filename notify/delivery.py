@@ -13,6 +13,7 @@ runs in its own jobs, long after the transition committed.
 """
 
 import logging
+import os
 import random
 from datetime import datetime, timedelta
 
@@ -259,7 +260,16 @@ def deliver_user(user_id: int) -> int:
 # -- jobs ------------------------------------------------------------------------------------
 
 
+def lower_priority() -> None:
+    """Notification work yields the CPU to requests and transitions: the work horse RQ forks for
+    this job lowers its own priority by SLUICE_NOTIFY_NICE (0 in tests, whose worker runs jobs in
+    the test process itself)."""
+    if settings.SLUICE_NOTIFY_NICE:
+        os.nice(settings.SLUICE_NOTIFY_NICE)
+
+
 def deliver_job(channel_id: int | None, user_id: int | None = None) -> int:
+    lower_priority()
     if channel_id is not None:
         return deliver_channel(channel_id)
     return deliver_user(user_id)

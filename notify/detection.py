@@ -20,7 +20,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from notify import facts as F
-from notify.delivery import enqueue_deliver
+from notify.delivery import enqueue_deliver, lower_priority
 from notify.models import Channel, Cursor, Delivery, Kind, Timer
 from releases.limits.rules import lock_until, window_closes_at
 from releases.models import App, AuditEvent, Release
@@ -212,6 +212,7 @@ def scan(limit: int = SCAN_BATCH) -> int:
 
 
 def scan_job() -> int:
+    lower_priority()
     django_rq.get_connection("default").delete(WAKE_KEY)
     return scan()
 

@@ -44,7 +44,8 @@ def release_facts(release: Release, event: str, data: dict | None = None) -> dic
     }
     if event == "rejected":
         rejection = release.rejections.order_by("-at", "-pk").first()
-        facts["reason"] = (rejection.reason if rejection else release.rejection_reason)[:500]
+        reason = rejection.reason if rejection else release.rejection_reason
+        facts["reason"] = reason.replace("<br>", " ")[:500]  # WeChat separates its items with <br>
         facts["categories"] = [_label(c) for c in (rejection.categories if rejection else [])]
         facts["steps"] = list(
             release.remediation_tasks.order_by("position", "pk").values_list("title", flat=True)[:3]

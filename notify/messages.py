@@ -27,10 +27,7 @@ class Message:
     link: str = ""
     mobiles: list[str] = field(default_factory=list)
     tone: str = "info"  # info, good, bad
-
-    @property
-    def button(self) -> str:
-        return _("Open in Sluice")
+    button: str = "Open in Sluice"  # in the message's language (compose sets it)
 
 
 def django_language(language: str) -> str:
@@ -133,8 +130,16 @@ def compose(items: list[tuple[str, dict]], language: str) -> Message:
                 absolute(facts.get("link", "")),
                 mobiles,
                 _tone(events),
+                _("Open in Sluice"),
             )
         lines = [headline(event, facts) for event, facts in items[:MAX_LINES]]
         if len(items) > MAX_LINES:
             lines.append(_("… and %(n)s more") % {"n": len(items) - MAX_LINES})
-        return Message(_coalesced_title(events), lines, absolute("/releases/"), mobiles, _tone(events))
+        return Message(
+            _coalesced_title(events),
+            lines,
+            absolute("/releases/"),
+            mobiles,
+            _tone(events),
+            _("Open in Sluice"),
+        )

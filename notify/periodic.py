@@ -218,6 +218,7 @@ def digests(now: datetime) -> int:
 
 
 def minute_job() -> int:
+    delivery.lower_priority()
     now = timezone.now()
     detection.scan()
     fan = FanOut()
@@ -229,6 +230,7 @@ def minute_job() -> int:
 
 
 def hourly_job() -> int:
+    delivery.lower_priority()
     now = timezone.now()
     fan = FanOut()
     overdue_reviews(fan, now)

@@ -151,7 +151,7 @@ def markdown(text: str) -> str:
         elif line:
             line = f"<div>{line}</div>"
         lines.append(line)
-    return mark_safe("\n".join(lines))  # noqa: S308 -- built from escaped text only
+    return "\n".join(lines)  # built from escaped text only; display() marks the whole safe
 
 
 def display(item: Received) -> dict:
@@ -180,6 +180,7 @@ def display(item: Received) -> dict:
         shown["mentions"] = body.get("text", {}).get("mentioned_mobile_list", [])
     else:
         shown["html"] = markdown(json.dumps(body, ensure_ascii=False))
+    shown["html"] = mark_safe(shown["html"])  # noqa: S308 -- markdown() escaped every input first
     return shown
 
 

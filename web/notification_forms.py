@@ -40,6 +40,7 @@ class ChannelForm(forms.Form):
         coerce=int,
         choices=(),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every app of the team."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)

@@ -2,6 +2,7 @@
 with redelivery, and a person's own preferences. Each form calls one notify service and flashes
 what happened or why not; a test flashes the platform's exact answer."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -39,7 +40,11 @@ def channel_list(request):
     return render(
         request,
         "notifications/channel_list.html",
-        {"channels": channels, "form": _form(request) if managed else None},
+        {
+            "channels": channels,
+            "form": _form(request) if managed else None,
+            "robot_inbox": settings.SIMULATOR,  # the demo's stand-in robots (robotsim)
+        },
     )
 
 
