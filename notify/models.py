@@ -6,6 +6,7 @@ destination: a channel, or a person's own email; several due at once for a robot
 message, the others then name it in `carried_by`.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -50,7 +51,7 @@ class Channel(models.Model):
     # Beijing times; both set: non-urgent messages wait from start to end (may span midnight).
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
-    digest_time = models.TimeField(default="09:30")
+    digest_time = models.TimeField(default=datetime.time(9, 30))
     digest_working_days_only = models.BooleanField(default=True)
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)

@@ -124,3 +124,11 @@ def test_send_a_test_answers_with_the_platforms_exact_words(api_client, mike, ro
         api_client("get", log["next"].removeprefix("/api/v1"), user=mike).json()["results"][0]["status"]
         == "failed"
     )
+
+
+def test_quiet_hours_and_the_digest_are_beijing_clock_times(api_client, mike, wecom_body):
+    body = {**wecom_body, "quiet_hours": {"start": "22:00", "end": "08:00"}, "digest_time": "09:45"}
+    out = api_client("post", "/notification-channels", user=mike, **body).json()
+    assert out["quiet_hours"] == {"start": "22:00", "end": "08:00"} and out["digest_time"] == "09:45"
+    offset = {**wecom_body, "name": "x", "quiet_hours": {"start": "22:00+08:00", "end": "08:00"}}
+    assert api_client("post", "/notification-channels", user=mike, **offset).status_code == 400

@@ -37,11 +37,20 @@ EMAIL = (
 )
 WHSEC = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,21}$"
 Email = Annotated[str, Field(max_length=254, pattern=EMAIL)]
+# Times of day are Beijing wall-clock times, HH:MM, without an offset (a channel's quiet hours and
+# digest follow the teams' clocks, whatever the server's zone).
+Clock = Annotated[
+    str, Field(pattern=r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, Beijing time.")
+]
 
 
 class QuietHours(Strict):
-    start: time = Field(description="Beijing time.")
-    end: time = Field(description="Beijing time; may be the next morning.")
+    start: Clock
+    end: Clock = Field(description="HH:MM, Beijing time; may be the next morning.")
+
+
+def _clock(value: time | None) -> str | None:
+    return None if value is None else f"{value:%H:%M}"
 
 
 class _ChannelIn(Strict):
@@ -53,7 +62,9 @@ class _ChannelIn(Strict):
     )
     team: int | None = Field(None, description="Needed only when you manage channels of several teams.")
     quiet_hours: QuietHours | None = Field(None, description="Non-urgent messages wait until its end.")
-    digest_time: time | None = Field(None, description="Beijing time of the morning digest (default 09:30).")
+    digest_time: Clock | None = Field(
+        None, description="HH:MM, Beijing time, of the morning digest (default 09:30)."
+    )
     digest_working_days_only: bool | None = None
     enabled: bool | None = None
 
@@ -72,7 +83,9 @@ class DingTalkIn(_ChannelIn):
 
 class EmailIn(_ChannelIn):
     kind: Literal["email"]
-    to: list[Email] | Email = Field(description="The addresses: a list, or one.")
+    to: Annotated[list[Email], Field(min_length=1, max_length=20)] | Email = Field(
+        description="The addresses: a list, or one."
+    )
 
 
 class WebhookIn(_ChannelIn):
@@ -96,7 +109,7 @@ class ChannelOut(Schema):
     apps: list[int]
     language: str
     quiet_hours: QuietHours | None
-    digest_time: time
+    digest_time: Clock
     digest_working_days_only: bool
     enabled: bool
     disabled_reason: str
@@ -150,11 +163,11 @@ def channel_out(channel: Channel) -> dict:
         "apps": channel.apps,
         "language": channel.language,
         "quiet_hours": (
-            {"start": channel.quiet_start, "end": channel.quiet_end}
+            {"start": _clock(channel.quiet_start), "end": _clock(channel.quiet_end)}
             if channel.quiet_start is not None
             else None
         ),
-        "digest_time": channel.digest_time,
+        "digest_time": _clock(channel.digest_time),
         "digest_working_days_only": channel.digest_working_days_only,
         "enabled": channel.enabled,
         "disabled_reason": channel.disabled_reason,
@@ -199,7 +212,10 @@ def create_channel(request, payload: ChannelIn):
     """Add a channel (release managers and admins). The secret is stored encrypted and never shown."""
     values = payload.model_dump(exclude_unset=True, exclude={"team", "quiet_hours"})
     if payload.quiet_hours is not None:
-        values |= {"quiet_start": payload.quiet_hours.start, "quiet_end": payload.quiet_hours.end}
+        quiet = payload.quiet_hours
+        values |= {"quiet_start": time.fromisoformat(quiet.start), "quiet_end": time.fromisoformat(quiet.end)}
+    if payload.digest_time is not None:
+        values["digest_time"] = time.fromisoformat(payload.digest_time)
     channel = services.channel_create(
         actor=request.user, values=values, team_id=payload.team, ip=client_ip(request)
     )
