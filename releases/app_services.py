@@ -336,24 +336,32 @@ def member_set_capacities(*, team_id: int, actor, user, capacities, ip=None) -> 
 # -- app details ----------------------------------------------------------------------------
 
 
+def _http_url(value, field: str, limit: int, example: str) -> str:
+    url = (value or "").strip()
+    if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        raise Invalid(
+            "invalid_url",
+            f"“{url}” is not an http(s) URL.",
+            details={field: f"An http(s) URL, e.g. {example}."},
+        )
+    if len(url) > limit:
+        raise Invalid("invalid_url", "The URL is too long.", details={field: f"At most {limit}."})
+    return url
+
+
 def app_update(*, app: App, actor, changes: dict, ip=None) -> App:
-    """Change the privacy policy URL or the service categories (release managers and above)."""
+    """Change the privacy policy URL, the repository URL or the service categories (release
+    managers and above)."""
     _require(actor, app, Role.RELEASE_MANAGER, "change the app")
     changed = {}
-    if "privacy_policy_url" in changes:
-        url = (changes["privacy_policy_url"] or "").strip()
-        if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
-            raise Invalid(
-                "invalid_url",
-                f"“{url}” is not an http(s) URL.",
-                details={"privacy_policy_url": "An http(s) URL, e.g. https://example.com/privacy."},
-            )
-        if len(url) > 200:
-            raise Invalid(
-                "invalid_url", "The URL is too long.", details={"privacy_policy_url": "At most 200."}
-            )
-        if url != app.privacy_policy_url:
-            changed["privacy_policy_url"] = url
+    for field, limit, example in (
+        ("privacy_policy_url", 200, "https://example.com/privacy"),
+        ("repository_url", 300, "https://github.com/acme/cafe"),
+    ):
+        if field in changes:
+            url = _http_url(changes[field], field, limit, example)
+            if url != getattr(app, field):
+                changed[field] = url
     if "categories" in changes:
         categories = changes["categories"]
         if not isinstance(categories, list) or not all(isinstance(c, str) and c.strip() for c in categories):

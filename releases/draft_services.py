@@ -15,6 +15,9 @@ from releases.selectors import active_suppressions, latest_published_version
 from releases.transitions import _lock, _refuse_stale, _require_role, _state_label, _transition
 from releases.versioning import parse
 
+# Where the code came from: set from a CI build (releases/build_services.py), never by hand.
+BUILD_FIELDS = ("build_commit", "build_branch", "build_ci_url")
+
 
 def _validate_version(app: App, version: str, *, exclude_release_id: int | None = None) -> str:
     version = (version or "").strip()
@@ -56,8 +59,10 @@ def release_create(
     release_notes: str = "",
     review_notes: str = "",
     build_report: dict | None = None,
+    build: dict | None = None,
     ip: str | None = None,
 ) -> Release:
+    """A new draft; `build` ({"build_commit", "build_branch", "build_ci_url"}) when CI made it."""
     _require_role(actor, app.team_id, Role.DEVELOPER, "create a release")
     version = _validate_version(app, version)
     build_report = _validate_build_report(build_report or {})
@@ -69,6 +74,7 @@ def release_create(
                 release_notes=release_notes,
                 review_notes=review_notes,
                 build_report=build_report or {},
+                **(build or {}),
                 author=actor,
                 owner=actor,
             )
@@ -77,7 +83,7 @@ def release_create(
                 actor=actor,
                 release=release,
                 to_state=release.state,
-                data={"version": version},
+                data={"version": version, **({"commit": build["build_commit"]} if build else {})},
                 ip=ip,
             )
     except IntegrityError:
@@ -101,7 +107,8 @@ def release_update(
     with transaction.atomic():
         _lock(release)
         _refuse_stale(release, based_on, "nothing was saved")
-        changed = {k: v for k, v in changes.items() if k in CONTENT_FIELDS and getattr(release, k) != v}
+        editable = (*CONTENT_FIELDS, *BUILD_FIELDS)
+        changed = {k: v for k, v in changes.items() if k in editable and getattr(release, k) != v}
         if not changed:
             return release
         if release.state not in EDITABLE:
@@ -115,7 +122,15 @@ def release_update(
         if "build_report" in changed:
             _validate_build_report(changed["build_report"])
         return _transition(
-            release, "edit", actor=actor, ip=ip, changes=changed, data={"changed": sorted(changed)}
+            release,
+            "edit",
+            actor=actor,
+            ip=ip,
+            changes=changed,
+            data={
+                "changed": sorted(changed),
+                **({"commit": c} if (c := changed.get("build_commit")) else {}),
+            },
         )
 
 

@@ -11,6 +11,9 @@ import json
 
 # What the checks read of a release (releases/checks/): everything else they read is the app's.
 CONTENT_FIELDS = ("version", "release_notes", "review_notes", "build_report")
+# The commit CI built it from (issue 15): a new commit is new content even when its report reads
+# the same. Hashed only when set, so the hashes of releases without a build never changed.
+HASHED_FIELDS = (*CONTENT_FIELDS, "build_commit")
 
 
 def content_hash(values) -> str:
@@ -20,5 +23,7 @@ def content_hash(values) -> str:
     through the database, whose JSON column does not keep key order.
     """
     content = [getattr(values, name) for name in CONTENT_FIELDS]
+    if commit := getattr(values, "build_commit", ""):
+        content.append({"commit": commit})
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

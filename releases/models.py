@@ -132,6 +132,8 @@ class App(models.Model):
     appid = models.CharField(max_length=64)
     authorizer_refresh_token = EncryptedTextField(blank=True)
     privacy_policy_url = models.URLField(blank=True)
+    # The code's home (e.g. https://github.com/acme/cafe): a release's commit links to {it}/commit/{sha}.
+    repository_url = models.URLField(max_length=300, blank=True)
     categories = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
     # The manual checklist every revision must tick: [{"key": "tested_ios", "label": "..."}].
@@ -174,6 +176,7 @@ class UserPreference(models.Model):
 # Models defined in their own module register here, where Django looks for the app's models, and
 # are imported from here by the rest of the code.
 from releases.audit_records import AuditChainHead, AuditEvent, AuditVerification  # noqa: E402, F401
+from releases.build_records import Build  # noqa: E402, F401
 from releases.gate_records import (  # noqa: E402, F401
     Approval,
     ChecklistTick,

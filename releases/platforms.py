@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 
 class PlatformError(Exception):
@@ -28,6 +29,15 @@ class Submission:
     audit_id: str = ""
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One thing a connection test tried (issue 15): what, whether it worked, and what came back."""
+
+    what: str
+    ok: bool
+    detail: str
+
+
 class PlatformAdapter:
     """Operations every platform offers. Each call must be safe to retry after a crash."""
 
@@ -35,6 +45,9 @@ class PlatformAdapter:
     runs_inline: bool = False
     # The review outcome is typed in by a person (manual platform) instead of pushed/polled.
     outcomes_recorded_by_hand: bool = False
+    # The platform counts submissions and speed-ups per month (WeChat's queryquota); without one,
+    # the limits show no quota rows rather than "1 / unknown".
+    monthly_quota: bool = False
 
     def __init__(self, account) -> None:
         self.account = account
@@ -59,6 +72,17 @@ class PlatformAdapter:
     def on_submitted(self, release) -> None:
         """Called once the submission is recorded: an API platform starts following the review here."""
         return None
+
+    def connection_test(self) -> list[Probe]:
+        """What a person checks after entering an account's credentials: each probe says what
+        was tried and exactly what came back. Runs in the request, so at most a call or two."""
+        return [
+            Probe(
+                str(_("Manual platform")),
+                True,
+                str(_("Nothing to connect to: releases are submitted by hand.")),
+            )
+        ]
 
     def on_app_added(self, app) -> None:
         """Called in the transaction that adds the app: queue what the platform should learn about it
@@ -95,6 +119,13 @@ class PlatformAdapter:
         """
         text = (reason or "").strip()
         return [{"number": 1, "title": "", "details": [], "text": text, "category": "other"}] if text else []
+
+
+def has_monthly_quota(platform: str) -> bool:
+    """Whether the platform's adapter keeps a monthly review quota (read off its class: no client
+    is built, so a page can ask it for every app)."""
+    path = settings.SLUICE_PLATFORM_ADAPTERS.get(platform)
+    return bool(path) and import_string(path).monthly_quota
 
 
 def adapter_for(account) -> PlatformAdapter:

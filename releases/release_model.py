@@ -147,6 +147,11 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     release_notes = models.TextField(blank=True)
     review_notes = models.TextField(blank=True)
     build_report = models.JSONField(default=dict, blank=True)
+    # Where the code came from, when CI posted it as a build (releases/build_records.py): the
+    # commit is content (releases/fingerprint.py), the branch and CI run are for people.
+    build_commit = models.CharField(max_length=64, blank=True)
+    build_branch = models.CharField(max_length=255, blank=True)
+    build_ci_url = models.URLField(max_length=500, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases"
     )
@@ -188,6 +193,8 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["app", "state"]),
             # An app's newest releases first (app list, app page, API): one short index range (issue 6).
             models.Index(fields=["app", "created_at", "id"], name="release_app_created_idx"),
+            # The overview counts the releases that ended recently: a short range per ended state.
+            models.Index(fields=["state", "state_changed_at"], name="release_state_changed_idx"),
         ]
         ordering = ["-created_at"]
 
@@ -213,6 +220,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     has_valid_qualifications = gate_condition("qualification_expired")
     is_only_one_in_review = gate_condition("review_in_progress")
     needs_approval = gate_condition("already_approved")
+    is_not_superseded = gate_condition("superseded")
 
     def content_hash(self) -> str:
         """What a check run and the checklist ticks must have seen to count (releases.fingerprint)."""
@@ -263,7 +271,13 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.CHECKED, S.REJECTED],
         target=S.SUBMITTING,
-        conditions=[has_passed_checks, is_approved, is_only_one_in_review, has_valid_qualifications],
+        conditions=[
+            is_not_superseded,
+            has_passed_checks,
+            is_approved,
+            is_only_one_in_review,
+            has_valid_qualifications,
+        ],
         permission=can_manage,
     )
     def submit(self):

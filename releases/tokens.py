@@ -11,8 +11,11 @@ The admin lists tokens with it (web/admin.py).
 import hashlib
 import secrets
 
+from django.db import transaction
 from django.utils import timezone
 
+from releases.audit import audit_record
+from releases.errors import NotFound
 from releases.models import ApiToken
 
 PREFIX = "slc_"
@@ -26,8 +29,40 @@ def _digest(token: str) -> str:
 
 def api_token_create(*, user, name: str = "") -> str:
     token = PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, prefix=token[:10], key_hash=_digest(token))
+    ApiToken.objects.create(user=user, name=name[:100], prefix=token[:10], key_hash=_digest(token))
     return token
+
+
+def api_token_issue(*, user, name: str, ip: str | None = None) -> str:
+    """A token someone made for themselves on the tokens page (e.g. for CI): audited by name and
+    prefix, never the token, which is returned once and kept only as its hash."""
+    with transaction.atomic():
+        token = api_token_create(user=user, name=name)
+        row = ApiToken.objects.get(key_hash=_digest(token))
+        audit_record(
+            action="api_token_create",
+            actor=user,
+            target=row,
+            data={"name": row.name, "prefix": row.prefix},
+            ip=ip,
+        )
+    return token
+
+
+def api_token_revoke(*, user, token_id: int, ip: str | None = None) -> None:
+    """Revoke one of the user's own tokens: it stops working at once (404 for anyone else's)."""
+    with transaction.atomic():
+        row = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
+        if row is None:
+            raise NotFound("not_found", "No such token of yours.")
+        audit_record(
+            action="api_token_revoke",
+            actor=user,
+            target=row,
+            data={"name": row.name, "prefix": row.prefix},
+            ip=ip,
+        )
+        row.delete()
 
 
 def api_token_user(token: str, *, method: str = "GET"):

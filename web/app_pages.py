@@ -172,6 +172,7 @@ def app_list(request):
             "page": page,
             "q": q,
             "query": urlencode({"q": q}) if q else "",
+            "can_add_app": bool(selectors.team_ids_for(request.user, Role.RELEASE_MANAGER)),
         },
     )
 

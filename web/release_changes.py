@@ -15,8 +15,8 @@ from releases import actions, selectors, services
 from releases.errors import SluiceError
 from releases.gate.facts import facts_for
 from releases.models import EDITABLE, Release, State
-from web.forms import ReleaseForm
 from web.page_helpers import request_ip, require_developer
+from web.release_form import ReleaseForm
 
 # What the flash says after a pressed button worked; the new state follows it.
 DONE = {

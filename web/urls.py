@@ -1,6 +1,7 @@
 from django.urls import path
 
 from web import (
+    account_pages,
     app_changes,
     app_pages,
     audit_views,
@@ -13,11 +14,14 @@ from web import (
     release_changes,
     release_list,
     release_pages,
+    team_pages,
+    token_pages,
 )
 
 app_name = "web"
 urlpatterns: list = [
     path("apps/", app_pages.app_list, name="app-list"),
+    path("apps/new", account_pages.app_create, name="app-create"),
     path("apps/<int:app_id>/", app_pages.app_detail, name="app-detail"),
     path("apps/<int:app_id>/settings", app_changes.app_settings, name="app-settings"),
     path("apps/<int:app_id>/suppressions", app_changes.suppression_create, name="suppression-create"),
@@ -103,6 +107,17 @@ urlpatterns: list = [
         name="notification-redeliver",
     ),
     path("notifications/preferences", notification_pages.preferences, name="notification-preferences"),
+    # onboarding in pages (issue 15): the team, its members and accounts, apps, API tokens
+    path("team/", team_pages.my_team, name="my-team"),
+    path("teams/<int:team_id>/", team_pages.team_page, name="team"),
+    path("teams/<int:team_id>/members", team_pages.member_add, name="member-add"),
+    path("teams/<int:team_id>/members/<int:user_id>/role", team_pages.member_role, name="member-role"),
+    path("teams/<int:team_id>/members/<int:user_id>/remove", team_pages.member_remove, name="member-remove"),
+    path("teams/<int:team_id>/accounts/new", account_pages.account_create, name="account-create"),
+    path("accounts/<int:account_id>/", account_pages.account_edit, name="account"),
+    path("accounts/<int:account_id>/test", account_pages.account_test, name="account-test"),
+    path("me/tokens/", token_pages.token_list, name="tokens"),
+    path("me/tokens/<int:token_id>/revoke", token_pages.token_revoke, name="token-revoke"),
     # the language switcher in the top bar (issue 6)
     path("language", language.switch_language, name="language"),
 ]

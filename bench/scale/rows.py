@@ -53,6 +53,7 @@ class Rows:
                 "submitted_at", "decided_at", "rejection_reason", "review_delayed_at", "review_delay_reason",
                 "state_changed_at", "created_at", "updated_at",
                 "step_attempts", "step_claimed_by", "step_checkpoint",  # no step under way, no lease
+                "build_commit", "build_branch", "build_ci_url",  # typed in, not posted by CI
             ],
         )  # fmt: skip
         self.approvals = Writer(
@@ -132,6 +133,7 @@ class Rows:
                 DELAY_REASON if delay else "",
                 dt(state_steps[-1].at), dt(create.at), dt(steps[-1].at),
                 0, "", {},
+                "", "", "",
             )
         )  # fmt: skip
         if submitted is not None:

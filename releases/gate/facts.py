@@ -125,11 +125,11 @@ class Batch:
 
     def _load_content(self) -> dict[int, str]:
         deferred = [
-            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.CONTENT_FIELDS)
+            r.pk for r in self.releases.values() if r.get_deferred_fields() & set(fingerprint.HASHED_FIELDS)
         ]
         loaded = {}
         if deferred:
-            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.CONTENT_FIELDS):
+            for row in Release.objects.filter(pk__any_of=deferred).values("pk", *fingerprint.HASHED_FIELDS):
                 loaded[row["pk"]] = fingerprint.content_hash(_Values(row))
         return {pk: loaded.get(pk) or fingerprint.content_hash(r) for pk, r in self.releases.items()}
 
@@ -233,6 +233,19 @@ class Batch:
         recent = Rejection.objects.filter(app_id__any_of=self._app_ids(), at__gt=since)
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
+    def _load_published(self) -> dict[int, str]:
+        """{app id: the version of its newest published release} (one DISTINCT ON query): a
+        release at or below it can never ship (versions only grow; rule `superseded`)."""
+        from releases.models import EVER_PUBLISHED
+
+        rows = (
+            Release.objects.filter(app_id__any_of=self._app_ids(), state__in=EVER_PUBLISHED)
+            .order_by("app_id", "-created_at", "-pk")
+            .distinct("app_id")
+            .values_list("app_id", "version")
+        )
+        return dict(rows)
+
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one).
 
@@ -315,6 +328,11 @@ class Facts:
         from releases.limits.counts import NO_STREAK
 
         return self.batch.kind("streaks").get(self.release.app_id, NO_STREAK)
+
+    @property
+    def published_version(self) -> str | None:
+        """The app's newest published version (None: nothing published yet)."""
+        return self.batch.kind("published").get(self.release.app_id)
 
     @property
     def review_budget(self):

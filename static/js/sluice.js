@@ -37,3 +37,20 @@ document.addEventListener("submit", function (event) {
   }
   window.setTimeout(poll, delay);
 })();
+
+// Copy buttons: <button data-copy="#id"> copies the text of that element and says so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button || !navigator.clipboard) {
+    return;
+  }
+  var source = document.querySelector(button.getAttribute("data-copy"));
+  if (!source) {
+    return;
+  }
+  navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+    var label = button.textContent;
+    button.textContent = button.getAttribute("data-copied") || "Copied";
+    window.setTimeout(function () { button.textContent = label; }, 1500);
+  });
+});

@@ -6,13 +6,10 @@ rejected without a reload; dev completes the remediation; manager resubmits, rec
 approval and publishes. Every step is a screenshot under artifacts/browser/.
 """
 
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
-
-from tests.conftest import GOOD_REPORT
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15_000
@@ -55,7 +52,12 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     dev.get_by_label(re.compile("^Review notes")).fill(
         "New points page under 我的 > 积分; granted after payment."
     )
-    dev.get_by_label("Build report (JSON)").fill(json.dumps(GOOD_REPORT))
+    dev.get_by_label(re.compile("^Total size")).fill("1800")
+    dev.get_by_label(re.compile("^Main package")).fill("1100")
+    dev.get_by_label(re.compile("^Subpackages")).fill("packageOrder 700")
+    dev.get_by_label(re.compile("^Pages")).fill("pages/index/index\npages/points/points")
+    dev.get_by_label(re.compile("^First screen")).fill("1200")
+    dev.get_by_label(re.compile("^Error monitoring")).fill("Sentry")
     shots(dev, "new-release-form")
     _press(dev, "Create")
     assert _state(dev) == "Draft"
@@ -91,7 +93,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     while dev.get_by_role("button", name="Mark done").count():
         before = dev.get_by_role("button", name="Mark done").count()
         dev.get_by_role("button", name="Mark done").first.locator("xpath=..").locator(
-            "input[name=note]"
+            "textarea[name=note]"
         ).fill("Category changed to 餐饮 in the console; features match it now.")
         _press(dev, "Mark done")
         assert dev.get_by_role("button", name="Mark done").count() < before
@@ -105,6 +107,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     assert _state(manager) == "Approved by platform"
     _press(manager, "^Publish")
     assert _state(manager) == "Published"
+    manager.get_by_role("heading", name="Audit trail").click()  # history is folded: open it
     manager.get_by_role("heading", name="Audit trail").scroll_into_view_if_needed()
     shots(manager, "published")
     trail = manager.locator("table").last.inner_text()

@@ -24,9 +24,9 @@ from notify.models import Channel, Delivery
 from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
 from releases.limits import transition_refusal
-from releases.models import Qualification, Rejection, Release
+from releases.models import ApiToken, Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
-from releases.tokens import api_token_create
+from releases.tokens import _digest, api_token_create
 from web.api import api
 
 # Recognised items (privacy policy, first screen) and one no rule knows, for /playbooks/.
@@ -95,6 +95,9 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "membership_id": [mike.memberships.get().pk],
         "team_id": [app.team_id],
         "username": [alice.username],
+        "user_id": [alice.pk],
+        "account_id": [app.platform_account_id, releases[-1].app.platform_account_id],
+        "token_id": [ApiToken.objects.get(key_hash=_digest(api_token_create(user=adam, name="ci"))).pk],
         "key": ["explain_to_reviewer"],
         "name": ["approve"],
         "action": ["approve"],

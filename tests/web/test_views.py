@@ -1,6 +1,5 @@
 """The server-rendered pages as a person uses them: log in, look, press the buttons."""
 
-import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -12,8 +11,14 @@ from django.urls import reverse
 from releases import services
 from releases.models import App, AuditEvent, PlatformAccount, Release, State
 from tests.conftest import GOOD_NOTES, GOOD_REPORT
+from web.release_form import ReleaseForm
 
 REPORT = {"packages": [{"name": "__FULL__", "size": 3_400_000}, {"name": "__APP__", "size": 1_500_000}]}
+
+
+def _report_fields(report: dict) -> dict:
+    """The release form's build report fields, filled in as a person would type `report`."""
+    return {k: "" if v is None else str(v) for k, v in ReleaseForm.initial_from(report).items()}
 
 
 def _detail(release) -> str:
@@ -212,7 +217,7 @@ def test_it_lets_a_developer_create_a_release_through_the_form(login, alice, app
     url = reverse("web:release-create", args=[app.pk])
     form = client.get(url)
     assert form.status_code == 200
-    for field in ("version", "release_notes", "review_notes", "build_report"):
+    for field in ("version", "release_notes", "review_notes", "total_kb", "main_kb", "subpackages", "pages"):
         assert f'<label for="id_{field}">' in form.content.decode()
     response = client.post(
         url,
@@ -220,7 +225,12 @@ def test_it_lets_a_developer_create_a_release_through_the_form(login, alice, app
             "version": "1.2.0",
             "release_notes": "Points on every order.",
             "review_notes": GOOD_NOTES,
-            "build_report": '{"packages": [{"name": "__APP__", "size": 1500000}]}',
+            "total_kb": "1800",
+            "main_kb": "1100",
+            "subpackages": "packageOrder 700",
+            "pages": "pages/index/index\npages/points/points",
+            "first_screen_ms": "1200",
+            "error_monitoring": "Sentry",
         },
         follow=True,
     )
@@ -228,32 +238,73 @@ def test_it_lets_a_developer_create_a_release_through_the_form(login, alice, app
     assert response.redirect_chain[-1][0] == _detail(release)
     assert release.author == alice
     assert release.state == State.DRAFT
-    assert release.build_report == {"packages": [{"name": "__APP__", "size": 1500000}]}
+    assert release.build_report == {
+        "packages": [
+            {"name": "__FULL__", "size": 1800 * 1024},
+            {"name": "__APP__", "size": 1100 * 1024},
+            {"name": "/packageOrder/", "size": 700 * 1024},
+        ],
+        "pages": ["pages/index/index", "pages/points/points"],
+        "first_screen_ms": 1200,
+        "error_monitoring": "Sentry",
+    }
     assert "Created Shop 1.2.0 as a draft" in " ".join(_messages(response))
-    assert "1.43 MB" in response.content.decode()
+    assert "1.07 MB" in response.content.decode()
     assert AuditEvent.objects.filter(release_id=release.pk, action="create").count() == 1
 
 
+def test_the_forms_own_examples_pass_the_checks(login, alice, app, tick_checklist):
+    """What the placeholders suggest, typed in, is a build the blocking checks accept."""
+    client = login(alice)
+    page = client.get(reverse("web:release-create", args=[app.pk])).content.decode()
+    examples = dict(re.findall(r'name="(\w+)"[^>]*placeholder="([^"]+)"', page))
+    examples.update(version="1.2.0", review_notes=GOOD_NOTES)
+    client.post(reverse("web:release-create", args=[app.pk]), examples)
+    release = tick_checklist(Release.objects.get(app=app, version="1.2.0"), alice)
+    run = services.release_check(release=release, actor=alice)
+    assert run.passed, [(r.key, r.message) for r in run.results.all() if r.status == "failed"]
+
+
+def test_saving_the_notes_leaves_the_build_report_exactly_as_it_was(login, alice, make_release):
+    """Sizes are shown rounded to 0.1 KB; an untouched field is not written back rounded."""
+    report = {
+        "packages": [{"name": "__FULL__", "size": 3_000_001}, {"name": "pages/shop", "size": 1_800_000}],
+        "plugins": ["wx123@1.0.0"],
+        "pages": ["pages/index/index"],
+    }
+    release = make_release(build_report=report)
+    client = login(alice)
+    url = reverse("web:release-edit", args=[release.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["release_notes"] = "New wording."
+    client.post(url, data)
+    release.refresh_from_db()
+    assert release.release_notes == "New wording."
+    assert release.build_report == report
+
+
 @pytest.mark.parametrize(
-    "build_report, error",
+    "fields, field, error",
     [
-        ('{"packages": [', "This is not valid JSON"),
-        ("[1, 2, 3]", "must be a JSON object"),
+        ({"subpackages": "packageOrder"}, "subpackages", "Line 1"),
+        ({"subpackages": "packageOrder 700\nbig lots"}, "subpackages", "Line 2"),
+        ({"total_kb": "-3"}, "total_kb", "greater than or equal to 0"),
+        ({"first_screen_ms": "fast"}, "first_screen_ms", "whole number"),
     ],
 )
 def test_it_shows_a_field_error_for_a_bad_build_report_and_creates_nothing(
-    login, alice, app, build_report, error
+    login, alice, app, fields, field, error
 ):
     response = login(alice).post(
         reverse("web:release-create", args=[app.pk]),
-        {"version": "1.2.0", "review_notes": GOOD_NOTES, "build_report": build_report},
+        {"version": "1.2.0", "review_notes": GOOD_NOTES, **fields},
     )
     assert response.status_code == 200
-    assert error in response.context["form"].errors["build_report"][0]
+    assert error in response.context["form"].errors[field][0]
     page = response.content.decode()
-    assert 'id="id_build_report_error"' in page
+    assert f'id="id_{field}_error"' in page
     assert 'aria-invalid="true"' in page
-    assert build_report.replace('"', "&quot;") in page  # what was typed is kept, escaped
     assert not Release.objects.exists()
     assert not AuditEvent.objects.filter(action="create").exists()
 
@@ -282,7 +333,7 @@ def test_it_edits_a_checked_release_back_to_draft_and_marks_its_approval_void(
             "version": "1.0.0",
             "release_notes": "Now with points.",
             "review_notes": GOOD_NOTES,
-            "build_report": "",
+            **_report_fields(GOOD_REPORT),
             "revision": 1,
         },
         follow=True,
@@ -315,7 +366,7 @@ def test_it_walks_a_manual_release_from_draft_to_published_through_the_action_ur
             "version": "1.0.0",
             "release_notes": "First version.",
             "review_notes": GOOD_NOTES,
-            "build_report": json.dumps(GOOD_REPORT),
+            **_report_fields(GOOD_REPORT),
         },
     )
     release = Release.objects.get(app=app, version="1.0.0")
@@ -484,6 +535,7 @@ def test_a_rejection_reads_as_lines_not_br_tags(login, make_release, alice, mike
     reason = "1:服务类目不符<br>(1):请选择与内容相符的类目<br/><script>x</script>"
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=reason)
     page = login(alice).get(_detail(release)).content.decode()
-    alert = page.split('id="platform-reason-title"')[1].split("</section>")[0]
-    assert "&lt;br" not in alert and "<br" not in alert
-    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in alert
+    shown = page.split('id="rejection-title"')[1].split("</section>")[0]
+    assert "&lt;br" not in shown and "<br" not in shown
+    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in shown
+    assert page.count('id="rejection-title"') == 1 and 'id="platform-reason-title"' not in page  # shown once

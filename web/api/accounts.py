@@ -2,13 +2,11 @@
 and team members' approval capacities."""
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from ninja import Query, Router, Status
 
-from releases import app_services, selectors
-from releases.audit import audit_record
-from releases.errors import Forbidden, Invalid, NotFound, Refused
+from releases import app_services, onboarding, selectors
+from releases.errors import Forbidden, Invalid, NotFound
 from releases.models import Membership, Platform, PlatformAccount, Role
 from web.api.core import client_ip
 from web.api.paging import PageQuery, page
@@ -19,7 +17,7 @@ router = Router()
 PlatformAccountPage = page_of(PlatformAccountOut, "PlatformAccountPage")
 
 
-def _callback_urls(request, account: PlatformAccount) -> dict | None:
+def callback_urls(request, account: PlatformAccount) -> dict | None:
     if account.platform != Platform.WECHAT:
         return None
     base = (settings.SLUICE_PUBLIC_URL or request.build_absolute_uri("/")).rstrip("/")
@@ -40,7 +38,7 @@ def _account_out(request, account: PlatformAccount, admin_teams) -> dict:
             "message_token": bool(account.message_token),
             "encoding_aes_key": bool(account.encoding_aes_key),
         },
-        "callback_urls": _callback_urls(request, account) if account.team_id in admin_teams else None,
+        "callback_urls": callback_urls(request, account) if account.team_id in admin_teams else None,
         "created_at": account.created_at,
     }
 
@@ -71,24 +69,9 @@ def _admin_team(user, team_id: int | None) -> int:
 def create_platform_account(request, payload: PlatformAccountIn):
     """A WeChat account needs its four credentials (the schema says which); a manual one none."""
     team_id = _admin_team(request.user, payload.team)
-    data = payload.model_dump(exclude={"team"})
-    try:
-        with transaction.atomic():
-            account = PlatformAccount.objects.create(team_id=team_id, **data)
-            audit_record(
-                action="platform_account_create",
-                actor=request.user,
-                target=account,
-                team_id=team_id,
-                data={"name": account.name, "platform": account.platform},
-                ip=client_ip(request),
-            )
-    except IntegrityError:
-        raise Refused(
-            "name_taken",
-            f"The team already has an account named “{payload.name}”.",
-            details={"name": "Already used in this team."},
-        ) from None
+    account = onboarding.platform_account_create(
+        team_id=team_id, actor=request.user, ip=client_ip(request), **payload.model_dump(exclude={"team"})
+    )
     return Status(201, _account_out(request, account, [team_id]))
 
 

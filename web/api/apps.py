@@ -1,14 +1,11 @@
 """Apps: registration, their settings, qualifications (licence and permits) and approval policy."""
 
-from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from ninja import Query, Router, Status
 
-from releases import app_services, approvals, selectors
-from releases.audit import audit_record
-from releases.errors import Forbidden, NotFound, Refused
-from releases.models import App, Membership, Qualification, Role, role_at_least
-from releases.platforms import adapter_for
+from releases import app_services, approvals, onboarding, selectors
+from releases.errors import NotFound
+from releases.models import App, Membership, Qualification
 from web.api.core import client_ip, get_or_404
 from web.api.paging import PageQuery, page
 from web.api.schemas.apps import (
@@ -52,6 +49,7 @@ def _app_out(app: App) -> dict:
         "platform": app.platform_account.platform,
         "authorizer_refresh_token_set": app.refresh_token_set,
         "privacy_policy_url": app.privacy_policy_url,
+        "repository_url": app.repository_url,
         "categories": app.categories,
         "settings": app.settings,
         "checklist": app.checklist or [],
@@ -70,29 +68,12 @@ def create_app(request, payload: AppIn):
     account = selectors.platform_accounts_for(request.user).filter(pk=payload.platform_account).first()
     if account is None:
         raise NotFound("not_found", "No such platform account, or it belongs to a team you are not in.")
-    if not role_at_least(selectors.role_for(request.user, account.team_id), Role.RELEASE_MANAGER):
-        raise Forbidden("forbidden", "Only a release manager or admin can add apps.")
-    try:
-        with transaction.atomic():
-            app = App.objects.create(
-                team_id=account.team_id,
-                **payload.model_dump(exclude={"platform_account"}),
-                platform_account=account,
-            )
-            audit_record(
-                action="app_create",
-                actor=request.user,
-                app=app,
-                data={"name": app.name, "appid": app.appid},
-                ip=client_ip(request),
-            )
-            adapter_for(account).on_app_added(app)
-    except IntegrityError:
-        raise Refused(
-            "appid_taken",
-            f"{payload.appid} is already registered on this platform account.",
-            details={"appid": "Already registered."},
-        ) from None
+    app = onboarding.app_create(
+        account=account,
+        actor=request.user,
+        ip=client_ip(request),
+        **payload.model_dump(exclude={"platform_account"}),
+    )
     return Status(201, _app_out(apps_of(request.user).get(pk=app.pk)))
 
 

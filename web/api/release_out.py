@@ -93,6 +93,11 @@ def release_out(release: Release, user) -> dict:
         "release_notes": release.release_notes,
         "review_notes": release.review_notes,
         "build_report": release.build_report,
+        "build": (
+            {"commit": release.build_commit, "branch": release.build_branch, "ci_url": release.build_ci_url}
+            if release.build_commit or release.build_ci_url
+            else None
+        ),
         "checks": _latest_checks(release, run),
         "check_run": _run_out(run),
         "approvals": _approvals_out(release),

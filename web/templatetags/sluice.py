@@ -125,6 +125,16 @@ def http_url(value: str) -> str:
     return value if value.lower().startswith(("https://", "http://")) else ""
 
 
+@register.filter
+def commit_url(release) -> str:
+    """Where the release's commit can be read: {the app's repository}/commit/{sha}, which GitHub,
+    GitLab and Gitee all answer; no link without a repository or a commit."""
+    repository = http_url(release.app.repository_url)
+    if not repository or not release.build_commit:
+        return ""
+    return f"{repository.rstrip('/')}/commit/{release.build_commit}"
+
+
 PACKAGE_LABELS = {"__FULL__": _("Total (all packages)"), "__APP__": _("Main package")}
 
 

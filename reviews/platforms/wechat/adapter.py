@@ -11,6 +11,7 @@ API one to one (platform-apis.md §2) and take the App they act for.
 from releases.models import State
 from releases.platforms import PlatformAdapter, Submission
 from reviews.platforms.wechat.client import WeChatClient
+from reviews.platforms.wechat.connection import connection_test
 from reviews.platforms.wechat.errors import WeChatError
 from reviews.platforms.wechat.schemas import (
     Answer,
@@ -49,6 +50,7 @@ def _began(release) -> int:
 class WeChatAdapter(PlatformAdapter):
     runs_inline = False
     outcomes_recorded_by_hand = False
+    monthly_quota = True
 
     def __init__(self, account, client: WeChatClient | None = None, tokens: Tokens | None = None) -> None:
         super().__init__(account)
@@ -121,6 +123,9 @@ class WeChatAdapter(PlatformAdapter):
         from reviews.polling import review_watch_start
 
         review_watch_start(release)
+
+    def connection_test(self):
+        return connection_test(self.tokens)
 
     def on_app_added(self, app) -> None:
         from reviews.original_ids import original_id_learn_later

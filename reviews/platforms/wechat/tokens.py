@@ -158,6 +158,15 @@ class Tokens:
             with suppress(LockError):
                 lock.release()
 
+    def renew_component_token(self) -> str:
+        """Ask WeChat for a new component token now and cache it (the connection test: a cached
+        token proves nothing about the credentials as they are today)."""
+        key = self._component_key()
+        with self._lock(key):
+            token, expires_in = self._fetch_component_token()
+            self.redis.set(key, encrypt(token), ex=cache_seconds(expires_in))
+            return token
+
     def forget(self, key: str, token: str) -> None:
         """Drop `token` from the cache unless another worker already replaced it."""
         if self._read(key) == token:

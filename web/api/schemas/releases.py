@@ -164,10 +164,18 @@ class ReleaseCoreOut(Schema):
     updated_at: datetime
 
 
+class BuildSourceOut(Schema):
+    commit: str
+    branch: str
+    ci_url: str
+
+
 class ReleaseOut(ReleaseCoreOut):
     release_notes: str
     review_notes: str
     build_report: dict[str, Any]
+    # Where the code came from, when CI posted it (POST /apps/{id}/builds); null otherwise.
+    build: BuildSourceOut | None = None
     checks: list[CheckOut]
     check_run: CheckRunOut | None
     approvals: ApprovalStatusOut
