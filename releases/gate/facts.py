@@ -234,17 +234,17 @@ class Batch:
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
     def _load_published(self) -> dict[int, str]:
-        """{app id: the version of its newest published release} (one DISTINCT ON query): a
-        release at or below it can never ship (versions only grow; rule `superseded`)."""
+        """{app id: the version of its newest published release} (one query, a subquery per app,
+        which SQLite runs too): a release at or below it can never ship (rule `superseded`)."""
         from releases.models import EVER_PUBLISHED
 
-        rows = (
-            Release.objects.filter(app_id__any_of=self._app_ids(), state__in=EVER_PUBLISHED)
-            .order_by("app_id", "-created_at", "-pk")
-            .distinct("app_id")
-            .values_list("app_id", "version")
+        newest = (
+            Release.objects.filter(app=OuterRef("pk"), state__in=EVER_PUBLISHED)
+            .order_by("-created_at", "-pk")
+            .values("version")[:1]
         )
-        return dict(rows)
+        rows = App.objects.filter(pk__any_of=list(self._app_ids())).annotate(v=Subquery(newest))
+        return {pk: version for pk, version in rows.values_list("pk", "v") if version}
 
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one).
