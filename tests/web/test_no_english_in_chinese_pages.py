@@ -23,10 +23,11 @@ from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from releases import services
 from releases.errors import Refused
-from releases.models import App, CheckRun, CheckSuppression, PlatformAccount, Team
+from releases.models import App, CheckResult, CheckRun, CheckSuppression, PlatformAccount, Team
 from tests.web.test_reads_never_write import page_paths, world  # noqa: F401 (the shared world)
 from web.language import set_preferred_language
 
@@ -167,3 +168,16 @@ def test_the_visible_text_is_what_a_reader_sees():
         '<span translate="no">User typed</span><br><input type="submit" value="Send"></p>'
     )
     assert english_words(html) == ["Hover", "Send", "Shown"]
+
+
+def test_a_refusal_and_a_check_message_are_stored_in_english_and_read_in_chinese(make_release, alice):
+    release = make_release("1.6.0", build_report=SLOW_REPORT)
+    set_preferred_language(alice, "zh-hans")
+    client = Client()
+    client.force_login(alice)
+    action = reverse("web:release-action", args=[release.pk, "check"])
+    page = client.post(action, follow=True).content.decode()
+    assert "项检查未通过：" in page  # the flash message of the refusal
+    assert "首屏耗时 1800 毫秒（上限 3000 毫秒）。" in page  # a check result's message
+    stored = CheckResult.objects.get(run__release=release, key="first_screen")
+    assert stored.message == "First screen in 1800 ms (limit 3000 ms)."
