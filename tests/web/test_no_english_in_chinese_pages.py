@@ -2,8 +2,9 @@
 English word a person would have to read — only product and platform names and code identifiers.
 
 The pages are the ones tests/web/test_reads_never_write.py enumerates from the URL resolver (a new
-page is read here as soon as it exists), over the same world plus what makes pages talk: checks
-that fail, a rejection with its remediation, audit events, analytics. Data a team types (app
+page is read here as soon as it exists) and the WeChat simulator's console, over the same world
+plus what makes pages talk: checks that fail, a rejection with its remediation, audit events,
+analytics. Data a team types (app
 names, review notes) is Chinese here, as a Chinese team's would be; what the product says must be
 translated.
 
@@ -136,21 +137,27 @@ def talking_world(world, make_release, mike, alice):  # noqa: F811 (the imported
     return world
 
 
-def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, django_user_model):
+def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, settings):
+    settings.SIMULATOR = True
     set_preferred_language(mike, "zh-hans")
+    mike.is_staff = True  # the simulator's console (and the admin links) are for staff
+    mike.save(update_fields=["is_staff"])
     client = Client()
     client.force_login(mike)
-    english = {}
-    for path in page_paths(talking_world):
+    english, read = {}, set()
+    for path in [*page_paths(talking_world), reverse("simulator:console")]:
         if path.startswith(NOT_UI):
             continue
         response = client.get(path)
         if response.status_code != 200 or "html" not in response.get("content-type", ""):
             continue
+        read.add(path)
         html = response.content.decode()
         words = english_words(html)
         if words:
             english[path] = (words, visible_text(html))
+    release_id = talking_world["release_id"][1]
+    assert {"/", f"/releases/{release_id}/", "/audit/", "/analytics/", "/sim/console/"} <= read
     report = "\n".join(
         f"  {path}: {' '.join(words)}\n"
         + "".join(f"      {word}: …{where(text, word)}…\n" for word in words[:8])
