@@ -4,9 +4,8 @@ English word a person would have to read — only product and platform names and
 The pages are the ones tests/web/test_reads_never_write.py enumerates from the URL resolver (a new
 page is read here as soon as it exists) and the WeChat simulator's console, over the same world
 plus what makes pages talk: checks that fail, a rejection with its remediation, audit events,
-analytics. Data a team types (app
-names, review notes) is Chinese here, as a Chinese team's would be; what the product says must be
-translated.
+analytics. Data a team types (app names, review notes) is Chinese here, as a Chinese team's would
+be; what the product says must be translated.
 
 Visible text is the text of the page outside <script>, <style>, <code>, <kbd> and elements marked
 translate="no" (HTML's own flag for text that stays as it is: identifiers, user input), plus the
