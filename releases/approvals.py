@@ -114,9 +114,9 @@ def wrote_content(release: Release, user) -> bool:
 def self_approval_reason(release: Release, user) -> str:
     """Why `user` may not approve this release because they wrote it (start of a sentence), or ""."""
     if getattr(user, "pk", None) == release.author_id:
-        return "You are the author of this release"
+        return gettext_noop("You are the author of this release")
     if wrote_content(release, user):
-        return "You changed the content of this release"
+        return gettext_noop("You changed the content of this release")
     return ""
 
 

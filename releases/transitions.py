@@ -201,7 +201,10 @@ def _refuse_stale(release: Release, based_on: int, nothing: str) -> None:
     if based_on > release.revision:
         raise Refused(
             "stale_revision",
-            f"This release is at revision {release.revision}; there is no revision {based_on}, so {nothing}.",
+            gettext_noop(
+                "This release is at revision %(current)s; there is no revision %(based_on)s, so %(nothing)s."
+            )
+            % {"current": release.revision, "based_on": based_on, "nothing": nothing},
             details=details,
         )
     bumps = AuditEvent.objects.filter(release_id=release.pk, action__in=list(NEW_REVISION))
