@@ -58,13 +58,18 @@ class Availability:
     enabled: bool
     reason: str = ""
     code: str = ""  # the refusal code of a disabled action: what the API's 409 would name
+    # Every unmet rule and limit as (code, reason), the first being `code`/`reason`: asked for by
+    # the release page (all_blockers=True), which lists them all under a disabled button.
+    blockers: tuple[tuple[str, str], ...] = ()
 
 
 def _is_manual(release: Release) -> bool:
     return adapter_for(release.app.platform_account).outcomes_recorded_by_hand
 
 
-def availability(release: Release, user, action: Action, facts=None) -> Availability | None:
+def availability(
+    release: Release, user, action: Action, facts=None, *, all_blockers: bool = False
+) -> Availability | None:
     """Whether `user` is offered `action` on the release now (None: not at all), and if it is
     disabled, the refusal it would meet: the same rules, in the same order, as the service
     (releases.transitions: permission, state, the transition's gate rules, then the limits).
@@ -78,29 +83,42 @@ def availability(release: Release, user, action: Action, facts=None) -> Availabi
     if action.min_role and not role_at_least(role_for(user, release.app.team_id), action.min_role):
         return None
     facts = facts or facts_for(release)
-    refusal = None
+    refusal, blockers = None, []
     if action.check_guards:
         meta = getattr(release, action.transition)._django_fsm
-        conditions = meta.get_transition(release.state).conditions
-        unmet = first_unmet([condition.guard_code for condition in conditions], facts)
+        codes = [condition.guard_code for condition in meta.get_transition(release.state).conditions]
+        unmet = first_unmet(codes, facts)
         if unmet == "already_approved":
             return None
         if unmet is not None:
             refusal = (unmet, RULES[unmet].reason(facts))
-    if refusal is None and action.transition in services.LIMITED_TRANSITIONS:
-        from releases.limits import transition_refusal
+            if all_blockers:
+                blockers = [
+                    (code, RULES[code].reason(facts)) for code in codes if not RULES[code].holds(facts)
+                ]
+    if action.transition in services.LIMITED_TRANSITIONS and (refusal is None or all_blockers):
+        from releases.limits import transition_refusal, transition_refusals
 
-        refusal = transition_refusal(release, action.transition, facts=facts)
+        if all_blockers:
+            blockers += [
+                tuple(limit) for limit in transition_refusals(release, action.transition, facts=facts)
+            ]
+            refusal = refusal or (blockers[0] if blockers else None)
+        else:
+            refusal = transition_refusal(release, action.transition, facts=facts)
     if action.name == "approve" and refusal is None and not approvals.open_capacities_of(facts, user):
         return None  # already approved by this person, or nothing left that they can approve as
     if refusal is None:
         return Availability(action, True)
-    return Availability(action, False, refusal[1], refusal[0])
+    return Availability(action, False, refusal[1], refusal[0], tuple(blockers))
 
 
-def available_actions(release: Release, user, facts=None) -> list[Availability]:
-    """Actions this user may take now; unmet guards come back disabled with their reason."""
-    found = (availability(release, user, action, facts) for action in ACTIONS)
+def available_actions(
+    release: Release, user, facts=None, *, all_blockers: bool = False
+) -> list[Availability]:
+    """Actions this user may take now; unmet guards come back disabled with their reason (and
+    with every blocker, when `all_blockers`)."""
+    found = (availability(release, user, action, facts, all_blockers=all_blockers) for action in ACTIONS)
     return [offered for offered in found if offered is not None]
 
 

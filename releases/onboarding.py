@@ -38,8 +38,9 @@ def _require_admin(actor, team_id: int, doing: str) -> None:
         raise Forbidden("forbidden", f"Only a team admin can {doing}.")
 
 
-def _text(fields: dict, name: str, *, required: bool) -> str:
-    value = (fields.get(name) or "").strip()
+def _text(fields: dict, name: str, *, required: bool, strip: bool = True) -> str:
+    value = fields.get(name) or ""
+    value = value.strip() if strip else value
     if required and not value:
         raise Invalid("required", f"{name} is required.", details={name: "Required."})
     if len(value) > LIMITS.get(name, 10_000):
@@ -54,13 +55,14 @@ def _credentials(platform: str, fields: dict, *, keep: PlatformAccount | None = 
     EncodingAESKey); on an update an empty secret keeps the stored one."""
     values = {}
     for name in CREDENTIALS:
-        value = _text(fields, name, required=False)
+        # Kept as given (the forms strip what a paste brings along; the API document states them).
+        value = _text(fields, name, required=False, strip=False)
         if keep is not None and name in SECRETS and not value:
             continue
         values[name] = value
     if platform == Platform.WECHAT:
         for name in CREDENTIALS:
-            if not (values.get(name) or (keep is not None and getattr(keep, name))):
+            if not ((values.get(name) or "").strip() or (keep is not None and getattr(keep, name))):
                 raise Invalid(
                     "required",
                     f"A WeChat third-party platform needs its {name} "

@@ -45,6 +45,9 @@ class PlatformAdapter:
     runs_inline: bool = False
     # The review outcome is typed in by a person (manual platform) instead of pushed/polled.
     outcomes_recorded_by_hand: bool = False
+    # The platform counts submissions and speed-ups per month (WeChat's queryquota); without one,
+    # the limits show no quota rows rather than "1 / unknown".
+    monthly_quota: bool = False
 
     def __init__(self, account) -> None:
         self.account = account
@@ -116,6 +119,13 @@ class PlatformAdapter:
         """
         text = (reason or "").strip()
         return [{"number": 1, "title": "", "details": [], "text": text, "category": "other"}] if text else []
+
+
+def has_monthly_quota(platform: str) -> bool:
+    """Whether the platform's adapter keeps a monthly review quota (read off its class: no client
+    is built, so a page can ask it for every app)."""
+    path = settings.SLUICE_PLATFORM_ADAPTERS.get(platform)
+    return bool(path) and import_string(path).monthly_quota
 
 
 def adapter_for(account) -> PlatformAdapter:

@@ -193,6 +193,8 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["app", "state"]),
             # An app's newest releases first (app list, app page, API): one short index range (issue 6).
             models.Index(fields=["app", "created_at", "id"], name="release_app_created_idx"),
+            # The overview counts the releases that ended recently: a short range per ended state.
+            models.Index(fields=["state", "state_changed_at"], name="release_state_changed_idx"),
         ]
         ordering = ["-created_at"]
 
@@ -218,6 +220,7 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
     has_valid_qualifications = gate_condition("qualification_expired")
     is_only_one_in_review = gate_condition("review_in_progress")
     needs_approval = gate_condition("already_approved")
+    is_not_superseded = gate_condition("superseded")
 
     def content_hash(self) -> str:
         """What a check run and the checklist ticks must have seen to count (releases.fingerprint)."""
@@ -268,7 +271,13 @@ class Release(fsm.ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.CHECKED, S.REJECTED],
         target=S.SUBMITTING,
-        conditions=[has_passed_checks, is_approved, is_only_one_in_review, has_valid_qualifications],
+        conditions=[
+            is_not_superseded,
+            has_passed_checks,
+            is_approved,
+            is_only_one_in_review,
+            has_valid_qualifications,
+        ],
         permission=can_manage,
     )
     def submit(self):

@@ -210,6 +210,11 @@ def start_embedded_redis(sup: Supervisor) -> str:
     return f"unix://{sock}?db=0"
 
 
+def _shown(path: Path) -> str:
+    """A path as a person would type it from the project's root."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def port_answers(port: str) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
@@ -224,7 +229,9 @@ def pause(sup: Supervisor) -> None:
         raise Stopped
     for name, proc in sup.services + sup.children:
         if proc.poll() is not None:
-            raise ChildFailed(f"{name} exited unexpectedly with code {proc.returncode}")
+            log = VAR / f"{name}.log"
+            where = f" (its log: {_shown(log)})" if log.exists() else ""
+            raise ChildFailed(f"{name} exited unexpectedly with code {proc.returncode}{where}")
     time.sleep(POLL_SECONDS)
 
 
@@ -244,15 +251,31 @@ def run(sup: Supervisor) -> None:
     logins = sup.run_step("seed_demo", [*MANAGE, "seed_demo"])
     logins += sup.run_step("seed_demo_wechat", [*MANAGE, "seed_demo_wechat"])
 
-    sup.start("web", [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"])
-    sup.start("worker", [*MANAGE, "rqworker", "default", "platform", "--with-scheduler"])
-    sup.start("cron", [*MANAGE, "rqcron", "config/cron.py"])
+    # The web server logs every live page's poll and the worker every job: thousands of lines an
+    # hour that bury the address. They go to var/*.log unless DEMO_VERBOSE=1 asks for them here.
+    verbose = env.get("DEMO_VERBOSE") == "1"
+    logs = {}
+    for name, args in (
+        ("web", [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        ("worker", [*MANAGE, "rqworker", "default", "platform", "--with-scheduler"]),
+        ("cron", [*MANAGE, "rqcron", "config/cron.py"]),
+    ):
+        if verbose:
+            sup.start(name, args)
+        else:
+            logs[name] = VAR / f"{name}.log"
+            with logs[name].open("a") as log:  # the child keeps its own descriptor
+                sup.start(name, args, stdout=log, stderr=subprocess.STDOUT)
 
     # Print where to go once the web server answers, after the children's start-up noise.
     deadline = time.monotonic() + 30
     while not port_answers(port) and time.monotonic() < deadline:
         pause(sup)
     rule = "-" * 64
+    if logs:
+        say(
+            "logs: " + ", ".join(_shown(path) for path in logs.values()) + " (DEMO_VERBOSE=1 shows them here)"
+        )
     print(f"\n{rule}\nSluice demo: http://127.0.0.1:{port}\n", flush=True)
     print(logins.strip() or "(seed_demo printed no logins)", flush=True)
     print(f"\nCtrl-C stops everything.\n{rule}\n", flush=True)

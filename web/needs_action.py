@@ -274,6 +274,8 @@ def _offered(facts, user, name: str) -> tuple[bool, str]:
 
 def _judge(facts, access: Access, user, items: dict, now: datetime) -> None:
     release, state = facts.release, facts.release.state
+    if state in CONTENT_JUDGED and not RULES["superseded"].holds(facts):
+        return  # a newer version is published: this one can never ship, so it asks nothing of anyone
     item = partial(_item, items, release)
     if state in FAILED_TO_IN_FLIGHT and _offered(facts, user, "retry")[0]:
         item().add("retry", partial(_retry_reason, state, release.last_error))

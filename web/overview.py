@@ -14,7 +14,7 @@ and only for the rows it shows: of "needs your action", every item is counted bu
 SHOWN_ACTIONS most urgent are worded.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import (
@@ -73,9 +73,10 @@ LANES = (
     (gettext_lazy("Closed"), (State.CANCELLED,)),
 )
 
-# Where releases end: counted nowhere on the overview (see pipeline()).
+# Where releases end: counted over the last ENDED_WINDOW only (see pipeline()).
 ENDED_STATES = (State.PUBLISHED, State.WITHDRAWN, State.EXPIRED, State.ROLLED_BACK, State.CANCELLED)
 COUNTED_STATES = [state for _, states in LANES for state in states if state not in ENDED_STATES]
+ENDED_WINDOW_DAYS = 30
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -86,10 +87,13 @@ def state_counts(access: Access, now: datetime | None = None) -> dict[str, dict]
     release passes through (COUNTED_STATES), in one grouped query.
 
     Late means delayed by the platform or past the expected working days."""
-    late_before = _late_before(clock.now_or(now), EXPECTED_WORKING_DAYS)
+    now = clock.now_or(now)
+    late_before = _late_before(now, EXPECTED_WORKING_DAYS)
+    recent = now - timedelta(days=ENDED_WINDOW_DAYS)
     rows = (
         _releases(access)
-        .filter(state__in=COUNTED_STATES)
+        # Live states whole; ended ones over the last 30 days (index release_state_changed_idx).
+        .filter(Q(state__in=COUNTED_STATES) | Q(state__in=ENDED_STATES, state_changed_at__gte=recent))
         .annotate(since=_since())
         .values("state")
         .annotate(
@@ -109,8 +113,8 @@ def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dic
     """Counts per state, in lanes (one grouped query, or the state_counts given).
 
     The states a release ends in (published, withdrawn, expired, rolled back, cancelled) pile up
-    by the hundred thousand and ask nothing of anyone: their tiles link to the list without a
-    count (None), which keeps the query on the few live releases whatever the history."""
+    by the hundred thousand and ask nothing of anyone: their tiles count the last 30 days
+    (`recent`), which keeps the query on a short index range whatever the history."""
     counted = state_counts(access) if counted is None else counted
     counts = {state: row["n"] for state, row in counted.items()}
     url = reverse("web:release-list")
@@ -119,9 +123,14 @@ def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dic
         tiles = []
         for state in states:
             label = _state_label(state.value)
-            count = counts.get(state.value, 0) if state in COUNTED_STATES else None
-            if count is None:
-                aria = gettext("%(label)s: list every such release") % {"label": label}
+            count = counts.get(state.value, 0)
+            recent = state in ENDED_STATES
+            if recent:
+                aria = ngettext(
+                    "%(label)s in the last 30 days: %(counter)s release",
+                    "%(label)s in the last 30 days: %(counter)s releases",
+                    count,
+                ) % {"label": label, "counter": count}
             elif count:
                 aria = ngettext(
                     "%(label)s: %(counter)s release", "%(label)s: %(counter)s releases", count
@@ -133,6 +142,7 @@ def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dic
                     "state": state.value,
                     "label": label,
                     "count": count,
+                    "recent": recent,
                     "url": f"{url}?state={state.value}",
                     "tone": state_tone(state.value),
                     "aria": aria,
@@ -142,7 +152,7 @@ def pipeline(access: Access, counted: dict[str, dict] | None = None) -> list[dic
             {
                 "title": str(title),
                 "states": tiles,
-                "total": sum(counts.get(state.value, 0) for state in states),
+                "total": sum(counts.get(state.value, 0) for state in states if state not in ENDED_STATES),
             }
         )
     return lanes

@@ -180,13 +180,21 @@ def release_detail(request, release_id: int):
             "role": role,
             "role_label": Role(role).label,
             "live_stamp": _live_stamp(release, check_run, last_event),
-            "available": actions.available_actions(release, user),
+            "available": actions.available_actions(release, user, all_blockers=True),
             "can_edit": role_at_least(role, Role.DEVELOPER) and release.state in EDITABLE,
             "check_run": check_run,
             "check_run_at": _when(check_run.created_at) if check_run else None,
             "results": results,
             "blocking_checks": blocking,
             "pending_checks": pending,
+            # The checks part opens when it has something to say about this revision.
+            "checks_need_reader": bool(
+                pending or blocking or (is_draft and current_run and not check_run.passed)
+            ),
+            # One review at a time is routine, not a limit reached (it says so in "What happens next").
+            "limits_exhausted": any(
+                limit["remaining"] == 0 and limit["key"] != "in_review" for limit in extras.get("limits", [])
+            ),
             "checklist": checklist,
             "checklist_open": [i for i in checklist if i["tick"] is None],
             "can_tick": is_draft and role_at_least(role, Role.DEVELOPER),

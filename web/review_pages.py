@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from releases import selectors
 from releases.errors import SluiceError
-from releases.limits import app_limits, release_limits
+from releases.limits import app_limits, limits_ahead, release_limits
 from releases.limits.labels import label as limit_label
 from releases.models import Role, role_at_least
 from releases.playbooks.library import library
@@ -89,7 +89,10 @@ def release_context(release, user) -> dict:
         "remediation_open": sum(1 for t in tasks if t["required"] and not t["done"] and not t["waived"]),
         "can_complete_tasks": role_at_least(role, Role.DEVELOPER),
         "can_override_tasks": role_at_least(role, Role.RELEASE_MANAGER),
-        "limits": _meters(release_limits(release)),
+        # Only what the release can still run into: no withdrawals on a draft, none after review.
+        "limits": _meters(
+            [limit for limit in release_limits(release) if limit["key"] in limits_ahead(release)]
+        ),
         "remediation_template": REMEDIATION_TEMPLATE,
         "limits_template": LIMITS_TEMPLATE,
     }

@@ -233,6 +233,19 @@ class Batch:
         recent = Rejection.objects.filter(app_id__any_of=self._app_ids(), at__gt=since)
         return rejection_streaks(recent.values_list("app_id", flat=True))
 
+    def _load_published(self) -> dict[int, str]:
+        """{app id: the version of its newest published release} (one query, a subquery per app,
+        which SQLite runs too): a release at or below it can never ship (rule `superseded`)."""
+        from releases.models import EVER_PUBLISHED
+
+        newest = (
+            Release.objects.filter(app=OuterRef("pk"), state__in=EVER_PUBLISHED)
+            .order_by("-created_at", "-pk")
+            .values("version")[:1]
+        )
+        rows = App.objects.filter(pk__any_of=list(self._app_ids())).annotate(v=Subquery(newest))
+        return {pk: version for pk, version in rows.values_list("pk", "v") if version}
+
     def _load_budgets(self) -> dict:
         """{account id: its review and speed-up budgets} (releases.limits.quota, as for one).
 
@@ -315,6 +328,11 @@ class Facts:
         from releases.limits.counts import NO_STREAK
 
         return self.batch.kind("streaks").get(self.release.app_id, NO_STREAK)
+
+    @property
+    def published_version(self) -> str | None:
+        """The app's newest published version (None: nothing published yet)."""
+        return self.batch.kind("published").get(self.release.app_id)
 
     @property
     def review_budget(self):

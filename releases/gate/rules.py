@@ -91,6 +91,19 @@ def _remediation_detail(facts: Facts) -> str:
     return message % {"count": len(titles), "tasks": shown}
 
 
+def _not_superseded(facts: Facts) -> bool:
+    """A version at or below the app's newest published one can never ship: the platform takes
+    only higher versions. A published release (or one on its way back) is not superseded by itself."""
+    from releases.models import EVER_PUBLISHED
+    from releases.versioning import parse
+
+    published = facts.published_version
+    if published is None or facts.release.state in EVER_PUBLISHED:
+        return True
+    mine, theirs = parse(facts.release.version), parse(published)
+    return mine is None or theirs is None or mine > theirs
+
+
 RULES = {
     rule.code: rule
     for rule in (
@@ -131,6 +144,16 @@ RULES = {
             ),
             lambda facts: not facts.qualification_problems,
             _qualification_detail,
+        ),
+        Rule(
+            "superseded",
+            "A newer version of this app is already published: this one can never ship. Cancel it, "
+            "or edit it to a higher version.",
+            _not_superseded,
+            lambda facts: (
+                f"{facts.release.app} {facts.published_version} is already published: "
+                f"{facts.release.version} can never ship. Cancel it, or edit it to a higher version."
+            ),
         ),
         Rule(
             "remediation_incomplete",

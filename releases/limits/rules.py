@@ -28,7 +28,8 @@ from releases.limits.counts import (
 )
 from releases.limits.quota import Budget, budgets, review_budget, speedup_budget
 from releases.memo import memoized
-from releases.models import RejectionCategory, Release, State
+from releases.models import RejectionCategory, Release, S, State
+from releases.platforms import has_monthly_quota
 
 
 def window_days() -> int:
@@ -156,11 +157,17 @@ def app_limits(app, now: datetime | None = None) -> list[dict]:
 
 def _app_limits(app, now: datetime) -> list[Limit]:
     review, speedup = budgets(app.platform_account, now)
+    quotas = []
+    # A platform without a monthly quota (the manual one) shows none, rather than "1 / unknown".
+    if review.limit is not None or has_monthly_quota(app.platform_account.platform):
+        quotas = [
+            _quota_limit("review_quota", "Reviews this month (platform account)", "quota_exhausted", review),
+            _quota_limit(
+                "speedup_quota", "Speed-ups this month (platform account)", "speedup_exhausted", speedup
+            ),
+        ]
     return [
-        _quota_limit("review_quota", "Reviews this month (platform account)", "quota_exhausted", review),
-        _quota_limit(
-            "speedup_quota", "Speed-ups this month (platform account)", "speedup_exhausted", speedup
-        ),
+        *quotas,
         *withdraw_limits(app, now),
         lock_limit(app, now),
         in_review_limit(app),
@@ -171,6 +178,23 @@ def window_closes_at(release: Release) -> datetime | None:
     if release.state != State.REJECTED or release.decided_at is None:
         return None
     return release.decided_at + timedelta(days=window_days())
+
+
+# The limits a release meets next, by where it stands: before a (re)submission the quota, the
+# lock, the one-review slot and the window; in review the withdrawals and speed-ups; after the
+# review, none of these (the release page shows no limits table then).
+PRE_SUBMIT = ("review_quota", "same_reason_lock", "in_review", "resubmission_window")
+IN_REVIEW_LIMITS = ("withdraw_daily", "withdraw_monthly", "speedup_quota")
+LIMITS_AHEAD = {
+    **{state: PRE_SUBMIT for state in (S.DRAFT, S.CHECKED, S.SUBMITTING, S.SUBMIT_FAILED, S.REJECTED)},
+    **{state: PRE_SUBMIT for state in (S.WITHDRAWN, S.EXPIRED)},
+    **{state: IN_REVIEW_LIMITS for state in (S.SUBMITTED, S.WITHDRAWING, S.WITHDRAW_FAILED)},
+}
+
+
+def limits_ahead(release: Release) -> tuple[str, ...]:
+    """The keys of the limits this release can still run into, in its state."""
+    return LIMITS_AHEAD.get(release.state, ())
 
 
 def release_limits(release: Release, now: datetime | None = None) -> list[dict]:

@@ -93,7 +93,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     while dev.get_by_role("button", name="Mark done").count():
         before = dev.get_by_role("button", name="Mark done").count()
         dev.get_by_role("button", name="Mark done").first.locator("xpath=..").locator(
-            "input[name=note]"
+            "textarea[name=note]"
         ).fill("Category changed to 餐饮 in the console; features match it now.")
         _press(dev, "Mark done")
         assert dev.get_by_role("button", name="Mark done").count() < before
@@ -107,6 +107,7 @@ def test_a_release_goes_from_draft_to_published_through_a_rejection(
     assert _state(manager) == "Approved by platform"
     _press(manager, "^Publish")
     assert _state(manager) == "Published"
+    manager.get_by_role("heading", name="Audit trail").click()  # history is folded: open it
     manager.get_by_role("heading", name="Audit trail").scroll_into_view_if_needed()
     shots(manager, "published")
     # The trail names each action in words; its code is the cell's data-action.

@@ -88,7 +88,10 @@ def test_a_rejection_recorded_elsewhere_appears_on_the_open_release_page_without
     expect(page.locator("h1 .badge")).to_have_text("Rejected", timeout=WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True  # no reload
     assert "The platform rejected this version" in page.locator("#next-title + .next-step").inner_text()
-    page.wait_for_selector('td[data-action="review_rejected"]', timeout=WAIT_MS)  # the audit trail
+    # the audit trail, folded away
+    page.wait_for_selector(
+        'td[data-action="review_rejected"]', state="attached", timeout=WAIT_MS
+    )  # folded trail
     page.wait_for_selector("#remediation-title", timeout=WAIT_MS)  # the tasks planned from it
     assert page.locator("[data-live-status]").inner_text() == "Shop 1.0.0 is rejected."
     _shot(page, "rejected")
@@ -147,16 +150,16 @@ def test_a_note_being_typed_stays_with_its_own_task_when_another_task_is_done_el
     page = browser_page(alice)
     page.goto(live_server.url + reverse("web:release-detail", args=[release.pk]))
     second_form = f"form[action$='/remediation/{second.key}/done']"
-    page.fill(f"{second_form} input[name=note]", "Half-typed evidence")
+    page.fill(f"{second_form} textarea[name=note]", "Half-typed evidence")
 
     elsewhere(remediation_done, release=release, key=first.key, actor=mike, note="Done by a colleague")
 
     page.wait_for_selector("text=Done by mike: Done by a colleague", timeout=WAIT_MS)
-    assert page.input_value(f"{second_form} input[name=note]") == "Half-typed evidence"
+    assert page.input_value(f"{second_form} textarea[name=note]") == "Half-typed evidence"
     task = page.locator("li", has=page.locator(second_form))
     assert second.title in task.inner_text()  # the note is still under its own task's title
     assert (
-        page.locator("input[name=note]")
+        page.locator("textarea[name=note]")
         .evaluate_all("els => els.map(e => e.value)")
         .count("Half-typed evidence")
         == 1

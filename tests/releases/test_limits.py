@@ -273,6 +273,13 @@ def test_an_exhausted_quota_refuses_until_the_first_of_the_month_in_beijing(make
         assert (quota["used"], quota["remaining"], quota["resets_at"]) == (0, 20, bj(2026, 5, 1))
 
 
+class QuotaPlatform(ManualAdapter):
+    """A platform that keeps a monthly quota (as WeChat does), here never read yet."""
+
+    monthly_quota = True
+
+
+@override_settings(SLUICE_PLATFORM_ADAPTERS={"manual": "tests.releases.test_limits.QuotaPlatform"})
 def test_an_account_never_read_has_an_unknown_quota_and_is_not_refused(make_release, ready, app):
     make_release("0.9.0", upto="approved")
     quota = _limit(app, "review_quota")
@@ -324,6 +331,12 @@ def test_the_refresh_job_asks_through_an_authorized_app(app):
     app.save()
     assert quota_refresh_all() == 1
     assert QuotaSnapshot.objects.get(account=app.platform_account).rest == 3
+
+
+def test_a_platform_without_a_monthly_quota_shows_no_quota_rows(app, make_release):
+    """The manual platform counts nothing per month: no "1 / unknown" row on its apps' pages."""
+    make_release("0.9.0", upto="approved")
+    assert {"review_quota", "speedup_quota"}.isdisjoint(item["key"] for item in app_limits(app))
 
 
 def test_a_platform_without_a_quota_is_skipped(app):

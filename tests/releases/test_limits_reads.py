@@ -38,7 +38,11 @@ def test_the_guard_the_button_and_the_limits_read_the_releases_in_review_once_pe
         submit = next(a for a in available_actions(ready, mike) if a.action.name == "submit")
         assert (submit.enabled, submit.code) == (False, "review_in_progress")
         assert transition_refusal(ready, "submit") is None  # one review per app is the guard's
-    in_review = [q["sql"] for q in reads.captured_queries if '"releases_release"."state" IN' in q["sql"]]
+    in_review = [  # the releases in review (not the app's published version, another fact)
+        q["sql"]
+        for q in reads.captured_queries
+        if '"releases_release"."state" IN' in q["sql"] and "'submitted'" in q["sql"]
+    ]
     assert len(in_review) == 1
 
 
@@ -58,30 +62,37 @@ def test_the_streak_counts_only_rejections_after_the_latest_approval(make_releas
 
 
 def test_the_limits_panel_names_each_limit_in_the_readers_language(client, make_release, mike, app):
+    from releases.limits.quota import quota_record
     from web.language import set_preferred_language
 
+    quota_record(app.platform_account, rest=5, limit=20, speedup_rest=1, speedup_limit=3)  # a read quota
     release = make_release("1.0.0")
     set_preferred_language(mike, "zh-hans")
     client.force_login(mike)
-    for url in (f"/apps/{app.pk}/", f"/releases/{release.pk}/"):
+    everything = (
+        "本月提审次数（平台账号）",
+        "今日撤回次数",
+        "本月撤回次数",
+        "同一原因连续驳回次数",
+        "审核中的版本",
+    )
+    # The app page shows every limit; a draft's page those it can still meet before submitting.
+    ahead = ("本月提审次数（平台账号）", "同一原因连续驳回次数", "审核中的版本")
+    for url, names in ((f"/apps/{app.pk}/", everything), (f"/releases/{release.pk}/", ahead)):
         panel = (
-            client.get(url).content.decode().split('aria-labelledby="limits-title"')[1].split("</section>")[0]
+            client.get(url).content.decode().split('aria-labelledby="limits-title"')[1].split("</table>")[0]
         )
-        for name in (
-            "本月提审次数（平台账号）",
-            "今日撤回次数",
-            "本月撤回次数",
-            "同一原因连续驳回次数",
-            "审核中的版本",
-        ):
+        for name in names:
             assert name in panel, (url, name)
         assert "this month" not in panel and "in a row" not in panel
 
 
 def test_the_api_keeps_the_limits_english_names(client, mike, app):
+    from releases.limits.quota import quota_record
     from releases.tokens import api_token_create
     from web.language import set_preferred_language
 
+    quota_record(app.platform_account, rest=5, limit=20, speedup_rest=1, speedup_limit=3)
     set_preferred_language(mike, "zh-hans")
     auth = {"Authorization": f"Bearer {api_token_create(user=mike)}"}
     limits = client.get(f"/api/v1/apps/{app.pk}/limits", headers=auth).json()["results"]

@@ -307,8 +307,9 @@ def test_the_release_page_fragment_shows_the_rejection_and_the_tasks(rejected, a
 def test_the_limits_fragment_shows_what_is_left_and_a_countdown(rejected, mike):
     release = rejected()
     html = render_to_string("reviews/_limits.html", release_context(release, mike))
-    assert "Withdrawals today" in html
+    assert "Same-reason rejections in a row" in html
     assert "Days of the resubmission window used" in html
+    assert "Withdrawals today" not in html  # a rejected release is not in review: nothing to withdraw
     assert "in 6 d 23 h" in html or "in 7 d 0 h" in html
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from releases import app_services, services
 from releases.errors import Refused
@@ -123,11 +124,20 @@ def test_the_pipeline_counts_releases_per_state_and_links_to_the_filtered_list(l
     response = login(mike).get("/")
     lanes = {s["state"]: s for lane in response.context["pipeline"] for s in lane["states"]}
     assert (lanes["draft"]["count"], lanes["submitted"]["count"]) == (2, 1)
-    assert lanes["published"]["count"] is None  # where releases end: listed, not counted
+    assert (lanes["published"]["count"], lanes["published"]["recent"]) == (1, True)  # ended: the last 30 days
     assert lanes["rejected"]["count"] == 0
     html = _section(response.content.decode(), "pipeline-title")
     assert 'href="/releases/?state=draft" aria-label="Draft: 2 releases"' in html
     assert "/releases/?state=rejected" not in html  # nothing to list
+    assert 'aria-label="Published in the last 30 days: 1 release"' in html
+
+
+def test_an_ended_state_counts_only_the_last_30_days(login, make_release, mike):
+    old = make_release("1.0.0", upto="published")
+    Release.objects.filter(pk=old.pk).update(state_changed_at=timezone.now() - timedelta(days=31))
+    make_release("1.1.0", upto="published")
+    lanes = {s["state"]: s for lane in login(mike).get("/").context["pipeline"] for s in lane["states"]}
+    assert lanes["published"]["count"] == 1
 
 
 # -- needs my action ------------------------------------------------------------------------------
@@ -575,3 +585,17 @@ def test_the_overview_parts_agree_with_the_data_at_scale(team, alice, mike, nina
     kinds = [item.kind for item in needs_action(Access.of(mike), mike)]
     assert kinds.count("retry") == 20 and kinds.count("publish") == 20
     assert kinds.index("retry") == 0
+
+
+def test_a_release_superseded_by_a_newer_published_version_stops_asking(make_release, alice, mike, app):
+    """1.1.0 was drafted, then 1.2.0 was published: 1.1.0 can never ship, so nobody is asked to
+    check, approve or submit it, and its submit is refused naming why."""
+    stale_draft = make_release("1.1.0")
+    stale_checked = make_release("1.1.5", upto="checked")
+    make_release("1.2.0", upto="published")
+    assert {version for version, _ in _items(alice)} & {"1.1.0", "1.1.5"} == set()
+    assert {version for version, _ in _items(mike)} & {"1.1.0", "1.1.5"} == set()
+    with pytest.raises(Refused) as refused:
+        services.release_submit(release=stale_checked, actor=mike)
+    assert refused.value.code == "superseded"
+    assert stale_draft.pk

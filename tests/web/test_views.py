@@ -535,6 +535,7 @@ def test_a_rejection_reads_as_lines_not_br_tags(login, make_release, alice, mike
     reason = "1:服务类目不符<br>(1):请选择与内容相符的类目<br/><script>x</script>"
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=reason)
     page = login(alice).get(_detail(release)).content.decode()
-    alert = page.split('id="platform-reason-title"')[1].split("</section>")[0]
-    assert "&lt;br" not in alert and "<br" not in alert
-    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in alert
+    shown = page.split('id="rejection-title"')[1].split("</section>")[0]
+    assert "&lt;br" not in shown and "<br" not in shown
+    assert "1:服务类目不符\n(1):请选择与内容相符的类目\n&lt;script&gt;" in shown
+    assert page.count('id="rejection-title"') == 1 and 'id="platform-reason-title"' not in page  # shown once

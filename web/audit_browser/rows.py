@@ -9,7 +9,7 @@ from django.utils.translation import gettext, pgettext
 from releases.models import AuditEvent, State
 from web.audit_labels import CODE_KEYS, action_label, data_key_label, data_value_text
 from web.rows import Row, html_row, times, url_maker
-from web.templatetags.sluice import as_text
+from web.templatetags.sluice import as_text, platform_text
 
 AUDIT_ROW_HTML = (
     '<tr id="event-{pk}">\n'
@@ -26,7 +26,7 @@ APP_LINK_HTML = '<a href="{url}">{name}</a>'
 MUTED_HTML = '<span class="muted">{text}</span>'
 RELEASE_LINK_HTML = '<div class="small"><a class="version" href="{url}">{version}</a></div>'
 RELEASE_ID_HTML = '<div class="small muted">{label} #{id}</div>'
-DATA_ITEM_HTML = '<div class="kv"><span class="muted">{key}:</span> {value}</div>'
+DATA_ITEM_HTML = '<div class="kv"><span class="muted">{key}:</span> <span class="pre">{value}</span></div>'
 CODE_HTML = '<span class="mono" translate="no">{code}</span>'
 IP_HTML = '<td class="mono small audit-ip">{ip}</td>'
 IP_HIDDEN_HTML = '<span class="muted" title="{title}">{hidden}</span>'
@@ -48,7 +48,8 @@ def state_change(event: AuditEvent) -> str:
 
 
 def _data_html(data) -> SafeString:
-    """The event's data, a line per key (keys and values are typed by users: escaped)."""
+    """The event's data, a line per key (keys and values are typed by users: escaped); a platform's
+    <br> (WeChat's rejection reasons) is a line break, not text."""
     if not isinstance(data, dict):
         return mark_safe("")
     return mark_safe(  # noqa: S308 - every key and value escaped here
@@ -57,7 +58,7 @@ def _data_html(data) -> SafeString:
                 key=escape(data_key_label(k)),
                 value=CODE_HTML.format(code=escape(as_text(v)))
                 if k in CODE_KEYS
-                else escape(data_value_text(k, v)),
+                else escape(platform_text(data_value_text(k, v))),
             )
             for k, v in sorted(data.items())
         )

@@ -50,6 +50,7 @@ def _began(release) -> int:
 class WeChatAdapter(PlatformAdapter):
     runs_inline = False
     outcomes_recorded_by_hand = False
+    monthly_quota = True
 
     def __init__(self, account, client: WeChatClient | None = None, tokens: Tokens | None = None) -> None:
         super().__init__(account)

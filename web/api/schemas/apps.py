@@ -16,15 +16,17 @@ from web.api.schemas.common import (
     JsonObject,
     SomeText,
     Strict,
-    Text,
     checked_text,
     text,
 )
 
+# The service strips the name and refuses it blank (releases.onboarding): the document says so.
+ACCOUNT_NAME = {"pattern": SOME_TEXT}
+
 
 class ManualAccountIn(Strict):
     platform: Literal["manual"]
-    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL, json_schema_extra=ACCOUNT_NAME)
     team: int | None = None
     component_appid: str = text(64)
     component_appsecret: str = text(256)
@@ -36,7 +38,7 @@ class WechatAccountIn(Strict):
     """A WeChat third-party platform: all four credentials of its console are required."""
 
     platform: Literal["wechat"]
-    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL, json_schema_extra=ACCOUNT_NAME)
     team: int | None = None
     component_appid: str = Field(min_length=1, max_length=64, pattern=SOME_TEXT)
     component_appsecret: str = Field(min_length=1, max_length=256, pattern=SOME_TEXT)
@@ -66,13 +68,13 @@ class PlatformAccountOut(Schema):
 
 
 class AppIn(Strict):
-    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL, json_schema_extra={"pattern": SOME_TEXT})
     appid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     platform_account: int
     authorizer_refresh_token: str = text(512)
     privacy_policy_url: str = Field("", max_length=200, pattern=r"^(https?://[^\x00]*)?$")
     repository_url: str = Field("", max_length=300, pattern=r"^(https?://[^\x00]*)?$")
-    categories: list[Text] = Field(default_factory=list, max_length=20)
+    categories: list[SomeText] = Field(default_factory=list, max_length=20)
     settings: JsonObject = Field(default_factory=dict)
 
 
