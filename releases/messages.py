@@ -20,6 +20,7 @@ from django.utils.translation import trans_real
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
 LIST_SEPARATOR = "; "
+ELLIPSIS = "…"  # a list cut short ("a; b; …") ends with it
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"])")
 
 
@@ -51,6 +52,11 @@ def _one(text: str, language: str, depth: int) -> str | None:
         return catalog[stripped]
     if depth > 1:
         return None
+    pieces = text.split(LIST_SEPARATOR) if LIST_SEPARATOR in text else []
+    if pieces:  # a list whose every item is known reads as that list, before any loose pattern
+        parts = [part if part == ELLIPSIS else _one(part, language, depth) for part in pieces]
+        if all(part is not None for part in parts):
+            return "；".join(parts)
     for pattern, translated in _patterns(language):
         match = pattern.fullmatch(text)
         if match:

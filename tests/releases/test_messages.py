@@ -41,3 +41,18 @@ def test_a_limit_refusal_translates_its_beijing_time_and_category():
     )
     shown = localize(stored, "zh-hans")
     assert shown.startswith("Shop 因“隐私保护指引”连续被驳回 2 次，提审已锁定至 北京时间 2026-12-08 10:00。")
+
+
+def test_a_cut_short_list_of_known_items_reads_item_by_item():
+    """The remediation refusal lists at most five task titles and ends with "…": each title is
+    translated, and no loose pattern ("%(a)s of %(b)s") swallows the list."""
+    from django.utils import translation
+
+    from releases.messages import localize
+
+    tasks = (
+        "Explain every permission in the privacy policy; Split the code into subpackages of at most 2 MB; …"
+    )
+    with translation.override("zh-hans"):
+        shown = localize(tasks)
+    assert shown == "在隐私政策中说明每一项权限；将代码拆分为不超过 2 MB 的分包；…"
