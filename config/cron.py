@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from notify.periodic import hourly_job, minute_job
 from releases.audit_checkpoints import CHECKPOINT_EVERY_SECONDS, checkpoint_job
 from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
 from releases.jobs import sweep_in_flight_job
@@ -33,3 +34,7 @@ cron.register(
 )
 # A signed checkpoint of the audit chain into SLUICE_AUDIT_CHECKPOINT_DIR (a no-op when unset).
 cron.register(checkpoint_job, queue_name="default", interval=CHECKPOINT_EVERY_SECONDS)
+# Notifications: scan the audit trail, fire timers, send what is due, the morning digests.
+cron.register(minute_job, queue_name="default", interval=60)
+# Notifications about slower facts: reviews overdue, quota low, apps without a release in 30 days.
+cron.register(hourly_job, queue_name="default", interval=3600)

@@ -29,6 +29,9 @@ _PATTERNS = [
         rf"<\1>{REDACTED}</\1>",
     ),
     (re.compile(r"(?i)\b(Bearer)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
+    # team-chat robots: the WeCom key (`?key=`) and the Feishu hook id are the credentials (issue 13)
+    (re.compile(r"(?<![A-Za-z0-9_])(key)=([^&\s\"',;)}\]]+)"), rf"\1={REDACTED}"),
+    (re.compile(r"(/bot/v2/hook/)[A-Za-z0-9_-]+"), rf"\1{REDACTED}"),
     (re.compile(r"\bslc_[A-Za-z0-9_-]{8,}"), REDACTED),
 ]
 

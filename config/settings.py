@@ -82,13 +82,14 @@ INSTALLED_APPS = [
     "axes",
     "releases",
     "reviews",
+    "notify",
     "web",
 ]
 # Development tools: the platform simulator and the benchmarks' data generator (`seed_scale`, which
 # borrows the simulator's reason catalogue). Installed only in demo mode, when the simulator is on,
 # and in tests, which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
 if SIMULATOR or TESTING or DEMO:
-    INSTALLED_APPS += ["simulator", "bench"]
+    INSTALLED_APPS += ["simulator", "robotsim", "bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -346,3 +347,26 @@ SAME_REASON_LOCK_HOURS = env_int("SAME_REASON_LOCK_HOURS", 24, minimum=0)
 RESUBMISSION_WINDOW_DAYS = env_int("RESUBMISSION_WINDOW_DAYS", 7, minimum=1)
 WITHDRAW_DAILY_LIMIT = env_int("WITHDRAW_DAILY_LIMIT", 5, minimum=0)
 WITHDRAW_MONTHLY_LIMIT = env_int("WITHDRAW_MONTHLY_LIMIT", 10, minimum=0)
+
+# Notifications (issue 13): robots, email, signed webhooks. A failed delivery is retried after
+# these waits (each ±20%, at least what a rate-limit answer asks), then fails for good.
+SLUICE_NOTIFY_RETRY_SECONDS = env_ints("SLUICE_NOTIFY_RETRY_SECONDS", [10, 60, 300, 1800, 7200], minimum=1)
+SLUICE_NOTIFY_TIMEOUT_SECONDS = env_int("SLUICE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+# How much the worker's notification jobs lower their CPU priority (nice), so a burst of fan-out
+# never competes with requests; 0 in tests (their worker runs jobs in the test process).
+SLUICE_NOTIFY_NICE = env_int("SLUICE_NOTIFY_NICE", 0 if TESTING else 10, minimum=0)
+# Email: SMTP from the environment; the demo writes each message into var/mail/ to read there.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sluice <sluice@localhost>")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail") if DEMO else "")

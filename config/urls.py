@@ -31,3 +31,4 @@ urlpatterns = [
 ]
 if "simulator" in settings.INSTALLED_APPS:  # development only (SIMULATOR=1, and the tests)
     urlpatterns.insert(0, path("sim/", include("simulator.urls")))
+    urlpatterns.insert(0, path("sim/robots/", include("robotsim.urls")))  # the robots' stand-in

@@ -250,6 +250,7 @@ def run(sup: Supervisor) -> None:
     sup.run_step("migrate", [*MANAGE, "migrate", "--noinput"])
     logins = sup.run_step("seed_demo", [*MANAGE, "seed_demo"])
     logins += sup.run_step("seed_demo_wechat", [*MANAGE, "seed_demo_wechat"])
+    logins += sup.run_step("seed_demo_robots", [*MANAGE, "seed_demo_robots"])
 
     # The web server logs every live page's poll and the worker every job: thousands of lines an
     # hour that bury the address. They go to var/*.log unless DEMO_VERBOSE=1 asks for them here.

@@ -8,6 +8,7 @@ from web import (
     demo_pages,
     language,
     live,
+    notification_pages,
     overview,
     ping,
     release_changes,
@@ -77,6 +78,35 @@ urlpatterns: list = [
     path("audit/export.<slug:fmt>", audit_views.audit_export, name="audit-export"),
     # the benchmark's baseline (issue 6): a trivial logged-in page, see bench/pages.py
     path("ping/", ping.ping, name="ping"),
+    # notifications (issue 13): channels, their delivery log, a person's own preferences
+    path("notifications/", notification_pages.channel_list, name="notifications"),
+    path("notifications/channels/new", notification_pages.channel_create, name="notification-channel-create"),
+    path(
+        "notifications/channels/<int:channel_id>/",
+        notification_pages.channel_detail,
+        name="notification-channel",
+    ),
+    path(
+        "notifications/channels/<int:channel_id>/edit",
+        notification_pages.channel_edit,
+        name="notification-channel-edit",
+    ),
+    path(
+        "notifications/channels/<int:channel_id>/test",
+        notification_pages.channel_test,
+        name="notification-channel-test",
+    ),
+    path(
+        "notifications/channels/<int:channel_id>/delete",
+        notification_pages.channel_delete,
+        name="notification-channel-delete",
+    ),
+    path(
+        "notifications/channels/<int:channel_id>/deliveries/<int:delivery_id>/redeliver",
+        notification_pages.delivery_redeliver,
+        name="notification-redeliver",
+    ),
+    path("notifications/preferences", notification_pages.preferences, name="notification-preferences"),
     # onboarding in pages (issue 15): the team, its members and accounts, apps, API tokens
     path("team/", team_pages.my_team, name="my-team"),
     path("teams/<int:team_id>/", team_pages.team_page, name="team"),

@@ -105,7 +105,9 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
     }
     assert sorted(set(lists.values())) == [
         "AppPage",
+        "ChannelPage",
         "CheckDefinitionPage",
+        "DeliveryPage",
         "EventPage",
         "LimitPage",
         "PlatformAccountPage",
@@ -113,7 +115,7 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
         "ReleasePageOut",  # the two release lists: the same rows
         "SuppressionPage",
     ]
-    assert len(lists) == 9
+    assert len(lists) == 11
     assert "ListOut" not in doc["components"]["schemas"]
 
 

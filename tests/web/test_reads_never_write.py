@@ -20,6 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from notify.models import Channel, Delivery
 from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
 from releases.limits import transition_refusal
@@ -79,6 +80,12 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     qualification = app_services.app_add_qualification(
         app=app, actor=mike, kind=Qualification.Kind.values[0], number="91110000000000000X"
     )
+    channel = Channel.objects.create(
+        team=app.team, kind="wecom", name="Robot", url="http://127.0.0.1:9/x?key=k"
+    )
+    sent = Delivery.objects.create(
+        channel=channel, team=app.team, event="approved", source="s", status="failed"
+    )
     audit_verify_and_record()
     return {
         "release_id": [r.pk for r in releases],
@@ -97,6 +104,8 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "fmt": ["csv", "json"],
         "callback_key": [releases[-1].app.platform_account.callback_key],
         "appid": [releases[-1].app.appid],
+        "channel_id": [channel.pk],
+        "delivery_id": [sent.pk],
     }
 
 

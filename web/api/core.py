@@ -57,6 +57,7 @@ def _sluice_error(request, exc: SluiceError):
 # Parts of a pydantic error location that name no field: where the value came from, and the
 # branch of a union body (the platform of an account: `wechat.component_appid` is `component_appid`).
 NOT_FIELDS = {"body", "payload", "query", "path", "paging", "filters", "wechat", "manual"}
+NOT_FIELDS |= {"wecom", "dingtalk", "feishu", "email", "webhook"}  # the kinds of a notification channel
 
 
 @api.exception_handler(ValidationError)
