@@ -50,12 +50,15 @@ ALLOWED = {
     "sluice", "wechat", "weixin", "douyin", "alipay", "tencent", "bytedance", "sentry", "fundebug",
     "github", "gitlab", "miniprogram", "appid", "appsecret", "api", "url", "urls", "json", "csv",
     "http", "https", "html", "xml", "aes", "sha", "utc", "iso", "www", "com", "bearer", "curl",
-    "pdf", "png", "jpg", "ios", "android", "cdn",
+    "pdf", "png", "jpg", "ios", "android", "cdn", "webhook", "webhooks",
+    "english",  # a language named in its own language (the switch, a channel's language choices)
+    "sec",  # the prefix of a DingTalk signing secret, quoted in its help text
     # code identifiers with no mark of one: a check's key (in its menu option), app.json's key, a WeChat API
     "qualifications", "permission", "setprivacysetting",
     "location",  # quoted: the English word the privacy check looks for in a policy
     # values from the world's data: usernames, the test client's host, a reason the shared world types
     "alice", "mike", "nina", "vera", "adam", "olga", "testserver", "legal", "cleared",
+    "robot",  # the name the shared world gives its notification channel
 }  # fmt: skip
 TOKEN = re.compile(r"[A-Za-z0-9_./]+")
 WORD = re.compile(r"[A-Za-z]{3,}")

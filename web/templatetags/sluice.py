@@ -299,3 +299,11 @@ def report_key_label(key: str) -> str:
     """A build report field's name for people; the key itself (shown beside it) for an unknown one."""
     label = REPORT_KEYS.get(key)
     return str(label) if label is not None else ""
+
+
+@register.filter
+def event_kind_label(kind: str) -> str:
+    """A notification event kind (a contract of the API, e.g. "approved") as people read it."""
+    from notify.kinds import KINDS
+
+    return str(KINDS.get(kind, kind))
