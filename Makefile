@@ -29,6 +29,7 @@ test: export SLUICE_TESTING = 1
 test: venv
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/preflight.py
+	@bash scripts/cjk_font.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Releases through the WeChat simulator while it fails and workers are killed (bench/chaos.py);

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.checks import REGISTRY
@@ -35,7 +36,11 @@ CHECKLIST_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 def _require(actor, app: App, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, app.team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
+        raise Forbidden(
+            "forbidden",
+            gettext_noop("Only a %(role)s or above can %(doing)s.")
+            % {"role": english(Role(minimum).label).lower(), "doing": doing},
+        )
 
 
 def _required_text(value, field: str, message: str, *, max_length: int) -> str:

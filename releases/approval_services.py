@@ -2,6 +2,7 @@
 override (a team admin, with a reason), or send the revision back to its author."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from releases import approvals
 from releases.errors import Forbidden, Invalid, Refused
@@ -14,7 +15,7 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
     """The capacity this approval fills: the one asked for, or the first open one the actor holds."""
     status = approvals.policy_status(release)
     if any(a.approver_id == actor.pk for a in status.approvals):
-        raise Refused("already_approved", "You have already approved this revision.")
+        raise Refused("already_approved", gettext_noop("You have already approved this revision."))
     held = approvals.capacities_of(actor, release.app)
     if capacity:
         if capacity not in Capacity.values:
@@ -31,8 +32,8 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
         if capacity not in status.missing:
             raise Refused(
                 "approval_not_needed",
-                f"Revision {release.revision} already has its "
-                f"{english(approvals.capacity_label(capacity))} approval.",
+                gettext_noop("Revision %(revision)s already has its %(capacity)s approval.")
+                % {"revision": release.revision, "capacity": english(approvals.capacity_label(capacity))},
             )
         return capacity
     open_ = [c for c in status.missing if c in held]
@@ -82,11 +83,11 @@ def release_approve_override(
     author or an editor) still cannot, and `revision` is bound as for release_approve.
     """
     if not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can approve by override.")
+        raise Forbidden("forbidden", gettext_noop("Only a team admin can approve by override."))
     if not (reason or "").strip():
         raise Invalid(
             "reason_required",
-            "Write why the approval policy is overridden for this revision.",
+            gettext_noop("Write why the approval policy is overridden for this revision."),
             details={"reason": "Required."},
         )
     based_on = release.revision if revision is None else revision
@@ -95,7 +96,10 @@ def release_approve_override(
         _refuse_stale(release, based_on, "nothing was approved")
         why = approvals.self_approval_reason(release, actor)
         if why:
-            raise Forbidden("self_approval", f"{why}; another admin who did not write it must override.")
+            raise Forbidden(
+                "self_approval",
+                gettext_noop("%(why)s; another admin who did not write it must override.") % {"why": why},
+            )
         _refuse_unless_allowed(release, "approve", actor)
         missing = approvals.policy_status(release).missing
         _transition(
@@ -121,7 +125,7 @@ def release_send_back(*, release: Release, actor, comment: str, ip: str | None =
     if not comment.strip():
         raise Invalid(
             "comment_required",
-            "Say what must change before sending the release back.",
+            gettext_noop("Say what must change before sending the release back."),
             details={"comment": "Required."},
         )
     return _transition(release, "send_back", actor=actor, ip=ip, data={"comment": comment.strip()})

@@ -14,6 +14,7 @@ Pure reads: the services enforce, the pages and the API show the same answers.
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.models import (
     MEMBER_CAPACITIES,
@@ -113,9 +114,9 @@ def wrote_content(release: Release, user) -> bool:
 def self_approval_reason(release: Release, user) -> str:
     """Why `user` may not approve this release because they wrote it (start of a sentence), or ""."""
     if getattr(user, "pk", None) == release.author_id:
-        return "You are the author of this release"
+        return gettext_noop("You are the author of this release")
     if wrote_content(release, user):
-        return "You changed the content of this release"
+        return gettext_noop("You changed the content of this release")
     return ""
 
 
@@ -142,13 +143,15 @@ def missing_message_of(release: Release, status: PolicyStatus) -> str:
     if status.complete:
         return ""
     if status.missing == [Capacity.RELEASE_MANAGER] and status.required == [Capacity.RELEASE_MANAGER]:
-        return "A release manager who did not write its content must approve this revision first."
+        return gettext_noop(
+            "A release manager who did not write its content must approve this revision first."
+        )
     missing = ", ".join(english(capacity_label(c)) for c in status.missing)
     policy = ", ".join(english(capacity_label(c)) for c in status.required)
-    return (
-        f"Revision {release.revision} still needs approval as: {missing} "
-        f"(this app requires {policy}; each from someone who did not write its content)."
-    )
+    return gettext_noop(
+        "Revision %(revision)s still needs approval as: %(missing)s "
+        "(this app requires %(policy)s; each from someone who did not write its content)."
+    ) % {"revision": release.revision, "missing": missing, "policy": policy}
 
 
 def open_capacities_for(release: Release, user) -> list[str]:

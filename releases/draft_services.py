@@ -3,6 +3,7 @@ the manual checklist (whichever of the last two completes the gate moves the rel
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.checks import run_checks, run_pending
@@ -28,7 +29,10 @@ def _validate_version(app: App, version: str, *, exclude_release_id: int | None 
             details={"version": "Use MAJOR.MINOR.PATCH, e.g. 1.4.0."},
         )
     if app.releases.filter(version=version).exclude(pk=exclude_release_id).exists():
-        raise Refused("version_exists", f"{app} already has a release {version}.")
+        raise Refused(
+            "version_exists",
+            gettext_noop("%(app)s already has a release %(version)s.") % {"app": app, "version": version},
+        )
     latest = latest_published_version(app, exclude_release_id=exclude_release_id)
     if latest is not None and parse(version) <= parse(latest):
         raise Invalid(
@@ -89,7 +93,10 @@ def release_create(
                 ip=ip,
             )
     except IntegrityError:
-        raise Refused("version_exists", f"{app} already has a release {version}.") from None
+        raise Refused(
+            "version_exists",
+            gettext_noop("%(app)s already has a release %(version)s.") % {"app": app, "version": version},
+        ) from None
     return release
 
 
@@ -167,7 +174,9 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "run checks")
     if release.state != State.DRAFT:
         raise Refused(
-            "invalid_state", f"Checks run on drafts; this release is {_state_label(release.state)}."
+            "invalid_state",
+            gettext_noop("Checks run on drafts; this release is %(state)s.")
+            % {"state": _state_label(release.state)},
         )
     # The run vouches for exactly what the checks read: this object's content, hashed now.
     content_hash = release.content_hash()
@@ -192,7 +201,10 @@ def release_check(*, release: Release, actor, ip: str | None = None) -> CheckRun
         if pending:
             details["pending"] = pending
         raise Refused(
-            "checks_failed", f"{len(failing)} check(s) failed: {'; '.join(failing)}.", details=details
+            "checks_failed",
+            gettext_noop("%(count)s check(s) failed: %(checks)s.")
+            % {"count": len(failing), "checks": "; ".join(failing)},
+            details=details,
         )
     if not pending:
         with transaction.atomic():

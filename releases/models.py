@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.crypto import EncryptedTextField
 
@@ -48,11 +49,11 @@ def default_required_approvals() -> list[str]:
 
 
 DEFAULT_CHECKLIST = (
-    ("tested_ios", "Core flows tested on iOS"),
-    ("tested_android", "Core flows tested on Android"),
-    ("tested_wechat_latest", "Core flows tested on the latest WeChat version"),
-    ("payment", "Payment tested end to end"),
-    ("login", "Login tested (new and returning user)"),
+    ("tested_ios", gettext_noop("Core flows tested on iOS")),
+    ("tested_android", gettext_noop("Core flows tested on Android")),
+    ("tested_wechat_latest", gettext_noop("Core flows tested on the latest WeChat version")),
+    ("payment", gettext_noop("Payment tested end to end")),
+    ("login", gettext_noop("Login tested (new and returning user)")),
 )
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.errors import Forbidden, Invalid, NotFound, Refused
@@ -132,7 +133,11 @@ def _username(task: RemediationTask, role: str) -> str | None:
 
 def _require(actor, release: Release, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, release.app.team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
+        raise Forbidden(
+            "forbidden",
+            gettext_noop("Only a %(role)s or above can %(doing)s.")
+            % {"role": english(Role(minimum).label).lower(), "doing": doing},
+        )
 
 
 def _clean_note(note, *, key: str) -> str:
@@ -140,14 +145,15 @@ def _clean_note(note, *, key: str) -> str:
     if not note:
         raise Invalid(
             "note_required",
-            "Say what was done (the evidence) to complete this task.",
+            gettext_noop("Say what was done (the evidence) to complete this task."),
             details={"note": "Required."},
         )
     limit = FEEDBACK_MAX if key == EXPLAIN_KEY else NOTE_MAX
     if len(note) > limit:
         raise Invalid(
             "note_too_long",
-            f"The note is {len(note)} characters; at most {limit} are allowed here.",
+            gettext_noop("The note is %(count)s characters; at most %(limit)s are allowed here.")
+            % {"count": len(note), "limit": limit},
             details={"note": f"At most {limit} characters."},
         )
     return note
@@ -160,7 +166,9 @@ def remediation_complete(*, release: Release, key: str, actor, note: str, ip: st
     with transaction.atomic():
         task = release.remediation_tasks.select_for_update().filter(key=key).first()
         if task is None:
-            raise NotFound("unknown_task", f"This release has no remediation task “{key}”.")
+            raise NotFound(
+                "unknown_task", gettext_noop("This release has no remediation task “%(key)s”.") % {"key": key}
+            )
         task.done, task.done_by, task.done_at, task.note = True, actor, timezone.now(), note
         task.save(update_fields=["done", "done_by", "done_at", "note"])
         audit_record(

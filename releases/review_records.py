@@ -8,22 +8,23 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from releases.models import PlatformAccount, Release
 
 
 class RejectionCategory(models.TextChoices):
-    CATEGORY_MISMATCH = "category_mismatch", "Features do not match the category"
-    PRIVACY_POLICY = "privacy_policy", "Privacy policy"
-    PERFORMANCE = "performance", "Performance"
-    QUALIFICATION = "qualification", "Qualification"
-    WRONG_CATEGORY = "wrong_category", "Wrong category"
-    IMAGE_VIOLATION = "image_violation", "Image violation"
-    ABNORMAL_PRICE = "abnormal_price", "Abnormal price"
-    CONTENT_OR_INDUCED_SHARING = "content_or_induced_sharing", "Content or induced sharing"
-    ACCOUNT_INFORMATION = "account_information", "Account information"
-    FUNCTIONAL_BUG = "functional_bug", "Functional bug"
-    OTHER = "other", "Other"
+    CATEGORY_MISMATCH = "category_mismatch", _("Features do not match the category")
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+    PERFORMANCE = "performance", _("Performance")
+    QUALIFICATION = "qualification", _("Qualification")
+    WRONG_CATEGORY = "wrong_category", _("Wrong category")
+    IMAGE_VIOLATION = "image_violation", _("Image violation")
+    ABNORMAL_PRICE = "abnormal_price", _("Abnormal price")
+    CONTENT_OR_INDUCED_SHARING = "content_or_induced_sharing", _("Content or induced sharing")
+    ACCOUNT_INFORMATION = "account_information", _("Account information")
+    FUNCTIONAL_BUG = "functional_bug", _("Functional bug")
+    OTHER = "other", _("Other")
 
 
 class Rejection(models.Model):

@@ -9,6 +9,7 @@ it and records its audit event in one transaction. The writes themselves live in
 import django_fsm as fsm
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases import approvals
 from releases.audit import audit_record
@@ -29,7 +30,11 @@ from releases.selectors import role_for
 
 def _require_role(actor, team_id: int, minimum: str, doing: str) -> None:
     if not role_at_least(role_for(actor, team_id), minimum):
-        raise Forbidden("forbidden", f"Only a {english(Role(minimum).label).lower()} or above can {doing}.")
+        raise Forbidden(
+            "forbidden",
+            gettext_noop("Only a %(role)s or above can %(doing)s.")
+            % {"role": english(Role(minimum).label).lower(), "doing": doing},
+        )
 
 
 def _state_label(state: str) -> str:
@@ -38,26 +43,26 @@ def _state_label(state: str) -> str:
 
 # What a refusal says the release cannot do, in words rather than transition names.
 DOING = {
-    "edit": "be edited",
-    "mark_checked": "pass its checks",
-    "approve": "be approved",
-    "send_back": "be sent back",
-    "submit": "be submitted",
-    "review_approved": "get a review outcome",
-    "review_rejected": "get a review outcome",
-    "review_delayed": "get a review outcome",
-    "withdraw": "be withdrawn",
-    "publish": "be published",
-    "rollback": "be rolled back",
-    "rollout_advance": "advance its phased release",
-    "rollout_pause": "pause its phased release",
-    "rollout_resume": "resume its phased release",
-    "rollout_revert": "revert its phased release",
-    "rollout_halt": "halt its phased release",
-    "speedup": "be sped up",
-    "retry": "be retried",
-    "expire": "expire",
-    "cancel": "be cancelled",
+    "edit": gettext_noop("be edited"),
+    "mark_checked": gettext_noop("pass its checks"),
+    "approve": gettext_noop("be approved"),
+    "send_back": gettext_noop("be sent back"),
+    "submit": gettext_noop("be submitted"),
+    "review_approved": gettext_noop("get a review outcome"),
+    "review_rejected": gettext_noop("get a review outcome"),
+    "review_delayed": gettext_noop("get a review outcome"),
+    "withdraw": gettext_noop("be withdrawn"),
+    "publish": gettext_noop("be published"),
+    "rollback": gettext_noop("be rolled back"),
+    "rollout_advance": gettext_noop("advance its phased release"),
+    "rollout_pause": gettext_noop("pause its phased release"),
+    "rollout_resume": gettext_noop("resume its phased release"),
+    "rollout_revert": gettext_noop("revert its phased release"),
+    "rollout_halt": gettext_noop("halt its phased release"),
+    "speedup": gettext_noop("be sped up"),
+    "retry": gettext_noop("be retried"),
+    "expire": gettext_noop("expire"),
+    "cancel": gettext_noop("be cancelled"),
 }
 
 
@@ -70,9 +75,14 @@ def refuse_unless_permitted(release: Release, name: str, actor) -> None:
     if name in ("approve", "send_back") and approvals.capacities_of(actor, release.app):
         why = approvals.self_approval_reason(release, actor)
         if why:
-            raise Forbidden("self_approval", f"{why}; someone who did not write it must decide.")
+            raise Forbidden(
+                "self_approval",
+                gettext_noop("%(why)s; someone who did not write it must decide.") % {"why": why},
+            )
     raise Forbidden(
-        "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
+        "forbidden",
+        gettext_noop("Your role in %(team)s does not allow this action on the release.")
+        % {"team": release.app.team},
     )
 
 
@@ -83,11 +93,14 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
     if not fsm.can_proceed(method, check_conditions=False):
         raise Refused(
             "invalid_state",
-            f"A release that is {_state_label(release.state)} cannot {DOING.get(name, name)}.",
+            gettext_noop("A release that is %(state)s cannot %(doing)s.")
+            % {"state": _state_label(release.state), "doing": DOING.get(name, name)},
         )
     if actor is not None and not may_attempt(release, name, actor):  # the permission from this state
         raise Forbidden(
-            "forbidden", f"Your role in {release.app.team} does not allow this action on the release."
+            "forbidden",
+            gettext_noop("Your role in %(team)s does not allow this action on the release.")
+            % {"team": release.app.team},
         )
     transition = method._django_fsm.get_transition(release.state)
     for condition in transition.conditions:
@@ -194,7 +207,10 @@ def _refuse_stale(release: Release, based_on: int, nothing: str) -> None:
     if based_on > release.revision:
         raise Refused(
             "stale_revision",
-            f"This release is at revision {release.revision}; there is no revision {based_on}, so {nothing}.",
+            gettext_noop(
+                "This release is at revision %(current)s; there is no revision %(based_on)s, so %(nothing)s."
+            )
+            % {"current": release.revision, "based_on": based_on, "nothing": nothing},
             details=details,
         )
     bumps = AuditEvent.objects.filter(release_id=release.pk, action__in=list(NEW_REVISION))

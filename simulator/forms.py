@@ -1,6 +1,7 @@
 """The reviewer console's forms: a decision on one submission, and the simulator's settings."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from simulator import services
 from simulator.models import SimSettings
@@ -12,18 +13,20 @@ def _reason_choices() -> list[tuple[str, str]]:
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
-        choices=[("approved", "Approve"), ("rejected", "Reject"), ("delayed", "Delay")]
+        choices=[("approved", _("Approve")), ("rejected", _("Reject")), ("delayed", _("Delay"))]
     )
     reasons = forms.MultipleChoiceField(choices=_reason_choices, required=False)
     free_text = forms.CharField(required=False, max_length=2000)
-    screenshots = forms.CharField(required=False, max_length=1000, help_text="Media ids, separated by |")
+    screenshots = forms.CharField(required=False, max_length=1000, help_text=_("Media ids, separated by |"))
 
     def clean(self):
         data = super().clean()
         if data.get("outcome") == "rejected" and not (
             data.get("reasons") or data.get("free_text", "").strip()
         ):
-            raise forms.ValidationError("A rejection needs at least one reason from the catalogue or a text.")
+            raise forms.ValidationError(
+                _("A rejection needs at least one reason from the catalogue or a text.")
+            )
         return data
 
     def reason(self) -> str:
@@ -46,7 +49,7 @@ PERCENT_FIELDS = (
 
 class SettingsForm(forms.ModelForm):
     expire_tokens = forms.BooleanField(
-        required=False, label="Expire every token issued so far (callers get 42001 and must refresh)"
+        required=False, label=_("Expire every token issued so far (callers get 42001 and must refresh)")
     )
 
     class Meta:
@@ -65,27 +68,27 @@ class SettingsForm(forms.ModelForm):
             "speedup_limit",
         ]
         labels = {
-            "scripted_enabled": "Scripted mode: decide every new submission automatically",
-            "scripted_after_seconds": "Decide after (seconds)",
-            "scripted_approve_pct": "Approve (%)",
-            "scripted_reject_pct": "Reject (%)",
-            "scripted_delay_pct": "Delay first (%)",
-            "error_rate_pct": "API calls failing with -1 system error (%)",
-            "latency_ms": "Added latency per API call (ms)",
-            "pushes_enabled": "Push audit events",
-            "lost_push_pct": "Pushes lost (%)",
-            "quota_limit": "Monthly submit quota per platform",
-            "speedup_limit": "Monthly speed-up quota per platform",
+            "scripted_enabled": _("Scripted mode: decide every new submission automatically"),
+            "scripted_after_seconds": _("Decide after (seconds)"),
+            "scripted_approve_pct": _("Approve (%)"),
+            "scripted_reject_pct": _("Reject (%)"),
+            "scripted_delay_pct": _("Delay first (%)"),
+            "error_rate_pct": _("API calls failing with -1 system error (%)"),
+            "latency_ms": _("Added latency per API call (ms)"),
+            "pushes_enabled": _("Push audit events"),
+            "lost_push_pct": _("Pushes lost (%)"),
+            "quota_limit": _("Monthly submit quota per platform"),
+            "speedup_limit": _("Monthly speed-up quota per platform"),
         }
 
     def clean(self):
         data = super().clean()
         for name in PERCENT_FIELDS:
             if data.get(name) is not None and data[name] > 100:
-                self.add_error(name, "A percentage is at most 100.")
+                self.add_error(name, _("A percentage is at most 100."))
         odds = [data.get(n) or 0 for n in PERCENT_FIELDS[:3]]
         if data.get("scripted_enabled") and sum(odds) != 100:
-            raise forms.ValidationError("Approve, reject and delay must add up to 100%.")
+            raise forms.ValidationError(_("Approve, reject and delay must add up to 100%."))
         if (data.get("latency_ms") or 0) > 30_000:
-            self.add_error("latency_ms", "At most 30000 ms.")
+            self.add_error("latency_ms", _("At most 30000 ms."))
         return data

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from releases.models import Qualification
+from releases.messages import localize
+from releases.models import DEFAULT_CHECKLIST, Qualification
 
 
 class _Flat(forms.Form):
@@ -80,9 +81,11 @@ class ChecklistForm(_Flat):
     @classmethod
     def for_app(cls, app) -> "ChecklistForm":
         labels = [item.get("label", "") for item in app.checklist or [] if isinstance(item, dict)]
-        return cls(initial={"items": "\n".join(labels)})
+        return cls(initial={"items": "\n".join(localize(label) for label in labels)})
 
     def clean_items(self) -> list[dict]:
-        """Lines become items; the service keeps the key of an unchanged label (its ticks count)."""
+        """Lines become items; the service keeps the key of an unchanged label (its ticks count).
+        A default item shown in the reader's language is stored as its English message id again."""
+        defaults = {localize(label): label for _key, label in DEFAULT_CHECKLIST}
         lines = [line.strip() for line in self.cleaned_data["items"].splitlines()]
-        return [{"label": line} for line in lines if line]
+        return [{"label": defaults.get(line, line)} for line in lines if line]

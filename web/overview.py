@@ -40,6 +40,7 @@ from releases.workdays import (
     EXPECTED_WORKING_DAYS,
     MAX_WORKING_DAYS,
 )
+from web.audit_labels import action_label
 from web.live import overview_stamp_of
 from web.needs_action import KINDS, Access, ActionItem, needs_action  # noqa: F401 -- the page's parts
 from web.overview_accounts import account_meters
@@ -230,7 +231,7 @@ def recent_events(access: Access, limit: int = RECENT_EVENTS) -> list[dict]:
             {
                 "event": event,
                 "actor": event.actor_name,
-                "action": event.action.replace("_", " "),
+                "action": action_label(event.action),
                 "release": release,
                 "url": url_for(event.release_id) if release else "",
                 "at_iso": iso,

@@ -13,10 +13,11 @@ from releases import actions, approvals, selectors
 from releases.checks import REGISTRY
 from releases.memo import in_read_scope
 from releases.models import EDITABLE, AuditEvent, CheckResult, Release, Role, State, role_at_least
+from web.audit_labels import CODE_KEYS, action_label, data_key_label, data_value_text
 from web.page_helpers import page_context, request_role
 from web.rollout_pages import CONFIRMED, rollout_context
 from web.rows import Row, times
-from web.templatetags.sluice import as_text, by_urgency, check_title, pairs, severity_label, state_label
+from web.templatetags.sluice import by_urgency, check_title, pairs, severity_label, state_label
 
 
 def _when(moment) -> Row:
@@ -112,9 +113,13 @@ def _event_rows(release: Release) -> tuple[list[Row], int]:
                 seconds=f"{local:%Y-%m-%d %H:%M:%S}",
                 text=f"{local:%Y-%m-%d %H:%M}",
                 actor=actor,
-                action=action,
+                action=action_label(action),
+                code=action,
                 states=moved + labels[to_state],
-                data=[(key, as_text(value)) for key, value in pairs(data)],
+                data=[
+                    (data_key_label(key), data_value_text(key, value), key in CODE_KEYS)
+                    for key, value in pairs(data)
+                ],
             )
         )
         last = pk

@@ -2,10 +2,11 @@ import logging
 from dataclasses import dataclass, field
 
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger(__name__)
 
-PENDING_MESSAGE = "Running in the background…"
+PENDING_MESSAGE = gettext_noop("Running in the background…")
 
 
 @dataclass
@@ -66,7 +67,11 @@ def evaluate(check: Check, release) -> dict:
         status = "passed" if outcome.passed else "failed"
     except Exception as exc:  # a broken check must block, not wave the release through
         logger.exception("Check %s crashed on release %s", check.key, release.pk)
-        outcome = Outcome(False, f"The check itself failed: {exc.__class__.__name__}: {exc}")
+        outcome = Outcome(
+            False,
+            gettext_noop("The check itself failed: %(error)s")
+            % {"error": f"{exc.__class__.__name__}: {exc}"},
+        )
         status = "error"
     return _row(check, status, outcome)
 
@@ -75,7 +80,11 @@ def suppressed(check: Check, suppression) -> dict:
     """The result of a check the app suppressed: it is not run; the row says why and until when."""
     who = suppression.created_by.get_username() if suppression.created_by_id else ""
     until = suppression.expires_on.isoformat()
-    message = f"Suppressed for this app until {until} (inclusive) by {who}: {suppression.reason}"
+    message = gettext_noop("Suppressed for this app until %(until)s (inclusive) by %(who)s: %(reason)s") % {
+        "until": until,
+        "who": who,
+        "reason": suppression.reason,
+    }
     evidence = {
         "suppression": {
             "id": suppression.pk,
@@ -123,7 +132,8 @@ def run_pending(release, keys: list[str]) -> dict[str, dict]:
         if check is None:
             found[key] = {
                 "status": "error",
-                "message": f"The check “{key}” no longer exists; run the checks again.",
+                "message": gettext_noop("The check “%(key)s” no longer exists; run the checks again.")
+                % {"key": key},
                 "evidence": {},
             }
         else:

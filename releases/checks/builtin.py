@@ -3,6 +3,7 @@
 import re
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 from releases.versioning import parse
@@ -24,7 +25,8 @@ class VersionIsSemantic(Check):
         if parse(release.version) is None:
             return Outcome(
                 False,
-                f"“{release.version}” is not a semantic version (e.g. 1.4.0).",
+                gettext_noop("“%(version)s” is not a semantic version (e.g. 1.4.0).")
+                % {"version": release.version},
                 {"version": release.version},
             )
         return Outcome(True)
@@ -42,11 +44,12 @@ class VersionIsNewer(Check):
         latest = latest_published_version(release.app, exclude_release_id=release.pk)
         mine = parse(release.version)
         if latest is None or mine is None:
-            return Outcome(True, "No published version yet." if latest is None else "")
+            return Outcome(True, gettext_noop("No published version yet.") if latest is None else "")
         if mine <= parse(latest):
             return Outcome(
                 False,
-                f"{release.version} is not greater than the published {latest}.",
+                gettext_noop("%(version)s is not greater than the published %(latest)s.")
+                % {"version": release.version, "latest": latest},
                 {"version": release.version, "latest_published": latest},
             )
         return Outcome(True)
@@ -64,13 +67,18 @@ class ReviewNotesPresent(Check):
     def run(self, release) -> Outcome:
         notes = release.review_notes.strip()
         if not notes:
-            return Outcome(False, "Review notes are empty.", {"review_notes": ""})
+            return Outcome(False, gettext_noop("Review notes are empty."), {"review_notes": ""})
         if PLACEHOLDER_NOTES.match(notes):
-            return Outcome(False, f"“{notes}” is a placeholder, not a description.", {"review_notes": notes})
+            return Outcome(
+                False,
+                gettext_noop("“%(notes)s” is a placeholder, not a description.") % {"notes": notes},
+                {"review_notes": notes},
+            )
         if len(notes) < MIN_REVIEW_NOTES:
             return Outcome(
                 False,
-                f"Review notes are {len(notes)} characters; write at least {MIN_REVIEW_NOTES}.",
+                gettext_noop("Review notes are %(count)s characters; write at least %(minimum)s.")
+                % {"count": len(notes), "minimum": MIN_REVIEW_NOTES},
                 {"review_notes": notes},
             )
         return Outcome(True)
@@ -87,7 +95,7 @@ class PackageSize(Check):
     def run(self, release) -> Outcome:
         packages = release.build_report.get("packages") or []
         if not packages:
-            return Outcome(True, "The build report lists no packages.")
+            return Outcome(True, gettext_noop("The build report lists no packages."))
         oversized = [
             p for p in packages if p.get("name") != "__FULL__" and p.get("size", 0) > self.main_limit
         ]
@@ -95,12 +103,16 @@ class PackageSize(Check):
         if total is None:
             total = sum(p.get("size", 0) for p in packages)
         if oversized or total > self.total_limit:
-            parts = [f"{p['name']} is {p['size'] / MB:.2f} MB" for p in oversized]
+            parts = [
+                gettext_noop("%(name)s is %(size)s MB") % {"name": p["name"], "size": f"{p['size'] / MB:.2f}"}
+                for p in oversized
+            ]
             if total > self.total_limit:
-                parts.append(f"the total is {total / MB:.2f} MB")
+                parts.append(gettext_noop("the total is %(size)s MB") % {"size": f"{total / MB:.2f}"})
             return Outcome(
                 False,
-                "; ".join(parts) + " (limits: 2 MB each, 20 MB total).",
+                gettext_noop("%(problems)s (limits: 2 MB each, 20 MB total).")
+                % {"problems": "; ".join(parts)},
                 {"oversized": oversized, "total": total},
             )
         return Outcome(True)

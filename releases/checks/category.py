@@ -5,6 +5,7 @@ import re
 from functools import cache
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 from releases.checks.wordlists import DATA_DIR
@@ -57,7 +58,7 @@ class CategoryFeatures(Check):
     def run(self, release) -> Outcome:
         categories = [c for c in (release.app.categories or []) if isinstance(c, str)]
         if not categories:
-            return Outcome(True, "The app has no service category set; nothing to compare.")
+            return Outcome(True, gettext_noop("The app has no service category set; nothing to compare."))
         report = release.build_report if isinstance(release.build_report, dict) else {}
         pages = _strings(report, "pages")
         problems = []
@@ -82,15 +83,25 @@ class CategoryFeatures(Check):
             if not any(need["regex"].search(words(p)) for p in pages)
         ]
         if missing:
-            listed = "the build report lists no pages" if not pages else f"pages: {', '.join(pages)}"
+            listed = (
+                gettext_noop("the build report lists no pages")
+                if not pages
+                else gettext_noop("pages: %(pages)s") % {"pages": ", ".join(pages)}
+            )
             problems.append(
                 base
                 | {
                     "missing": [f"{need['label']} ({need['hint']})" for need in missing],
                     "pages": pages,
-                    "message": f"category “{category}” ({rule['name']}) needs "
-                    + " and ".join(need["label"] for need in missing)
-                    + f", but {listed}",
+                    "message": gettext_noop(
+                        "category “%(category)s” (%(rule)s) needs %(needs)s, but %(listed)s"
+                    )
+                    % {
+                        "category": category,
+                        "rule": rule["name"],
+                        "needs": " and ".join(need["label"] for need in missing),
+                        "listed": listed,
+                    },
                 }
             )
         for need in rule.get("requires_report", []):
@@ -99,8 +110,15 @@ class CategoryFeatures(Check):
                     base
                     | {
                         "missing": [need["key"]],
-                        "message": f"category “{category}” ({rule['name']}) needs {need['label']}: "
-                        + need["hint"],
+                        "message": gettext_noop(
+                            "category “%(category)s” (%(rule)s) needs %(needs)s: %(hint)s"
+                        )
+                        % {
+                            "category": category,
+                            "rule": rule["name"],
+                            "needs": need["label"],
+                            "hint": need["hint"],
+                        },
                     }
                 )
         for forbid in rule.get("forbids", []):
@@ -116,8 +134,15 @@ class CategoryFeatures(Check):
                     | {
                         "forbidden": forbid["label"],
                         "found": found,
-                        "message": f"category “{category}” ({rule['name']}) may not carry {forbid['label']}, "
-                        "found in " + ", ".join(f"{f['in']} {f['name']}" for f in found),
+                        "message": gettext_noop(
+                            "category “%(category)s” (%(rule)s) may not carry %(forbidden)s, found in %(found)s"  # noqa: E501
+                        )
+                        % {
+                            "category": category,
+                            "rule": rule["name"],
+                            "forbidden": forbid["label"],
+                            "found": ", ".join(f"{f['in']} {f['name']}" for f in found),
+                        },
                     }
                 )
         return problems

@@ -5,6 +5,7 @@ data/induced_sharing.json (format: releases/checks/wordlists.py).
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 from releases.checks.wordlists import find_spans, load_rules, release_texts
@@ -21,7 +22,7 @@ class _WordListCheck(Check):
             return Outcome(True)
         return Outcome(
             False,
-            f"{len(spans)} {self.what}: " + "; ".join(span.describe() for span in spans) + ".",
+            (self.what % {"count": len(spans), "spans": "; ".join(span.describe() for span in spans)}),
             {"spans": [span.as_evidence() for span in spans]},
         )
 
@@ -31,7 +32,7 @@ class AdLawClaims(_WordListCheck):
     key = "ad_law_claims"
     title = _("No absolute claims banned by advertising law")
     wordlist = "ad_law_claims"
-    what = "absolute claim(s)"
+    what = gettext_noop("%(count)s absolute claim(s): %(spans)s.")
     explanation = _(
         "China's Advertising Law (art. 9) bans absolute claims such as 国家级, 最高级, 最佳, 第一, "
         "100%, 绝对, 顶级, 极致, 全网最低, 史上最…, “best”, “No.1”. Reviewers reject a version whose "
@@ -48,7 +49,7 @@ class InducedSharing(_WordListCheck):
     key = "induced_sharing"
     title = _("No induced or forced sharing")
     wordlist = "induced_sharing"
-    what = "induced-sharing phrase(s)"
+    what = gettext_noop("%(count)s induced-sharing phrase(s): %(spans)s.")
     explanation = _(
         "WeChat's operating rules forbid making sharing, forwarding, collecting likes or friends' "
         "help a condition of a reward, of content or of using the service (分享后才能使用, 转发领取, "

@@ -4,6 +4,7 @@ import math
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 
@@ -15,14 +16,17 @@ def _first_screen_ms(release) -> tuple[float | None, Outcome | None]:
     if value is None:
         return None, Outcome(
             False,
-            "The build report has no first_screen_ms; CI should measure the first screen and send it "
-            "(build_report.first_screen_ms, in milliseconds).",
+            gettext_noop(
+                "The build report has no first_screen_ms; CI should measure the first screen and send it "
+                "(build_report.first_screen_ms, in milliseconds)."
+            ),
             {"first_screen_ms": None},
         )
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         return None, Outcome(
             False,
-            f"first_screen_ms is {value!r}, not a number of milliseconds >= 0.",
+            gettext_noop("first_screen_ms is %(value)s, not a number of milliseconds >= 0.")
+            % {"value": repr(value)},
             {"first_screen_ms": value},
         )
     return value, None
@@ -38,11 +42,15 @@ class _FirstScreen(Check):
         if ms > self.limit_ms:
             return Outcome(
                 False,
-                f"The first screen takes {ms:g} ms, over the {self.limit_ms} ms limit by "
-                f"{ms - self.limit_ms:g} ms.",
+                gettext_noop("The first screen takes %(ms)s ms, over the %(limit)s ms limit by %(over)s ms.")
+                % {"ms": f"{ms:g}", "limit": self.limit_ms, "over": f"{ms - self.limit_ms:g}"},
                 {"first_screen_ms": ms, "limit_ms": self.limit_ms},
             )
-        return Outcome(True, f"First screen in {ms:g} ms (limit {self.limit_ms} ms).")
+        return Outcome(
+            True,
+            gettext_noop("First screen in %(ms)s ms (limit %(limit)s ms).")
+            % {"ms": f"{ms:g}", "limit": self.limit_ms},
+        )
 
 
 _HOW_TO_FIX = _(
@@ -102,10 +110,16 @@ class ErrorMonitoring(Check):
         report = release.build_report if isinstance(release.build_report, dict) else {}
         value = report.get("error_monitoring")
         if isinstance(value, str) and value.strip():
-            return Outcome(True, f"Error monitoring: {value.strip()}.")
+            return Outcome(True, gettext_noop("Error monitoring: %(tool)s.") % {"tool": value.strip()})
         return Outcome(
             False,
-            "The build report declares no error monitoring (build_report.error_monitoring is "
-            f"{'missing' if 'error_monitoring' not in report else repr(value)}).",
+            gettext_noop(
+                "The build report declares no error monitoring (build_report.error_monitoring is missing)."
+            )
+            if "error_monitoring" not in report
+            else gettext_noop(
+                "The build report declares no error monitoring (build_report.error_monitoring is %(value)s)."
+            )
+            % {"value": repr(value)},
             {"error_monitoring": value},
         )

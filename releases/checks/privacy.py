@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 from releases.checks.fetch import FetchError, fetch_page
@@ -120,20 +121,32 @@ class PrivacyPolicy(Check):
         if not url:
             if not uses:
                 return Outcome(
-                    True, "The build report lists no sensitive permission or API, and no policy URL is set."
+                    True,
+                    gettext_noop(
+                        "The build report lists no sensitive permission or API, and no policy URL is set."
+                    ),
                 )
             return Outcome(
                 False,
-                "The build uses "
-                + ", ".join(f"{t.label} ({', '.join(because)})" for t, because in uses)
-                + " but the app has no privacy policy URL. Set one on the app page.",
+                gettext_noop(
+                    "The build uses %(uses)s but the app has no privacy policy URL. Set one on the app page."
+                )
+                % {
+                    "uses": "; ".join(
+                        gettext_noop("%(label)s (%(because)s)")
+                        % {"label": t.label, "because": ", ".join(because)}
+                        for t, because in uses
+                    )
+                },
                 {"url": "", "missing": [self._missing(t, because) for t, because in uses]},
             )
         try:
             page = fetch_page(url)
         except FetchError as exc:
             return Outcome(
-                False, f"The privacy policy is not reachable: {exc.message}", {"url": url, **exc.evidence}
+                False,
+                gettext_noop("The privacy policy is not reachable: %(problem)s") % {"problem": exc.message},
+                {"url": url, **exc.evidence},
             )
         covered, missing = [], []
         for topic, because in uses:
@@ -148,18 +161,23 @@ class PrivacyPolicy(Check):
         if missing:
             return Outcome(
                 False,
-                f"The policy at {url} never mentions "
-                + "; ".join(_describe_missing(m) for m in missing)
-                + ".",
+                gettext_noop("The policy at %(url)s never mentions %(missing)s.")
+                % {"url": url, "missing": "; ".join(_describe_missing(m) for m in missing)},
                 {**evidence, "missing": missing},
             )
         if not uses:
             return Outcome(
-                True, f"The policy at {url} answers 200; the build uses no sensitive permission.", evidence
+                True,
+                gettext_noop("The policy at %(url)s answers 200; the build uses no sensitive permission.")
+                % {"url": url},
+                evidence,
             )
         return Outcome(
             True,
-            f"The policy at {url} answers 200 and mentions all {len(uses)} sensitive item(s) the build uses.",
+            gettext_noop(
+                "The policy at %(url)s answers 200 and mentions all %(count)s sensitive item(s) the build uses."  # noqa: E501
+            )
+            % {"url": url, "count": len(uses)},
             evidence,
         )
 
@@ -188,20 +206,25 @@ class PlatformPrivacyScan(Check):
     def run(self, release) -> Outcome:
         items = adapter_for(release.app.platform_account).privacy_scan(release)
         if items is None:
-            return Outcome(True, "Skipped: not offered by this platform.")
+            return Outcome(True, gettext_noop("Skipped: not offered by this platform."))
         if not items:
-            return Outcome(True, "The platform's scan found nothing undeclared.")
+            return Outcome(True, gettext_noop("The platform's scan found nothing undeclared."))
         described = [_describe_item(item) for item in items]
         return Outcome(
             False,
-            f"The platform's scan lists {len(items)} problem(s): " + "; ".join(described) + ".",
+            gettext_noop("The platform's scan lists %(count)s problem(s): %(problems)s.")
+            % {"count": len(items), "problems": "; ".join(described)},
             {"items": items},
         )
 
 
 def _describe_missing(missing: dict) -> str:
     used, words = ", ".join(missing["because"]), ", ".join(missing["looked_for"])
-    return f"{missing['label']} (used by {used}; looked for {words})"
+    return gettext_noop("%(label)s (used by %(used)s; looked for %(words)s)") % {
+        "label": missing["label"],
+        "used": used,
+        "words": words,
+    }
 
 
 def _describe_item(item) -> str:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases.checks.base import Check, Outcome, register
 
@@ -30,13 +31,20 @@ def qualification_problems(app, today: date | None = None, qualifications=None) 
         if q.expires_on is None or q.expires_on >= horizon:
             continue
         if q.expires_on < today:
-            message = f"{q.title} expired on {q.expires_on.isoformat()}"
+            message = gettext_noop("%(title)s expired on %(date)s") % {
+                "title": q.title,
+                "date": q.expires_on.isoformat(),
+            }
         else:
             days = (q.expires_on - today).days
-            message = (
-                f"{q.title} expires on {q.expires_on.isoformat()}, in {days} day(s), inside the "
-                f"{REVIEW_WINDOW_DAYS}-day review window"
-            )
+            message = gettext_noop(
+                "%(title)s expires on %(date)s, in %(days)s day(s), inside the %(window)s-day review window"
+            ) % {
+                "title": q.title,
+                "date": q.expires_on.isoformat(),
+                "days": days,
+                "window": REVIEW_WINDOW_DAYS,
+            }
         problems.append(
             {
                 "id": q.pk,
@@ -82,11 +90,13 @@ class QualificationsValid(Check):
     def run(self, release) -> Outcome:
         app = release.app
         if app.pk is None or not app.qualifications.exists():
-            return Outcome(True, "No qualifications are recorded for this app.")
+            return Outcome(True, gettext_noop("No qualifications are recorded for this app."))
         problems = qualification_problems(app)
         if not problems:
             return Outcome(
-                True, f"{app.qualifications.count()} qualification(s), all valid through the review window."
+                True,
+                gettext_noop("%(count)s qualification(s), all valid through the review window.")
+                % {"count": app.qualifications.count()},
             )
         return Outcome(
             False,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONTEXT_CHARS = 20
 LOOK_CHARS = 40  # how far before/after a match the allow-list patterns look
@@ -63,7 +65,14 @@ class Span:
         }
 
     def describe(self) -> str:
-        return f"{self.field} [{self.start}:{self.end}] “{self.text}” ({self.label}) in “{self.context}”"
+        return gettext_noop("%(field)s [%(start)s:%(end)s] “%(text)s” (%(label)s) in “%(context)s”") % {
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "label": self.label,
+            "context": self.context,
+        }
 
 
 def _compile_rule(raw: dict) -> Rule:

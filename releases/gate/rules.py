@@ -11,6 +11,8 @@ resubmission window) are in releases.limits, computed the same way for one app o
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from releases import approvals, rollout_rules
 from releases.gate.facts import Facts, facts_for
 
@@ -41,7 +43,10 @@ def _checklist_detail(facts: Facts) -> str:
     if not missing:
         return ""
     labels = "; ".join(item.get("label", item["key"]) for item in missing)
-    return f"Tick the manual checklist for revision {facts.release.revision}; still open: {labels}."
+    return gettext_noop("Tick the manual checklist for revision %(revision)s; still open: %(labels)s.") % {
+        "revision": facts.release.revision,
+        "labels": labels,
+    }
 
 
 def _policy(facts: Facts) -> approvals.PolicyStatus:
@@ -52,15 +57,19 @@ def _in_review_detail(facts: Facts) -> str:
     other = facts.others_in_review
     if not other:
         return ""
-    return (
-        f"{facts.release.app} {other[0][1]} is already in review and the platform takes one at a time. "
+    return gettext_noop(
+        "%(app)s %(version)s is already in review and the platform takes one at a time. "
         "It lifts when that review ends (approved, rejected or withdrawn)."
-    )
+    ) % {"app": facts.release.app, "version": other[0][1]}
 
 
 def _qualification_detail(facts: Facts) -> str:
     problems = facts.qualification_problems
-    return "; ".join(p["message"] for p in problems) + ". Renew it on the app page." if problems else ""
+    if not problems:
+        return ""
+    return gettext_noop("%(problems)s. Renew it on the app page.") % {
+        "problems": "; ".join(p["message"] for p in problems)
+    }
 
 
 def _remediation_detail(facts: Facts) -> str:
@@ -68,11 +77,18 @@ def _remediation_detail(facts: Facts) -> str:
     if not titles:
         return ""
     shown = "; ".join(titles[:5]) + ("; …" if len(titles) > 5 else "")
-    return (
-        f"{len(titles)} required remediation task{'s are' if len(titles) > 1 else ' is'} still open "
-        f"({shown}). It lifts when each is marked done with a note, or a release manager overrides "
-        "them with a reason."
+    message = (
+        gettext_noop(
+            "%(count)s required remediation tasks are still open (%(tasks)s). It lifts when each is "
+            "marked done with a note, or a release manager overrides them with a reason."
+        )
+        if len(titles) > 1
+        else gettext_noop(
+            "%(count)s required remediation task is still open (%(tasks)s). It lifts when each is "
+            "marked done with a note, or a release manager overrides them with a reason."
+        )
     )
+    return message % {"count": len(titles), "tasks": shown}
 
 
 def _not_superseded(facts: Facts) -> bool:
@@ -93,35 +109,39 @@ RULES = {
     for rule in (
         Rule(
             "checks_not_passed",
-            "The pre-submission checks have not passed for this revision.",
+            gettext_noop("The pre-submission checks have not passed for this revision."),
             _checks_passed,
         ),
         Rule(
             "checklist_incomplete",
-            "Tick every item of the manual checklist for this revision first.",
+            gettext_noop("Tick every item of the manual checklist for this revision first."),
             lambda facts: not facts.unticked,
             _checklist_detail,
         ),
         Rule(
             "approval_required",
-            "A release manager who did not write its content must approve this revision first.",
+            gettext_noop("A release manager who did not write its content must approve this revision first."),
             lambda facts: _policy(facts).complete,
             lambda facts: approvals.missing_message_of(facts.release, _policy(facts)),
         ),
         Rule(
             "already_approved",
-            "You have already approved this revision.",
+            gettext_noop("You have already approved this revision."),
             lambda facts: not _policy(facts).complete,
         ),
         Rule(
             "review_in_progress",
-            "Another release of this app is already in review; the platform takes one at a time.",
+            gettext_noop(
+                "Another release of this app is already in review; the platform takes one at a time."
+            ),
             lambda facts: not facts.others_in_review,
             _in_review_detail,
         ),
         Rule(
             "qualification_expired",
-            "A qualification of this app has expired or expires within the review window; renew it first.",
+            gettext_noop(
+                "A qualification of this app has expired or expires within the review window; renew it first."
+            ),
             lambda facts: not facts.qualification_problems,
             _qualification_detail,
         ),
@@ -137,7 +157,7 @@ RULES = {
         ),
         Rule(
             "remediation_incomplete",
-            "Required remediation tasks are still open.",
+            gettext_noop("Required remediation tasks are still open."),
             lambda facts: not facts.open_tasks,
             _remediation_detail,
         ),

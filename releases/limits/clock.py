@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -41,4 +42,4 @@ def same_month(a: datetime, b: datetime) -> bool:
 
 def when(moment: datetime) -> str:
     """How a refusal names a moment: `2026-12-01 00:00 Beijing time`."""
-    return local(moment).strftime("%Y-%m-%d %H:%M") + " Beijing time"
+    return gettext_noop("%(moment)s Beijing time") % {"moment": local(moment).strftime("%Y-%m-%d %H:%M")}

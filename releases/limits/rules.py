@@ -9,6 +9,8 @@ RESUBMISSION_WINDOW_DAYS (7), WITHDRAW_DAILY_LIMIT (5), WITHDRAW_MONTHLY_LIMIT (
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext_noop
+
 from releases.limits import clock
 from releases.limits.counts import (  # noqa: F401 -- the limits' settings, asked for here too
     NO_STREAK,
@@ -219,7 +221,7 @@ def release_limits(release: Release, now: datetime | None = None) -> list[dict]:
 
 
 def _category_label(category: str | None) -> str:
-    return RejectionCategory(category).label.lower() if category else "the same reason"
+    return str(RejectionCategory(category).label).lower() if category else gettext_noop("the same reason")
 
 
 def window_refusal(release: Release, now: datetime) -> Refusal | None:
@@ -228,9 +230,12 @@ def window_refusal(release: Release, now: datetime) -> Refusal | None:
         return None
     return Refusal(
         "resubmission_window_closed",
-        f"The {window_days()}-day resubmission window after the rejection closed at {clock.when(closes)}. "
-        "This attempt cannot be resubmitted: edit the release to start a new one from draft "
-        "(checks and approval again).",
+        gettext_noop(
+            "The %(days)s-day resubmission window after the rejection closed at %(closed)s. "
+            "This attempt cannot be resubmitted: edit the release to start a new one from draft "
+            "(checks and approval again)."
+        )
+        % {"days": window_days(), "closed": clock.when(closes)},
     )
 
 
@@ -240,8 +245,16 @@ def lock_refusal(app, now: datetime, streak: Streak | None = None) -> Refusal | 
         return None
     return Refusal(
         "same_reason_lock",
-        f"{app} was rejected {streak.count} times in a row for {_category_label(streak.category)}; "
-        f"submissions are locked until {clock.when(until)}. Fix the cause before resubmitting.",
+        gettext_noop(
+            "%(app)s was rejected %(count)s times in a row for %(category)s; "
+            "submissions are locked until %(until)s. Fix the cause before resubmitting."
+        )
+        % {
+            "app": app,
+            "count": streak.count,
+            "category": _category_label(streak.category),
+            "until": clock.when(until),
+        },
         until,
     )
 
@@ -253,9 +266,11 @@ def quota_refusal(release: Release, now: datetime, budget: Budget | None = None)
         return None
     return Refusal(
         "quota_exhausted",
-        f"The monthly review quota of {account.name} ({budget.limit} submissions, shared by all its apps) "
-        f"is used up. It resets at {clock.when(budget.resets_at)}; more can be requested in "
-        "小程序服务商助手.",
+        gettext_noop(
+            "The monthly review quota of %(account)s (%(limit)s submissions, shared by all its apps) "
+            "is used up. It resets at %(resets)s; more can be requested in 小程序服务商助手."
+        )
+        % {"account": account.name, "limit": budget.limit, "resets": clock.when(budget.resets_at)},
         budget.resets_at,
     )
 
@@ -268,8 +283,14 @@ def speedup_refusal(release: Release, now: datetime | None = None) -> Refusal | 
         return None
     return Refusal(
         "speedup_exhausted",
-        f"The speed-up quota of {release.app.platform_account.name} ({budget.limit} this month) is used up. "
-        f"It resets at {clock.when(budget.resets_at)}.",
+        gettext_noop(
+            "The speed-up quota of %(account)s (%(limit)s this month) is used up. It resets at %(resets)s."
+        )
+        % {
+            "account": release.app.platform_account.name,
+            "limit": budget.limit,
+            "resets": clock.when(budget.resets_at),
+        },
         budget.resets_at,
     )
 
@@ -280,12 +301,27 @@ def withdraw_refusal(release: Release, now: datetime | None = None) -> Refusal |
     if not exhausted:
         return None
     limit = max(exhausted, key=lambda item: item.resets_at)  # the one that lifts last decides
-    period = "today" if limit.key == "withdraw_daily" else "this month"
+    message = (
+        gettext_noop(
+            "%(app)s has used its %(limit)s withdrawals today (the platform allows %(daily)s a day and "
+            "%(monthly)s a month). The next one is possible from %(next)s."
+        )
+        if limit.key == "withdraw_daily"
+        else gettext_noop(
+            "%(app)s has used its %(limit)s withdrawals this month (the platform allows %(daily)s a day and "
+            "%(monthly)s a month). The next one is possible from %(next)s."
+        )
+    )
     daily, monthly = withdrawals_allowed()
     return Refusal(
         "withdraw_limit",
-        f"{release.app} has used its {limit.limit} withdrawals {period} (the platform allows "
-        f"{daily} a day and {monthly} a month). "
-        f"The next one is possible from {clock.when(limit.resets_at)}.",
+        message
+        % {
+            "app": release.app,
+            "limit": limit.limit,
+            "daily": daily,
+            "monthly": monthly,
+            "next": clock.when(limit.resets_at),
+        },
         limit.resets_at,
     )

@@ -88,7 +88,10 @@ def test_a_rejection_recorded_elsewhere_appears_on_the_open_release_page_without
     expect(page.locator("h1 .badge")).to_have_text("Rejected", timeout=WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True  # no reload
     assert "The platform rejected this version" in page.locator("#next-title + .next-step").inner_text()
-    page.wait_for_selector("text=review_rejected", state="attached", timeout=WAIT_MS)  # the folded trail
+    # the audit trail, folded away
+    page.wait_for_selector(
+        'td[data-action="review_rejected"]', state="attached", timeout=WAIT_MS
+    )  # folded trail
     page.wait_for_selector("#remediation-title", timeout=WAIT_MS)  # the tasks planned from it
     assert page.locator("[data-live-status]").inner_text() == "Shop 1.0.0 is rejected."
     _shot(page, "rejected")

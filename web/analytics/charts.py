@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from web.rows import html_row
 
@@ -176,10 +177,14 @@ def horizontal_bars(key: str, title: str, rows: list[tuple[str, int]], *, unit: 
         )
     top_items = ", ".join(f"{label} {value}" for label, value in rows[:3])
     description = (
-        f"{total} {unit} in {len(rows)} categor{'y' if len(rows) == 1 else 'ies'}; "
-        f"the most frequent: {top_items}."
+        ngettext(
+            "%(total)s %(unit)s in %(count)s category; the most frequent: %(top)s.",
+            "%(total)s %(unit)s in %(count)s categories; the most frequent: %(top)s.",
+            len(rows),
+        )
+        % {"total": total, "unit": unit, "count": len(rows), "top": top_items}
         if total
-        else f"No {unit} in this period."
+        else gettext("No %(unit)s in this period.") % {"unit": unit}
     )
     plot = {"left": 0, "right": bar_area, "top": 0, "bottom": height}
     return Chart(key, title, description, width, height, bars, unit, [], total, plot, caption=description)
@@ -215,11 +220,17 @@ def histogram(
     axis = [{"y": round(top + plot_height * (1 - f), 1), "label": _tick(scale * f)} for f in (0, 0.5, 1)]
     busiest = max(rows, key=lambda row: row[1]) if total else None
     description = (
-        f"{lead}{total} {unit}; most often {busiest[0]} ({busiest[1]}). "
-        + "; ".join(f"{label}: {value}" for label, value in rows)
-        + "."
+        gettext("%(lead)s%(total)s %(unit)s; most often %(bucket)s (%(count)s). %(buckets)s.")
+        % {
+            "lead": lead,
+            "total": total,
+            "unit": unit,
+            "bucket": busiest[0],
+            "count": busiest[1],
+            "buckets": "; ".join(f"{label}: {value}" for label, value in rows),
+        }
         if busiest
-        else f"No {unit} in this period."
+        else gettext("No %(unit)s in this period.") % {"unit": unit}
     )
     plot = {"left": left, "right": left + plot_width, "top": top, "bottom": top + plot_height}
     return Chart(

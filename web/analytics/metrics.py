@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from releases.models import App, AuditEvent, Rejection, RejectionCategory, Release
 
@@ -35,49 +36,59 @@ HOUR = 3600
 DAY = 24 * HOUR
 # Review time buckets around the platforms' promise: usually 1 to 3 working days, at most 7.
 REVIEW_BUCKETS = (
-    ("under 6 h", 0, 6 * HOUR),
-    ("6–24 h", 6 * HOUR, DAY),
-    ("1–2 days", DAY, 2 * DAY),
-    ("2–3 days", 2 * DAY, 3 * DAY),
-    ("3–5 days", 3 * DAY, 5 * DAY),
-    ("5–7 days", 5 * DAY, 7 * DAY),
-    ("over 7 days", 7 * DAY, None),
+    (_("under 6 h"), 0, 6 * HOUR),
+    (_("6–24 h"), 6 * HOUR, DAY),
+    (_("1–2 days"), DAY, 2 * DAY),
+    (_("2–3 days"), 2 * DAY, 3 * DAY),
+    (_("3–5 days"), 3 * DAY, 5 * DAY),
+    (_("5–7 days"), 5 * DAY, 7 * DAY),
+    (_("over 7 days"), 7 * DAY, None),
 )
 LEAD_BUCKETS = (
-    ("under 1 day", 0, DAY),
-    ("1–3 days", DAY, 3 * DAY),
-    ("3–7 days", 3 * DAY, 7 * DAY),
-    ("1–2 weeks", 7 * DAY, 14 * DAY),
-    ("2–4 weeks", 14 * DAY, 28 * DAY),
-    ("over 4 weeks", 28 * DAY, None),
+    (_("under 1 day"), 0, DAY),
+    (_("1–3 days"), DAY, 3 * DAY),
+    (_("3–7 days"), 3 * DAY, 7 * DAY),
+    (_("1–2 weeks"), 7 * DAY, 14 * DAY),
+    (_("2–4 weeks"), 14 * DAY, 28 * DAY),
+    (_("over 4 weeks"), 28 * DAY, None),
 )
 
 # What the page says under "How these numbers are computed" (the functions' docstrings say the same).
 DEFINITIONS = {
     "first_pass": (
-        "First-pass approval rate",
-        "Of the releases whose first platform decision fell in the period, the share approved at "
-        "that first decision after a single submission (no earlier withdrawal or resubmission).",
+        _("First-pass approval rate"),
+        _(
+            "Of the releases whose first platform decision fell in the period, the share approved at "
+            "that first decision after a single submission (no earlier withdrawal or resubmission)."
+        ),
     ),
     "resubmission": (
-        "Resubmission rate",
-        "Of the releases first submitted to the platform in the period, the share submitted more than "
-        "once so far (after a rejection or a withdrawal, through Sluice or the platform's console).",
+        _("Resubmission rate"),
+        _(
+            "Of the releases first submitted to the platform in the period, the share submitted more than "
+            "once so far (after a rejection or a withdrawal, through Sluice or the platform's console)."
+        ),
     ),
     "rejections": (
-        "Rejection reasons",
-        "Every numbered item of every rejection recorded in the period, counted in the category the "
-        "rules gave it; a rejection with three items counts three times.",
+        _("Rejection reasons"),
+        _(
+            "Every numbered item of every rejection recorded in the period, counted in the category the "
+            "rules gave it; a rejection with three items counts three times."
+        ),
     ),
     "review_time": (
-        "Review time",
-        "For each platform decision (approved or rejected) in the period: the calendar time from the "
-        "submission it answers (the release's latest accepted submission before it) to the decision.",
+        _("Review time"),
+        _(
+            "For each platform decision (approved or rejected) in the period: the calendar time from the "
+            "submission it answers (the release's latest accepted submission before it) to the decision."
+        ),
     ),
     "lead_time": (
-        "Lead time, draft to published",
-        "For each release published in the period: the calendar time from its creation as a draft to "
-        "its publication succeeding. Median and 90th percentile are nearest-rank.",
+        _("Lead time, draft to published"),
+        _(
+            "For each release published in the period: the calendar time from its creation as a draft to "
+            "its publication succeeding. Median and 90th percentile are nearest-rank."
+        ),
     ),
 }
 

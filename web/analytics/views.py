@@ -4,6 +4,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from releases import selectors
@@ -19,10 +20,10 @@ def hours_or_days(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
+        return gettext("%(n)s min") % {"n": max(1, round(seconds / 60))}
     if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+        return gettext("%(n)s h") % {"n": f"{seconds / 3600:.1f}"}
+    return gettext("%(n)s days") % {"n": f"{seconds / 86400:.1f}"}
 
 
 @login_required
@@ -84,35 +85,43 @@ def _charts(result: metrics.Analytics) -> dict:
     return {
         "reasons": horizontal_bars(
             "reasons",
-            "Rejection reasons by category",
-            [(c.label, c.items) for c in result.reasons],
-            unit="rejection reasons",
+            gettext("Rejection reasons by category"),
+            [(str(c.label), c.items) for c in result.reasons],
+            unit=gettext("rejection reasons"),
         ),
         "review": histogram(
             "review",
-            "Review time: submission to the platform's decision",
-            result.review_time.buckets,
-            unit="decisions",
-            lead=f"Median {hours_or_days(result.review_time.median)}. ",
-            caption=_summary(result.review_time, "decision"),
+            gettext("Review time: submission to the platform's decision"),
+            [(str(label), n) for label, n in result.review_time.buckets],
+            unit=gettext("decisions"),
+            lead=gettext("Median %(time)s. ") % {"time": hours_or_days(result.review_time.median)},
+            caption=_summary(
+                result.review_time,
+                ngettext("%(count)s decision", "%(count)s decisions", result.review_time.count),
+            ),
         ),
         "lead": histogram(
             "lead",
-            "Lead time: draft created to published",
-            result.lead_time.buckets,
-            unit="releases",
-            lead=f"Median {hours_or_days(result.lead_time.median)}. ",
-            caption=_summary(result.lead_time, "release published", "releases published"),
+            gettext("Lead time: draft created to published"),
+            [(str(label), n) for label, n in result.lead_time.buckets],
+            unit=gettext("releases"),
+            lead=gettext("Median %(time)s. ") % {"time": hours_or_days(result.lead_time.median)},
+            caption=_summary(
+                result.lead_time,
+                ngettext(
+                    "%(count)s release published", "%(count)s releases published", result.lead_time.count
+                ),
+            ),
         ),
     }
 
 
-def _summary(dist: metrics.Distribution, one: str, many: str = "") -> str:
-    noun = one if dist.count == 1 else many or f"{one}s"
-    return (
-        f"{dist.count} {noun} · median {hours_or_days(dist.median)} · "
-        f"90th percentile {hours_or_days(dist.p90)}"
-    )
+def _summary(dist: metrics.Distribution, counted: str) -> str:
+    return gettext("%(counted)s · median %(median)s · 90th percentile %(p90)s") % {
+        "counted": counted % {"count": dist.count},
+        "median": hours_or_days(dist.median),
+        "p90": hours_or_days(dist.p90),
+    }
 
 
 def _durations(result: metrics.Analytics) -> dict:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from releases import selectors
 from releases.models import App, AuditEvent, Membership, Release, Role
 from web.app_picker import APP_TEXT_PARAM, AppPick, pick_app
+from web.audit_labels import action_label
 from web.options import options
 
 SYSTEM = "system"  # the actor filter's value for events without a person (pushes, polls, jobs)
@@ -54,13 +55,13 @@ class AuditFilterForm(forms.Form):
         actor = self.cleaned_data["actor"]
         members = {str(a["user_id"]) for a in self.choices.actors}
         if actor and actor != SYSTEM and actor not in members:
-            raise forms.ValidationError("Select a valid choice: that user is not in your teams.")
+            raise forms.ValidationError(gettext("Select a valid choice: that user is not in your teams."))
         return actor
 
     def clean_action(self):
         action = self.cleaned_data["action"]
         if action and action not in self.choices.actions:
-            raise forms.ValidationError("Select a valid choice: no event has that action.")
+            raise forms.ValidationError(gettext("Select a valid choice: no event has that action."))
         return action
 
     def clean(self):
@@ -68,7 +69,7 @@ class AuditFilterForm(forms.Form):
         if "app" not in self.errors:  # a number (or nothing): look the app up in the user's teams
             self._pick = pick = pick_app(self.apps, cleaned.get("app"), self._text())
             if pick.bad_id:
-                self.add_error("app", "Select a valid choice: that app is not in your teams.")
+                self.add_error("app", gettext("Select a valid choice: that app is not in your teams."))
             elif pick.error:
                 self.add_error(APP_TEXT_PARAM, pick.error)
             else:
@@ -92,12 +93,13 @@ class AuditFilterForm(forms.Form):
                 self.pick.app_id,
             ),
             "actor": options(
-                [("", "Everyone"), (SYSTEM, "System (no person)")]
+                [("", gettext("Everyone")), (SYSTEM, gettext("System (no person)"))]
                 + [(a["user_id"], a["user__username"]) for a in self.choices.actors],
                 value("actor"),
             ),
             "action": options(
-                [("", "All actions")] + [(a, a) for a in self.choices.actions], value("action")
+                [("", gettext("All actions"))] + [(a, action_label(a)) for a in self.choices.actions],
+                value("action"),
             ),
         }
 

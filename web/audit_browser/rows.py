@@ -7,6 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
 from releases.models import AuditEvent, State
+from web.audit_labels import CODE_KEYS, action_label, data_key_label, data_value_text
 from web.rows import Row, html_row, times, url_maker
 from web.templatetags.sluice import as_text, platform_text
 
@@ -16,7 +17,7 @@ AUDIT_ROW_HTML = (
     '<div class="muted small mono">#{pk}</div></td>\n'
     '<td class="audit-target">\n{target}\n{release}\n</td>\n'
     "<td>{actor}</td>\n"
-    '<td class="mono">{action}</td>\n'
+    '<td data-action="{code}">{action}</td>\n'
     "<td>{states}</td>\n"
     '<td class="audit-data">{data}</td>\n{ip}\n'
     "</tr>\n"
@@ -26,6 +27,7 @@ MUTED_HTML = '<span class="muted">{text}</span>'
 RELEASE_LINK_HTML = '<div class="small"><a class="version" href="{url}">{version}</a></div>'
 RELEASE_ID_HTML = '<div class="small muted">{label} #{id}</div>'
 DATA_ITEM_HTML = '<div class="kv"><span class="muted">{key}:</span> <span class="pre">{value}</span></div>'
+CODE_HTML = '<span class="mono" translate="no">{code}</span>'
 IP_HTML = '<td class="mono small audit-ip">{ip}</td>'
 IP_HIDDEN_HTML = '<span class="muted" title="{title}">{hidden}</span>'
 
@@ -52,7 +54,12 @@ def _data_html(data) -> SafeString:
         return mark_safe("")
     return mark_safe(  # noqa: S308 - every key and value escaped here
         "".join(
-            DATA_ITEM_HTML.format(key=escape(k), value=escape(platform_text(as_text(v))))
+            DATA_ITEM_HTML.format(
+                key=escape(data_key_label(k)),
+                value=CODE_HTML.format(code=escape(as_text(v)))
+                if k in CODE_KEYS
+                else escape(platform_text(data_value_text(k, v))),
+            )
             for k, v in sorted(data.items())
         )
     )
@@ -109,7 +116,8 @@ def audit_rows(events: list[AuditEvent], *, ip_teams: set[int]) -> list[Row]:
             target=target,
             release=release,
             actor=e.actor_name or system,
-            action=e.action,
+            action=action_label(e.action),
+            code=e.action,
             states=states[change],
             data=_data_html(e.data),
             ip=ip,

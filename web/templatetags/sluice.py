@@ -262,3 +262,57 @@ def platform_text(value) -> str:
     """A platform's text with its <br> tags as line breaks (WeChat separates a rejection's items
     with them); still escaped like any text, shown in an element that keeps line breaks."""
     return LINE_BREAK_TAG.sub("\n", str(value or ""))
+
+
+@register.filter
+def localized(value) -> str:
+    """Stored English (a check's message, a refusal, a task, a seeded playbook) in the reader's
+    language; text no message id matches, as a person typed it (releases/messages.py)."""
+    from releases.messages import localize
+
+    return localize(str(value)) if value not in (None, "") else ""
+
+
+@register.filter
+def category_label(value) -> str:
+    """A rejection category's name for people (its key, e.g. privacy_policy, is for code)."""
+    from releases.models import RejectionCategory
+
+    try:
+        return RejectionCategory(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def zone_name(zone) -> str:
+    """The time zone as people say it: Beijing time for Asia/Shanghai (the product's zone), the
+    IANA name for any other."""
+    name = str(zone)
+    return str(_("Beijing time")) if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+
+
+REPORT_KEYS = {
+    "apis": _("Private APIs"),
+    "permissions": _("Permissions"),
+    "pages": _("Pages"),
+    "subpackages": _("Subpackages"),
+    "plugins": _("Plugins"),
+    "first_screen_ms": _("First screen (ms)"),
+    "error_monitoring": _("Error monitoring"),
+}
+
+
+@register.filter
+def report_key_label(key: str) -> str:
+    """A build report field's name for people; the key itself (shown beside it) for an unknown one."""
+    label = REPORT_KEYS.get(key)
+    return str(label) if label is not None else ""
+
+
+@register.filter
+def event_kind_label(kind: str) -> str:
+    """A notification event kind (a contract of the API, e.g. "approved") as people read it."""
+    from notify.kinds import KINDS
+
+    return str(KINDS.get(kind, kind))

@@ -1,0 +1,135 @@
+"""Audit actions and data keys as people read them (issue 15). The trail stores codes (`submit`,
+`review_rejected`) and the API and CSV export keep them; pages show these names, in the reader's
+language, and the code itself for an action not named here."""
+
+from django.utils.translation import gettext_lazy as _
+
+from releases.messages import localize
+from web.templatetags.sluice import as_text
+
+ACTIONS = {
+    "create": _("created"),
+    "edit": _("edited"),
+    "check": _("ran the checks"),
+    "mark_checked": _("checks passed"),
+    "checklist_confirm": _("ticked a checklist item"),
+    "checklist_update": _("changed the checklist"),
+    "check_suppress": _("suppressed a check"),
+    "check_unsuppress": _("removed a check suppression"),
+    "approve": _("approved"),
+    "approval_override": _("overrode the approval"),
+    "approval_policy_update": _("changed the approval policy"),
+    "send_back": _("sent back"),
+    "submit": _("submitted for review"),
+    "submit_succeeded": _("accepted for review by the platform"),
+    "submit_failed": _("submission failed"),
+    "review_approved": _("review approved"),
+    "review_rejected": _("review rejected"),
+    "review_delayed": _("review delayed"),
+    "withdrawn_outside": _("withdrawn on the platform"),
+    "resubmitted_outside": _("resubmitted on the platform"),
+    "withdraw": _("withdrawal requested"),
+    "withdraw_succeeded": _("withdrawn"),
+    "withdraw_failed": _("withdrawal failed"),
+    "publish": _("publish requested"),
+    "publish_succeeded": _("published"),
+    "publish_failed": _("publishing failed"),
+    "rollback": _("rollback requested"),
+    "rollback_succeeded": _("rolled back"),
+    "rollback_failed": _("rollback failed"),
+    "step_failed": _("platform call failed"),
+    "retry": _("retried"),
+    "expire": _("resubmission window closed"),
+    "cancel": _("cancelled"),
+    "remediation_planned": _("remediation planned"),
+    "remediation_done": _("remediation task done"),
+    "remediation_override": _("remediation overridden"),
+    "qualification_add": _("added a qualification"),
+    "qualification_remove": _("removed a qualification"),
+    "app_create": _("added an app"),
+    "app_update": _("changed an app"),
+    "platform_account_create": _("added a platform account"),
+    "platform_account_update": _("changed a platform account"),
+    "member_add": _("added a member"),
+    "member_remove": _("removed a member"),
+    "member_role_update": _("changed a member's role"),
+    "member_capacities_update": _("changed a member's approval capacities"),
+    "api_token_create": _("created an API token"),
+    "api_token_revoke": _("revoked an API token"),
+    "api_token_lockout": _("API token locked out"),
+    "login_lockout": _("sign-in locked out"),
+    "callback_rejected": _("platform callback refused"),
+    "append": _("appended"),
+    "speedup": _("speed-up requested"),
+    "speedup_succeeded": _("speed-up granted"),
+}
+
+DATA_KEYS = {
+    "reason": _("reason"),
+    "comment": _("comment"),
+    "outcome": _("outcome"),
+    "version": _("version"),
+    "revision": _("revision"),
+    "run_id": _("check run"),
+    "passed": _("passed"),
+    "key": _("key"),
+    "label": _("label"),
+    "kind": _("kind"),
+    "name": _("name"),
+    "number": _("number"),
+    "expires_on": _("expires on"),
+    "categories": _("categories"),
+    "category": _("category"),
+    "tasks": _("tasks"),
+    "task": _("task"),
+    "note": _("note"),
+    "items": _("items"),
+    "changed": _("changed"),
+    "fields": _("fields"),
+    "error": _("error"),
+    "capacity": _("capacity"),
+    "capacities": _("capacities"),
+    "role": _("role"),
+    "user": _("user"),
+    "username": _("user"),
+    "platform": _("platform"),
+    "appid": "AppID",
+    "audit_id": _("review id"),
+    "checklist": _("checklist"),
+    "screenshots": _("screenshots"),
+    "description": _("description"),
+    "review_notes": _("review notes"),
+    "build_report": _("build report"),
+    "release_notes": _("release notes"),
+    "rejection": _("rejection"),
+    "reopened": _("reopened"),
+}
+# Values that are identifiers (a checklist item's or a check's key): shown as code, not translated.
+CODE_KEYS = frozenset({"key", "check", "check_key", "appid"})
+
+
+def action_label(action: str) -> str:
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action.replace("_", " ")
+
+
+def data_key_label(key: str) -> str:
+    label = DATA_KEYS.get(key)
+    return str(label) if label is not None else localize(key.replace("_", " "))
+
+
+def data_value_text(key: str, value) -> str:
+    """An event's data value as one line in the reader's language: category keys by their name,
+    stored English sentences and task titles localized, what people typed as it is."""
+    from releases.models import RejectionCategory
+
+    def one(item) -> str:
+        if key in ("category", "categories") and item in RejectionCategory.values:
+            return str(RejectionCategory(item).label)
+        return localize(item) if isinstance(item, str) else as_text(item)
+
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(one(item) for item in value) if value else "—"
+    if isinstance(value, str) and value:
+        return one(value)
+    return as_text(value)
