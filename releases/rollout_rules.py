@@ -8,6 +8,8 @@ before any call: percentages only increase (85082) and no rollback while a phase
 
 from datetime import timedelta
 
+from django.utils.translation import gettext_noop
+
 from releases import rollout as phased
 
 # A phased release holds the app on the platform: rollback is refused meanwhile (87011).
@@ -35,7 +37,7 @@ def higher_stage(facts) -> bool:
 def higher_stage_detail(facts) -> str:
     rollout = facts.release.rollout or {}
     if phased.next_percentage(rollout) is None:
-        return "The rollout is at its last stage; there is no further stage to advance to."
+        return gettext_noop("The rollout is at its last stage; there is no further stage to advance to.")
     return ""
 
 
@@ -54,7 +56,9 @@ def stale_metrics(facts) -> list[str]:
         window = conf.get("window_minutes", 60)
         since = facts.now - timedelta(minutes=window if isinstance(window, int | float) else 60)
         if not HealthSample.objects.filter(release_id=release.pk, metric=metric, at__gte=since).exists():
-            missing.append(f"{metric} (every {window} min)")
+            missing.append(
+                gettext_noop("%(metric)s (every %(window)s min)") % {"metric": metric, "window": window}
+            )
     return missing
 
 
@@ -62,10 +66,10 @@ def stale_detail(facts) -> str:
     missing = stale_metrics(facts)
     if not missing:
         return ""
-    return (
-        f"Required health metrics have not been reported within their window: {', '.join(missing)}. "
-        "The next stage waits until monitoring reports them (POST /api/v1/releases/{id}/health)."
-    ).replace("{id}", str(facts.release.pk))
+    return gettext_noop(
+        "Required health metrics have not been reported within their window: %(metrics)s. The next "
+        "stage waits until monitoring reports them (POST /api/v1/releases/%(id)s/health)."
+    ) % {"metrics": "; ".join(missing), "id": facts.release.pk}
 
 
 def after_approval_of(app_ids) -> dict[int, dict]:
@@ -115,10 +119,10 @@ def phased_detail(facts) -> str:
     version = _phased_sibling(facts)
     if version is None:
         return ""
-    return (
-        f"{facts.release.app} {version} is in a phased release; the platform refuses a rollback meanwhile "
-        "(87011). Complete or revert that phased release first."
-    )
+    return gettext_noop(
+        "%(app)s %(version)s is in a phased release; the platform refuses a rollback meanwhile (87011). "
+        "Complete or revert that phased release first."
+    ) % {"app": facts.release.app, "version": version}
 
 
 def not_twice(facts) -> bool:

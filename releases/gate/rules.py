@@ -147,12 +147,21 @@ RULES = {
         ),
         Rule(
             "superseded",
-            "A newer version of this app is already published: this one can never ship. Cancel it, "
-            "or edit it to a higher version.",
+            gettext_noop(
+                "A newer version of this app is already published: this one can never ship. Cancel it, "
+                "or edit it to a higher version."
+            ),
             _not_superseded,
             lambda facts: (
-                f"{facts.release.app} {facts.published_version} is already published: "
-                f"{facts.release.version} can never ship. Cancel it, or edit it to a higher version."
+                gettext_noop(
+                    "%(app)s %(published)s is already published: %(version)s can never ship. Cancel it, or "
+                    "edit it to a higher version."
+                )
+                % {
+                    "app": facts.release.app,
+                    "published": facts.published_version,
+                    "version": facts.release.version,
+                }
             ),
         ),
         Rule(
@@ -162,50 +171,68 @@ RULES = {
             _remediation_detail,
         ),
         # Phased releases and rollbacks (releases.rollout_rules).
-        Rule("rollout_not_running", "The phased release is not running.", rollout_rules.rollout_running),
+        Rule(
+            "rollout_not_running",
+            gettext_noop("The phased release is not running."),
+            rollout_rules.rollout_running,
+        ),
         Rule(
             "rollout_not_paused",
-            "The phased release is neither paused nor halted.",
+            gettext_noop("The phased release is neither paused nor halted."),
             rollout_rules.rollout_stopped,
         ),
         Rule(
             "phased_release_live",
-            "This version is live for some users in a phased release: revert it before cancelling.",
+            gettext_noop(
+                "This version is live for some users in a phased release: revert it before cancelling."
+            ),
             rollout_rules.not_phased_live,
         ),
-        Rule("not_scheduled", "No publish is scheduled for this release.", rollout_rules.publish_scheduled),
+        Rule(
+            "not_scheduled",
+            gettext_noop("No publish is scheduled for this release."),
+            rollout_rules.publish_scheduled,
+        ),
         Rule(
             "rollout_not_started",
-            "No stage of the phased release is live yet.",
+            gettext_noop("No stage of the phased release is live yet."),
             rollout_rules.rollout_started,
         ),
         Rule(
             "gray_percentage_too_low",
-            "The next stage must show the version to more users than now (the platform refuses 85082).",
+            gettext_noop(
+                "The next stage must show the version to more users than now (the platform refuses 85082)."
+            ),
             rollout_rules.higher_stage,
             rollout_rules.higher_stage_detail,
         ),
         Rule(
             "health_metric_stale",
-            "A required health metric has not been reported recently.",
+            gettext_noop("A required health metric has not been reported recently."),
             lambda facts: not rollout_rules.stale_metrics(facts),
             rollout_rules.stale_detail,
         ),
         Rule(
             "phased_release_running",
-            "Another version of this app is in a phased release; the platform refuses a rollback (87011).",
+            gettext_noop(
+                "Another version of this app is in a phased release; the platform refuses a rollback (87011)."
+            ),
             rollout_rules.no_phased_release,
             rollout_rules.phased_detail,
         ),
         Rule(
             "rollback_twice",
-            "The last change of this app's online version was a rollback; the platform allows no second "
-            "one until the next release (87012).",
+            gettext_noop(
+                "The last change of this app's online version was a rollback; the platform allows no "
+                "second one until the next release (87012)."
+            ),
             rollout_rules.not_twice,
         ),
         Rule(
             "no_previous_version",
-            "No earlier version of this app was released through Sluice: nothing to roll back to.",
+            gettext_noop(
+                "No earlier version of this app was released through Sluice: nothing to roll back to."
+            ),
             rollout_rules.has_previous_version,
         ),
     )

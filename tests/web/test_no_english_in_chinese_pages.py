@@ -131,7 +131,7 @@ def talking_world(world, make_release, mike, alice):  # noqa: F811 (the imported
     App.objects.filter(name="Shop").update(name="积分商城")
     App.objects.filter(name="Shop (WeChat)").update(name="积分商城（微信）")
     CheckSuppression.objects.update(reason="法务已确认可以上线。")
-    slow = make_release("1.6.0", build_report=SLOW_REPORT)
+    slow = make_release("1.7.0", build_report=SLOW_REPORT)
     with pytest.raises(Refused):
         services.release_check(release=slow, actor=alice)
     assert CheckRun.objects.filter(release=slow).exists()

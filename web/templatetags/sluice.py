@@ -5,6 +5,7 @@ import re
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from releases.actions import STATE_TONE
 from releases.models import FAILED_TO_IN_FLIGHT, IN_FLIGHT, State
@@ -316,3 +317,19 @@ def event_kind_label(kind: str) -> str:
     from notify.kinds import KINDS
 
     return str(KINDS.get(kind, kind))
+
+
+ROLLOUT_STATUS = {
+    "scheduled": pgettext_lazy("rollout", "Scheduled"),
+    "running": pgettext_lazy("rollout", "Running"),
+    "paused": pgettext_lazy("rollout", "Paused"),
+    "halted": pgettext_lazy("rollout", "Halted"),
+    "completed": pgettext_lazy("rollout", "Completed"),
+    "reverted": pgettext_lazy("rollout", "Reverted"),
+}
+
+
+@register.filter
+def rollout_status_label(status: str) -> str:
+    """A phased release's status (the API's word, e.g. "running") as people read it."""
+    return str(ROLLOUT_STATUS.get(status, status))
