@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from bench.content import NOTES, REPORT
 from releases import services
 from releases.audit import audit_verify
 from releases.errors import Refused
@@ -43,15 +44,6 @@ from simulator.services import (
     sim_register_authorizer,
 )
 
-NOTES = "New points page under 我的 > 积分; points are granted after payment."
-REPORT = {
-    "packages": [{"name": "__FULL__", "size": 3_000_000}, {"name": "__APP__", "size": 1_200_000}],
-    "permissions": [],
-    "apis": [],
-    "pages": ["pages/index/index", "pages/shop/goods"],
-    "first_screen_ms": 1200,
-    "error_monitoring": "sentry",
-}
 # Each app's releases, one after the other; the last may be rolled back.
 VERSIONS = ("1.0.0", "1.1.0", "1.2.0", "1.3.0")
 REVIEW_AFTER = timedelta(seconds=3)  # how long the simulated reviewers take

@@ -39,6 +39,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.content import NOTES, REPORT  # noqa: E402
 from bench.server import (  # noqa: E402
     PYTHON,
     Process,
@@ -51,15 +52,6 @@ from bench.server import (  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice_bench_notify"
 TARGET = 1.10
-REPORT = {
-    "packages": [{"name": "__FULL__", "size": 3_000_000}, {"name": "__APP__", "size": 1_200_000}],
-    "permissions": [],
-    "apis": [],
-    "pages": ["pages/index/index", "pages/shop/goods"],
-    "first_screen_ms": 1200,
-    "error_monitoring": "sentry",
-}
-NOTES = "New points page under 我的 > 积分; points are granted after payment."
 
 
 class StandIn(BaseHTTPRequestHandler):

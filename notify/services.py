@@ -168,6 +168,12 @@ def _audit(action: str, channel: Channel, actor, ip) -> None:
     audit_record(action=action, actor=actor, target=channel, team_id=channel.team_id, data=data, ip=ip)
 
 
+def _name_taken(name: str) -> Refused:
+    return Refused(
+        "name_taken", f"The team already has a channel named “{name}”.", details={"name": "Already used."}
+    )
+
+
 def channel_create(*, actor, values: dict, team_id: int | None = None, ip: str | None = None) -> Channel:
     team_id = _team(actor, team_id)
     fields = clean(values, team_id)
@@ -176,11 +182,7 @@ def channel_create(*, actor, values: dict, team_id: int | None = None, ip: str |
             channel = Channel.objects.create(team_id=team_id, created_by=actor, **fields)
             _audit("notification_channel_create", channel, actor, ip)
     except IntegrityError:
-        raise Refused(
-            "name_taken",
-            f"The team already has a channel named “{fields['name']}”.",
-            details={"name": "Already used."},
-        ) from None
+        raise _name_taken(fields["name"]) from None
     return channel
 
 
@@ -197,11 +199,7 @@ def channel_update(*, channel: Channel, actor, values: dict, ip: str | None = No
             channel.save()
             _audit("notification_channel_update", channel, actor, ip)
     except IntegrityError:
-        raise Refused(
-            "name_taken",
-            f"The team already has a channel named “{fields['name']}”.",
-            details={"name": "Already used."},
-        ) from None
+        raise _name_taken(fields["name"]) from None
     return channel
 
 
