@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from notify.kinds import KINDS
+from releases.messages import localize
 
 # Feishu card header colours and WeCom font colours by how bad the news is.
 BAD = {"checks_failed", "rejected", "step_failed", "authorization_lost", "lock_started", "review_overdue"}
@@ -80,11 +81,13 @@ def details(event: str, facts: dict) -> list[str]:
     if facts.get("reason"):
         lines.append(_("Reason: %(reason)s") % {"reason": facts["reason"]})
     if facts.get("categories"):
-        lines.append(_("Categories: %(names)s") % {"names": "、".join(facts["categories"])})
+        names = [localize(name) for name in facts["categories"]]
+        lines.append(_("Categories: %(names)s") % {"names": "、".join(names)})
+    # Category labels, playbook steps and check titles are stored in English: read in the message's language.
     for step in facts.get("steps", [])[:3]:
-        lines.append(_("First step: %(step)s") % {"step": step})
+        lines.append(_("First step: %(step)s") % {"step": localize(step)})
     for check in facts.get("checks", [])[:5]:
-        lines.append(_("Failed: %(check)s") % {"check": check})
+        lines.append(_("Failed: %(check)s") % {"check": localize(check)})
     if facts.get("error"):
         lines.append(_("Error: %(error)s") % {"error": facts["error"]})
     if event == "no_release_30_days":

@@ -189,3 +189,16 @@ def test_scanning_twice_queues_each_event_once(db, team, robots, channel, make_r
     Cursor.objects.update(last_event_id=0)  # a crash before the cursor moved: replayed, not doubled
     detection.scan()
     assert sorted(Delivery.objects.values_list("event", flat=True)) == ["approved", "published", "submitted"]
+
+
+def test_a_chinese_message_names_the_category_and_the_playbook_steps_in_chinese():
+    """They are stored in English (the rejection's category label, the playbook's step titles)."""
+    from django.utils import translation
+
+    from notify.messages import details
+
+    facts = {"categories": ["Account information"], "steps": ["Explain the fix to the reviewer"]}
+    with translation.override("zh-hans"):
+        lines = details("rejected", facts)
+    assert "Account information" not in " ".join(lines)
+    assert "Explain the fix to the reviewer" not in " ".join(lines)
