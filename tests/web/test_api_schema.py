@@ -3,7 +3,7 @@ for every operation and sends them to a real server (gunicorn, in its own proces
 PostgreSQL database, seeded with a team, apps and releases. Every answer must be a non-5xx that
 matches the documented status codes, content type and schema; valid requests must not be refused
 with a 400, invalid ones must be. Bounded to a few minutes on two cores: SLUICE_SCHEMATHESIS_EXAMPLES
-(default 10) examples per operation and kind, e.g. 100 for a deeper run."""
+(default 8) examples per operation and kind, e.g. 100 for a deeper run."""
 
 import datetime
 import os
@@ -29,7 +29,7 @@ from releases.models import CheckSuppression, Qualification
 from releases.tokens import api_token_create
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "8"))
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db(transaction=True)]
 
