@@ -18,6 +18,8 @@ from releases.versioning import parse
 
 # Where the code came from: set from a CI build (releases/build_services.py), never by hand.
 BUILD_FIELDS = ("build_commit", "build_branch", "build_ci_url")
+# The code a third-party platform ships (releases/fingerprint.py CODE_FIELDS).
+CODE_FIELDS = ("template_id", "ext_json")
 
 
 def _validate_version(app: App, version: str, *, exclude_release_id: int | None = None) -> str:
@@ -65,6 +67,8 @@ def release_create(
     build_report: dict | None = None,
     target_date=None,
     build: dict | None = None,
+    template_id: str = "",
+    ext_json: dict | None = None,
     ip: str | None = None,
 ) -> Release:
     """A new draft; `build` ({"build_commit", "build_branch", "build_ci_url"}) when CI made it."""
@@ -80,6 +84,8 @@ def release_create(
                 review_notes=review_notes,
                 build_report=build_report or {},
                 target_date=target_date,
+                template_id=template_id,
+                ext_json=ext_json or {},
                 **(build or {}),
                 author=actor,
                 owner=actor,
@@ -118,7 +124,7 @@ def release_update(
         _refuse_stale(release, based_on, "nothing was saved")
         if "target_date" in changes and changes["target_date"] != release.target_date:
             _set_target_date(release, actor, changes["target_date"], ip)
-        editable = (*CONTENT_FIELDS, *BUILD_FIELDS)
+        editable = (*CONTENT_FIELDS, *BUILD_FIELDS, *CODE_FIELDS)
         changed = {k: v for k, v in changes.items() if k in editable and getattr(release, k) != v}
         if not changed:
             return release

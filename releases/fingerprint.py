@@ -13,7 +13,9 @@ import json
 CONTENT_FIELDS = ("version", "release_notes", "review_notes", "build_report")
 # The commit CI built it from (issue 15): a new commit is new content even when its report reads
 # the same. Hashed only when set, so the hashes of releases without a build never changed.
-HASHED_FIELDS = (*CONTENT_FIELDS, "build_commit")
+# The template and ext.json a third-party platform ships (issues 14 and 16): hashed only when set too.
+CODE_FIELDS = ("template_id", "ext_json")
+HASHED_FIELDS = (*CONTENT_FIELDS, "build_commit", *CODE_FIELDS)
 
 
 def content_hash(values) -> str:
@@ -25,5 +27,21 @@ def content_hash(values) -> str:
     content = [getattr(values, name) for name in CONTENT_FIELDS]
     if commit := getattr(values, "build_commit", ""):
         content.append({"commit": commit})
+    if code := code_identity(values):
+        content.append({"code": code})
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def code_identity(values) -> str:
+    """What names the uploaded code exactly: the template and the app's ext.json, canonical.
+
+    Empty for a release that ships no template (its code is uploaded outside Sluice). The adapter
+    compares it with the platform's test version to upload only when it differs.
+    """
+    template_id = getattr(values, "template_id", "") or ""
+    if not template_id:
+        return ""
+    ext = getattr(values, "ext_json", None) or {}
+    canonical = json.dumps([template_id, ext], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -137,6 +137,9 @@ class App(models.Model):
     privacy_policy_url = models.URLField(blank=True)
     # The code's home (e.g. https://github.com/acme/cafe): a release's commit links to {it}/commit/{sha}.
     repository_url = models.URLField(max_length=300, blank=True)
+    # The code identity (releases/fingerprint.py code_identity) Sluice last uploaded as the
+    # platform's test version: a submit uploads the release's template code only when it differs.
+    test_code = models.CharField(max_length=64, blank=True)
     categories = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
     # The manual checklist every revision must tick: [{"key": "tested_ios", "label": "..."}].

@@ -66,6 +66,15 @@ class PlatformAdapter:
         """
         return {}
 
+    def upload(self, release) -> None:
+        """Make the release's template code (`template_id` with its `ext_json`) the app's test
+        version: WeChat's commit, Douyin's package_version/upload. Called by the submit step only
+        when the release names a template and the app's test version is other code; must be safe
+        to repeat (a crash between the upload and recording it repeats it)."""
+        raise PlatformError(
+            "This platform cannot upload a template's code.", code="not_supported", permanent=True
+        )
+
     def submit(self, release) -> Submission:
         raise NotImplementedError
 

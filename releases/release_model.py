@@ -162,6 +162,11 @@ class Release(fsm.ConcurrentTransitionMixin, RolloutMixin, models.Model):
     build_commit = models.CharField(max_length=64, blank=True)
     build_branch = models.CharField(max_length=255, blank=True)
     build_ci_url = models.URLField(max_length=500, blank=True)
+    # The code a third-party platform ships for this app (issues 14 and 16): a template of the
+    # platform account's library and the app's ext.json. Content like the commit: the adapter
+    # uploads exactly this before submitting (WeChat's commit, Douyin's package_version/upload).
+    template_id = models.CharField(max_length=64, blank=True)
+    ext_json = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_releases"
     )

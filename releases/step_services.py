@@ -15,7 +15,8 @@ from django.utils import timezone
 from releases import rollout as phased
 from releases.draft_services import release_check_finish
 from releases.errors import Forbidden, Invalid, Refused
-from releases.models import IN_FLIGHT, CheckRun, Release
+from releases.fingerprint import code_identity
+from releases.models import IN_FLIGHT, App, CheckRun, Release
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
     max_attempts,
@@ -175,6 +176,7 @@ def _step_call(adapter, step: str, release: Release, claim: str) -> tuple[dict, 
             if checkpoint and not step_checkpoint_save(release, claim, {**checkpoint, "taken_by": claim}):
                 return None
         if step == "submit":
+            _upload_code(adapter, release)
             submission = adapter.find_submission(release) or adapter.submit(release)
             return {"audit_id": submission.audit_id}, {"audit_id": submission.audit_id}
         getattr(adapter, step)(release)
@@ -186,6 +188,16 @@ def _step_call(adapter, step: str, release: Release, claim: str) -> tuple[dict, 
         raise PlatformError(
             f"The {step} step stopped on an unexpected error ({type(exc).__name__}).", code="step_error"
         ) from exc
+
+
+def _upload_code(adapter, release: Release) -> None:
+    """The release's template code becomes the app's test version before it is submitted, unless
+    Sluice already uploaded exactly that code (releases/fingerprint.py code_identity)."""
+    code = code_identity(release)
+    if not code or release.app.test_code == code:
+        return
+    adapter.upload(release)
+    App.objects.filter(pk=release.app_id).update(test_code=code)
 
 
 def _step_error(adapter, step: str, release: Release, claim: str, exc: PlatformError) -> Release | None:

@@ -100,6 +100,8 @@ def release_out(release: Release, user) -> dict:
             if release.build_commit or release.build_ci_url
             else None
         ),
+        "template_id": release.template_id,
+        "ext_json": release.ext_json,
         "checks": _latest_checks(release, run),
         "check_run": _run_out(run),
         "approvals": _approvals_out(release),

@@ -8,6 +8,8 @@ call and the database write). The lower-level methods mirror WeChat's code-manag
 API one to one (platform-apis.md §2) and take the App they act for.
 """
 
+import json
+
 from releases import rollout as phased
 from releases.models import State
 from releases.platforms import PlatformAdapter, Submission
@@ -35,6 +37,8 @@ from reviews.rejections import classify_reason
 # older submission.
 CLOCK_SLACK_SECONDS = 10
 FEEDBACK_INFO_MAX = 200
+# wxa/commit's user_desc: WeChat shows it in the version list, and long texts are refused.
+USER_DESC_MAX = 200
 # get_latest_auditstatus answers these when the mini program has never been submitted.
 NO_SUBMISSION_ERRCODES = frozenset({85058, 85012, 86001})
 # What a rollback's checkpoint keeps (see WeChatAdapter.rollback).
@@ -86,6 +90,18 @@ class WeChatAdapter(PlatformAdapter):
         if latest.submit_audit_time < _began(release):
             return None
         return Submission(audit_id=str(latest.auditid))
+
+    def upload(self, release) -> None:
+        """wxa/commit: the template with the app's ext.json becomes the trial version, named by the
+        release's version and notes. Committing again replaces the trial version, so a repeat after
+        a crash is harmless."""
+        self.commit(
+            release.app,
+            template_id=release.template_id,
+            ext_json=json.dumps(release.ext_json or {}, ensure_ascii=False),
+            user_version=release.version,
+            user_desc=(release.release_notes or release.version)[:USER_DESC_MAX],
+        )
 
     def submit(self, release) -> Submission:
         """feedback_info is WeChat's note to the reviewer, allowed only on a resubmission after a

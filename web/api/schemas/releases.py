@@ -56,6 +56,16 @@ class ReleaseIn(Strict):
     review_notes: str = text(10_000)
     build_report: BuildReport = Field(default_factory=dict)
     target_date: date | None = Field(None, description="When the team plans to ship it (the calendar).")
+    template_id: str = Field(
+        "",
+        max_length=64,
+        pattern=NO_NUL,
+        description="A template of the platform account's library: the code this release ships, "
+        "uploaded before submitting (third-party platforms).",
+    )
+    ext_json: dict[Text, JsonValue] = Field(
+        default_factory=dict, description="The app's ext.json uploaded with the template."
+    )
 
 
 class ReleasePatch(Strict):
@@ -70,6 +80,8 @@ class ReleasePatch(Strict):
     target_date: date | None = Field(
         None, description="When the team plans to ship it; a plan, voids nothing."
     )
+    template_id: str | None = Field(None, max_length=64, pattern=NO_NUL)
+    ext_json: dict[Text, JsonValue] | None = None
 
 
 class ActionOut(Schema):
@@ -191,6 +203,8 @@ class ReleaseOut(ReleaseCoreOut):
     build_report: dict[str, Any]
     # Where the code came from, when CI posted it (POST /apps/{id}/builds); null otherwise.
     build: BuildSourceOut | None = None
+    template_id: str = ""
+    ext_json: dict[str, Any] = {}
     checks: list[CheckOut]
     check_run: CheckRunOut | None
     approvals: ApprovalStatusOut
