@@ -126,6 +126,20 @@ class PlatformAccount(models.Model):
         return f"{self.name} ({self.get_platform_display()})"
 
 
+class AppTag(models.Model):
+    """A label for targeting apps (issue 14): industry, customer tier, region. Per team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="app_tags")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="app_tag_name_per_team")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class App(models.Model):
     """A mini-program. Its team decides who may see and act on it."""
 
@@ -140,6 +154,11 @@ class App(models.Model):
     # The code identity (releases/fingerprint.py code_identity) Sluice last uploaded as the
     # platform's test version: a submit uploads the release's template code only when it differs.
     test_code = models.CharField(max_length=64, blank=True)
+    tags = models.ManyToManyField(AppTag, blank=True, related_name="apps")
+    # Set when the platform says the app's authorization is gone (an `unauthorized` push, a refresh
+    # token refused with 61023): the app is flagged and left out of campaigns until re-authorized.
+    authorization_lost_at = models.DateTimeField(null=True, blank=True)
+    authorization_problem = models.CharField(max_length=200, blank=True)
     categories = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
     # The manual checklist every revision must tick: [{"key": "tested_ios", "label": "..."}].
