@@ -15,6 +15,9 @@ from django.core.cache import cache
 
 from releases import services
 from releases.models import App, Membership, PlatformAccount, Release, Role, Team
+from tests.fixtures import flush
+
+flush.install()
 
 # Shared fixtures: API and worker helpers (tests/fixtures/web.py), a WeChat account, app and
 # simulator (tests/fixtures/wechat.py); every test directory may use them.

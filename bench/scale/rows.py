@@ -55,6 +55,7 @@ class Rows:
                 "step_attempts", "step_claimed_by", "step_checkpoint",  # no step under way, no lease
                 "rollout",  # no phased release
                 "build_commit", "build_branch", "build_ci_url",  # typed in, not posted by CI
+                "template_id", "ext_json",  # uploaded outside Sluice, no template
             ],
         )  # fmt: skip
         self.approvals = Writer(
@@ -136,6 +137,7 @@ class Rows:
                 0, "", {},
                 {},
                 "", "", "",
+                "", {},
             )
         )  # fmt: skip
         if submitted is not None:
