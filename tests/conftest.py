@@ -21,7 +21,12 @@ flush.install()
 
 # Shared fixtures: API and worker helpers (tests/fixtures/web.py), a WeChat account, app and
 # simulator (tests/fixtures/wechat.py); every test directory may use them.
-pytest_plugins = ["tests.fixtures.web", "tests.fixtures.wechat", "tests.fixtures.robots"]
+pytest_plugins = [
+    "tests.fixtures.web",
+    "tests.fixtures.wechat",
+    "tests.fixtures.robots",
+    "tests.fixtures.sqlite",
+]
 
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."
 # A build report that passes every automated check (the default for `make_release`).

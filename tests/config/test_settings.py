@@ -70,15 +70,14 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_demo_seeds_on_sqlite(tmp_path):
+def test_the_demo_seeds_on_sqlite(tmp_path, migrated_sqlite):
     """`make run` uses SQLite on a fresh machine: every query the seed and the first pages run
     must work there too (DISTINCT ON, for one, does not)."""
     env = {
         "SLUICE_DEMO": "1",
         "SLUICE_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{migrated_sqlite}",
     }
-    assert _manage("migrate", "--noinput", **env).returncode == 0
     seeded = _manage("seed_demo", **env)
     assert seeded.returncode == 0, seeded.stderr
     assert "sluice-demo" in seeded.stdout or "Demo" in seeded.stdout

@@ -3,11 +3,8 @@ only moves forward, no INSERT OR REPLACE on SQLite, and signed checkpoints kept 
 database that notice a chain recomputed even with the key."""
 
 import json
-import os
 import secrets
 import sqlite3
-import subprocess
-import sys
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
@@ -173,13 +170,8 @@ def test_the_database_refuses_to_replace_an_event_or_rewind_or_delete_the_chain_
     assert audit_verify().ok
 
 
-def test_sqlite_refuses_insert_or_replace_on_the_audit_tables(tmp_path):
-    database = tmp_path / "demo.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "DATABASE_URL"))}
-    env.update(SLUICE_TESTING="1", DATABASE_URL=f"sqlite:///{database}")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300
-    )
+def test_sqlite_refuses_insert_or_replace_on_the_audit_tables(migrated_sqlite):
+    database = migrated_sqlite
     db = sqlite3.connect(database)
     insert = (
         "INSERT INTO releases_auditevent (id, at, actor_name, action, from_state, to_state, target_type, "

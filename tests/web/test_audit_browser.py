@@ -5,16 +5,12 @@ last verification shown without walking the chain in the request."""
 import csv
 import io
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import django_rq
 import pytest
 import time_machine
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -370,18 +366,10 @@ def test_the_verify_command_records_its_run(make_release):
     assert (run.ok, run.checked, run.source) == (True, AuditEvent.objects.count(), "command")
 
 
-def test_the_migrations_keep_the_append_only_triggers_on_sqlite(tmp_path):
+def test_the_migrations_keep_the_append_only_triggers_on_sqlite(migrated_sqlite):
     """Replacing the audit indexes must not rebuild the table on SQLite (the demo's database):
     a rebuild would silently drop the triggers that refuse UPDATE and DELETE."""
-    database = tmp_path / "demo.sqlite3"
-    env = {**os.environ, "SLUICE_TESTING": "1", "DATABASE_URL": f"sqlite:///{database}"}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        check=True,
-        timeout=120,
-    )
+    database = migrated_sqlite
     with sqlite3.connect(database) as db:
         triggers = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
