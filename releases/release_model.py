@@ -217,6 +217,8 @@ class Release(fsm.ConcurrentTransitionMixin, RolloutMixin, models.Model):
         "Direct state modification is not allowed". Dropping the cached state lets the descriptor
         accept the fresh value for this instance only."""
         self.__dict__.pop("state", None)
+        if fields is None or "speedup_state" in fields:
+            self.__dict__.pop("speedup_state", None)
         self.__dict__.pop("_gate_facts", None)  # facts judged from the row as it was (releases.gate)
         names = fields or [f.attname for f in self._meta.concrete_fields]
         models.Model.refresh_from_db(self, using=using, fields=names, from_queryset=from_queryset)

@@ -18,6 +18,8 @@ from releases.errors import Forbidden, Invalid, Refused
 from releases.models import IN_FLIGHT, CheckRun, Release
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
+    app_step_reserve,
+    app_steps_due,
     max_attempts,
     step_checkpoint_save,
     step_claim,
@@ -133,6 +135,11 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     the failed state too, with the last error. Returns the release once the step ended,
     None while it goes on (or another worker has it).
     """
+    row = Release.objects.filter(pk=release_id).values("state", "speedup_state").first()
+    if row and row["state"] not in IN_FLIGHT and row["speedup_state"] == "requesting":
+        from releases.urgent_services import release_speedup_perform
+
+        return release_speedup_perform(release_id=release_id, reserved=reserved)
     claim = step_claim(release_id, reserved)
     if claim is None:
         return None
@@ -248,4 +255,24 @@ def release_sweep_in_flight() -> int:
                 count += 1
         except Exception:  # one poisoned release must not stop the sweep
             logger.exception("Sweep could not restart the step of release %s", release.pk)
+    for app in app_steps_due().select_related("platform_account"):
+        try:
+            reserved = app_step_reserve(app.pk)
+            if reserved:
+                _dispatch_service_change(app, reserved)
+                count += 1
+        except Exception:  # noqa: BLE001 -- one poisoned app must not stop the sweep
+            logger.exception("Sweep could not restart the service change of app %s", app.pk)
     return count
+
+
+def _dispatch_service_change(app, reserved: str) -> None:
+    """An app's service change whose process died: made again (idempotent) and recorded once."""
+    if adapter_for(app.platform_account).runs_inline:
+        from releases.urgent_services import app_service_perform
+
+        app_service_perform(app_id=app.pk, reserved=reserved)
+        return
+    from releases.jobs import enqueue_service_change
+
+    enqueue_service_change(app.pk, reserved=reserved)
