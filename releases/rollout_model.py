@@ -121,15 +121,19 @@ class RolloutMixin(models.Model):
         resumed.pop("paused_seconds_left", None)
         self._set_rollout(resumed, due)
 
-    @fsm.transition(field="state", source=ROLLING_OUT, target=ROLLING_OUT)
-    def rollout_halt(self, reason: str = ""):
-        """No further stage until someone resumes or reverts (a health breach)."""
+    @fsm.transition(field="state", source=[ROLLING_OUT, PUBLISHING], target=None)
+    def rollout_halt(self, reason: str = "", revert: bool = False):
+        """No further stage until someone resumes or reverts (a health breach). While a stage's
+        call is in flight the halt is recorded all the same: that stage lands halted (no hold, no
+        next stage), and `revert` (the app's auto_revert) reverts it once it has landed."""
         halted = {
             **self.rollout,
             "status": phased.Status.HALTED,
             "halted_reason": reason,
             "next_stage_at": None,
         }
+        if revert:
+            halted["revert_pending"] = True
         self._set_rollout(halted)
 
     @fsm.transition(
@@ -141,7 +145,9 @@ class RolloutMixin(models.Model):
     )
     def rollout_revert(self, reason: str = ""):
         self.in_flight_from = self.state
-        self._set_rollout({**self.rollout, "next_stage_at": None})
+        rollout = {**self.rollout, "next_stage_at": None}
+        rollout.pop("revert_pending", None)
+        self._set_rollout(rollout)
         self.last_error_code, self.last_error = "", ""
         self._begin_step()
 

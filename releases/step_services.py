@@ -151,7 +151,7 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     try:
         outcome = _step_call(adapter, step, release, claim)
     except PlatformError as exc:
-        return _step_error(adapter, step, release, claim, exc)
+        return _after_stage(_step_error(adapter, step, release, claim, exc))
     if outcome is None:
         return None
     args, data = outcome
@@ -163,11 +163,18 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     finished = _finish_step(release, succeeded, args=args, data=data)
     if finished is not None and step == "submit":
         adapter.on_submitted(finished)
-    if finished is not None and finished.state == "rolling_out":
-        from releases.rollout_services import schedule_stage
+    return _after_stage(finished)
 
-        schedule_stage(finished)
-    return finished
+
+def _after_stage(finished: Release | None) -> Release | None:
+    """A stage of a phased release landed (or failed): the next one is scheduled, unless a health
+    breach halted it meanwhile, and then the revert it asked for runs (releases.health_services)."""
+    if finished is None or finished.state not in ("rolling_out", "publish_failed"):
+        return finished
+    from releases.rollout_services import revert_if_pending, schedule_stage
+
+    schedule_stage(finished)
+    return revert_if_pending(finished)
 
 
 def _step_call(adapter, step: str, release: Release, claim: str) -> tuple[dict, dict] | None:

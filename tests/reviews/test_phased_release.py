@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.workers import SimpleWorker
 from releases import services
 from releases.errors import Refused
+from releases.health_services import release_health_report
 from releases.models import AuditEvent, State
 from releases.services import release_step_perform
 from simulator.models import SimAuthorizer, SimSettings, SimSubmission
@@ -84,6 +85,59 @@ def test_publishing_again_after_a_revert_starts_a_new_gray_release(approved, mik
     services.release_publish(release=release, actor=mike, rollout=PLAN)
     release = run_step(release)
     assert (release.state, gray().gray_status, gray().gray_percentage) == (State.ROLLING_OUT, 1, 5)
+
+
+def breach_while_the_next_stage_is_in_flight(approved, mike, *, auto_revert: bool):
+    approved.app.settings = {
+        "health": {"metrics": {"js_error_rate": {"max": 0.02}}, "auto_revert": auto_revert}
+    }
+    approved.app.save(update_fields=["settings"])
+    services.release_publish(release=approved, actor=mike, rollout=PLAN)
+    release = run_step(approved)
+    services.release_rollout_advance(release=release, actor=mike)  # 20%: queued, not run yet
+    release.refresh_from_db()
+    assert release.state == State.PUBLISHING
+    release_health_report(release=release, actor=mike, metric="js_error_rate", value=0.031)
+    release.refresh_from_db()
+    assert (release.state, release.rollout["status"]) == (State.PUBLISHING, "halted")
+    return run_step(release)  # the stage's call lands
+
+
+def test_a_breach_while_a_stage_is_in_flight_halts_the_rollout_once_that_stage_lands(approved, mike):
+    release = breach_while_the_next_stage_is_in_flight(approved, mike, auto_revert=False)
+    assert (release.state, release.rollout["status"], release.rollout["percentage"]) == (
+        State.ROLLING_OUT,
+        "halted",
+        20,
+    )
+    assert (release.rollout["next_stage_at"], release.rollout_due_at) == (None, None)
+    assert "js_error_rate is 0.031" in release.rollout["halted_reason"]
+    services.release_rollouts_tick(timezone.now() + timedelta(days=1))  # long after the hold
+    release.refresh_from_db()
+    assert (release.state, release.rollout["stage"]) == (State.ROLLING_OUT, 2)
+    assert [json.loads(call.body)["gray_percentage"] for call in calls("wxa/grayrelease")] == [5, 20]
+    assert calls("wxa/release").count() == 1  # only 1.0 in the fixture: no 100% stage
+    with pytest.raises(Refused) as refused:
+        services.release_rollout_advance(release=release, actor=mike)
+    assert refused.value.code == "rollout_not_running"
+
+
+def test_a_breach_while_a_stage_is_in_flight_reverts_after_it_lands_when_the_app_says_so(approved, mike):
+    release = breach_while_the_next_stage_is_in_flight(approved, mike, auto_revert=True)
+    assert release.state == State.REVERTING
+    release = run_step(release)
+    assert (release.state, release.rollout["status"]) == (State.APPROVED, "reverted")
+    assert [json.loads(call.body)["gray_percentage"] for call in calls("wxa/grayrelease")] == [5, 20]
+    assert calls("wxa/revertgrayrelease").count() == 1
+    assert gray().gray_status == 4
+    actions = list(AuditEvent.objects.filter(release_id=release.pk).values_list("action", flat=True))
+    assert actions[-5:] == [
+        "health_breach",
+        "rollout_halt",
+        "stage_succeeded",
+        "rollout_revert",
+        "revert_phased_succeeded",
+    ]
 
 
 def test_a_percentage_changed_or_a_plan_deleted_in_the_console_is_picked_up(approved, mike):
