@@ -2,8 +2,9 @@
 
 The first worker is `manage.py rqworker platform --burst` started from a small script that
 only waits, at the network edge, once WeChat has answered the call named on its command line
-(submit_audit, a rollback's revertcoderelease, or the grayrelease of a phased release's next stage): it writes its pid (and the auditid) to a
-marker file and sleeps until the test kills the worker and its work horse with SIGKILL. Its
+(submit_audit, a rollback's revertcoderelease, or the grayrelease of a phased release's next
+stage): it writes its pid (and the auditid) to a marker file and sleeps until the test kills
+the worker and its work horse with SIGKILL. Its
 lease keeps every other worker off the step until it runs out; then the in-flight sweep queues
 the step again and an ordinary worker finishes it. WeChat must have received the call exactly
 once, and the release must record its outcome.
