@@ -94,7 +94,7 @@ def _speedup_outcome(release: Release, name: str, claim: str, data: dict, args=N
 def _app_transition(app: App, name: str, *, actor, action: str, data: dict, ip=None, args=None) -> App:
     """One transition of the app's service, under the app's row lock, audited in the same block."""
     with transaction.atomic():
-        locked = App.objects.select_for_update().select_related("platform_account").get(pk=app.pk)
+        locked = App.objects.select_for_update(of=("self",)).select_related("platform_account").get(pk=app.pk)
         method = getattr(locked, name)
         if not _can(method):
             if locked.service_state in (SS.GOING_OFFLINE, SS.GOING_ONLINE):
@@ -126,6 +126,8 @@ def app_service_set(*, app: App, actor, online: bool, reason: str = "", ip: str 
     if not isinstance(online, bool):
         raise Invalid("invalid_field", "“online” must be true or false.", details={"online": "true or false"})
     reason = _reason(reason, "take the service offline" if not online else "bring the service back")
+    if not adapter_for(app.platform_account).supports_service_stop:
+        raise Refused("service_stop_unsupported", f"{app.platform_account} offers no emergency stop.")
     app = _app_transition(
         app,
         "service_start" if online else "service_stop",
