@@ -64,7 +64,6 @@ class RolloutMixin(models.Model):
     is_rollout_started = _condition("rollout_not_started")
     is_publish_scheduled = _condition("not_scheduled")
     is_speedup_idle = _condition("speedup_in_flight")
-    is_speedup_requesting = _condition("speedup_not_requested")
 
     def _set_rollout(self, rollout: dict, due=None) -> None:
         self.rollout, self.rollout_due_at = rollout, due
@@ -121,7 +120,8 @@ class RolloutMixin(models.Model):
         resumed.pop("paused_seconds_left", None)
         self._set_rollout(resumed, due)
 
-    @fsm.transition(field="state", source=[ROLLING_OUT, PUBLISHING], target=None)
+    @fsm.transition(field="state", source=ROLLING_OUT, target=ROLLING_OUT)
+    @fsm.transition(field="state", source=PUBLISHING, target=PUBLISHING)
     def rollout_halt(self, reason: str = "", revert: bool = False):
         """No further stage until someone resumes or reverts (a health breach). While a stage's
         call is in flight the halt is recorded all the same: that stage lands halted (no hold, no
@@ -186,14 +186,6 @@ class RolloutMixin(models.Model):
         self.step_claimed_by, self.step_lease_until = reservation()
         self.speedup_error_code, self.speedup_error = "", ""
 
-    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.REQUESTED)
-    def _speedup_requested(self):
-        pass
-
-    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.FAILED)
-    def _speedup_refused(self, code: str, message: str):
-        self.speedup_error_code, self.speedup_error = code, message
-
     @fsm.transition(
         field="state",
         source="submitted",
@@ -204,14 +196,15 @@ class RolloutMixin(models.Model):
     def speedup(self):
         self._speedup_requesting()
 
-    @fsm.transition(field="state", source="*", target=None, conditions=[is_speedup_requesting])
+    # The outcome moves `speedup_state` only: the review may have ended meanwhile.
+
+    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.REQUESTED)
     def speedup_succeeded(self, claim: str = ""):
-        self._speedup_requested()
         self._speedup_release(claim)
 
-    @fsm.transition(field="state", source="*", target=None, conditions=[is_speedup_requesting])
+    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.FAILED)
     def speedup_failed(self, code: str = "", message: str = "", claim: str = ""):
-        self._speedup_refused(code, message)
+        self.speedup_error_code, self.speedup_error = code, message
         self._speedup_release(claim)
 
     def _speedup_release(self, claim: str) -> None:

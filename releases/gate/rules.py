@@ -194,11 +194,6 @@ RULES = {
             lambda facts: facts.release.speedup_state != "requesting",
         ),
         Rule(
-            "speedup_not_requested",
-            gettext_noop("No speed-up of this review is being requested."),
-            lambda facts: facts.release.speedup_state == "requesting",
-        ),
-        Rule(
             "not_scheduled",
             gettext_noop("No publish is scheduled for this release."),
             rollout_rules.publish_scheduled,
