@@ -87,18 +87,27 @@ def release_health_report(*, release: Release, actor, metric, value, ip: str | N
 
 
 def _halt(release: Release, breach: str, metric: str, value: float) -> None:
+    """Halt the phased release: now, or, while a stage's call is in flight, as that stage lands
+    (releases.step_services then reverts it if the app says so)."""
     from releases.errors import Refused
     from releases.rollout_services import release_rollout_halt, release_rollout_revert
 
     release.refresh_from_db()
     running = release.rollout.get("status") in (phased.Status.RUNNING, phased.Status.PAUSED)
-    if release.state != State.ROLLING_OUT or not running:
+    if release.state not in (State.ROLLING_OUT, State.PUBLISHING) or not running:
         return
+    auto_revert = bool(health_settings(release.app).get("auto_revert"))
+    in_flight = release.state == State.PUBLISHING
     try:
-        release_rollout_halt(release=release, reason=breach, data={"metric": metric, "value": value})
+        release_rollout_halt(
+            release=release,
+            reason=breach,
+            data={"metric": metric, "value": value, **({"stage_in_flight": True} if in_flight else {})},
+            revert=auto_revert and in_flight,
+        )
     except Refused:
         return  # it moved meanwhile (advanced, reverted): the breach is recorded all the same
-    if health_settings(release.app).get("auto_revert"):
+    if auto_revert and release.state == State.ROLLING_OUT:
         with contextlib.suppress(Refused):
             release_rollout_revert(release=release, actor=None, reason=f"Automatic revert: {breach}")
 

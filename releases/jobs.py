@@ -31,6 +31,18 @@ def enqueue_step(release_id: int, *, reserved: str = "", delay: int | None = Non
         queue.enqueue(*args, **options)  # COMMIT_MODE=on_db_commit
 
 
+def service_change_job(app_id: int, reserved: str = "") -> None:
+    """The platform call of an app's service change the sweep found abandoned (its process died)."""
+    from releases.urgent_services import app_service_perform
+
+    app_service_perform(app_id=app_id, reserved=reserved)
+
+
+def enqueue_service_change(app_id: int, *, reserved: str = "") -> None:
+    queue = django_rq.get_queue("platform")
+    queue.enqueue(service_change_job, app_id, reserved, job_timeout=settings.SLUICE_STEP_JOB_TIMEOUT_SECONDS)
+
+
 def sweep_in_flight_job() -> int:
     from releases.services import release_sweep_in_flight
 

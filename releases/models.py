@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from releases.crypto import EncryptedTextField
+from releases.service_model import ServiceMixin
 
 
 class Role(models.TextChoices):
@@ -140,8 +141,9 @@ class AppTag(models.Model):
         return self.name
 
 
-class App(models.Model):
-    """A mini-program. Its team decides who may see and act on it."""
+class App(ServiceMixin, models.Model):
+    """A mini-program. Its team decides who may see and act on it. Its service on the platform
+    (the emergency stop) is a state machine of its own (releases.service_model)."""
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
     platform_account = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="apps")
@@ -165,10 +167,6 @@ class App(models.Model):
     checklist = models.JSONField(default=default_checklist, blank=True)
     # The approval policy: capacities that must each approve a revision (always a release manager).
     required_approvals = models.JSONField(default=default_required_approvals, blank=True)
-    # The emergency stop (WeChat's change_visitstatus): an admin took the app's service offline.
-    service_online = models.BooleanField(default=True)
-    service_reason = models.TextField(blank=True)
-    service_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

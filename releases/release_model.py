@@ -216,12 +216,21 @@ class Release(fsm.ConcurrentTransitionMixin, RolloutMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.app} {self.version}"
 
+    @property
+    def state_fields(self):
+        """The optimistic check of ConcurrentTransitionMixin watches `state` only: `speedup_state`
+        moves under the row lock (releases.transitions), and reads that load a few columns
+        (`.only()`) must not have to load it too."""
+        return [self._meta.get_field("state")]
+
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         """Reload without django-fsm-2's refresh, which flips `protected` off and on on the field
         object every thread shares: under a threaded server another request could then fail with
         "Direct state modification is not allowed". Dropping the cached state lets the descriptor
         accept the fresh value for this instance only."""
         self.__dict__.pop("state", None)
+        if fields is None or "speedup_state" in fields:
+            self.__dict__.pop("speedup_state", None)
         self.__dict__.pop("_gate_facts", None)  # facts judged from the row as it was (releases.gate)
         names = fields or [f.attname for f in self._meta.concrete_fields]
         models.Model.refresh_from_db(self, using=using, fields=names, from_queryset=from_queryset)

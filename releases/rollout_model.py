@@ -14,6 +14,7 @@ from datetime import timedelta
 import django_fsm as fsm
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from releases import rollout as phased
 
@@ -33,6 +34,13 @@ def _condition(code: str):
     return gate_condition(code)
 
 
+class SpeedupState(models.TextChoices):
+    NONE = "", _("Not requested")
+    REQUESTING = "requesting", _("Speed-up requested")
+    REQUESTED = "requested", _("Speed-up granted")
+    FAILED = "failed", _("Speed-up refused")
+
+
 class RolloutMixin(models.Model):
     rollout = models.JSONField(default=dict, blank=True)
     # When the scheduler should advance the rollout (its next_stage_at), indexed for the tick.
@@ -41,6 +49,10 @@ class RolloutMixin(models.Model):
     rollback_to = models.PositiveIntegerField(null=True, blank=True)
     # When the team plans to ship it (the calendar page): a plan, not content, so it voids nothing.
     target_date = models.DateField(null=True, blank=True)
+    # The last speed-up of the review (the speed-up transitions below) and why it failed.
+    speedup_state = fsm.FSMField(default="", choices=SpeedupState.choices, protected=True, blank=True)
+    speedup_error = models.TextField(blank=True)
+    speedup_error_code = models.CharField(max_length=64, blank=True)
 
     class Meta:
         abstract = True
@@ -51,6 +63,7 @@ class RolloutMixin(models.Model):
     has_fresh_health = _condition("health_metric_stale")
     is_rollout_started = _condition("rollout_not_started")
     is_publish_scheduled = _condition("not_scheduled")
+    is_speedup_idle = _condition("speedup_in_flight")
 
     def _set_rollout(self, rollout: dict, due=None) -> None:
         self.rollout, self.rollout_due_at = rollout, due
@@ -108,14 +121,19 @@ class RolloutMixin(models.Model):
         self._set_rollout(resumed, due)
 
     @fsm.transition(field="state", source=ROLLING_OUT, target=ROLLING_OUT)
-    def rollout_halt(self, reason: str = ""):
-        """No further stage until someone resumes or reverts (a health breach)."""
+    @fsm.transition(field="state", source=PUBLISHING, target=PUBLISHING)
+    def rollout_halt(self, reason: str = "", revert: bool = False):
+        """No further stage until someone resumes or reverts (a health breach). While a stage's
+        call is in flight the halt is recorded all the same: that stage lands halted (no hold, no
+        next stage), and `revert` (the app's auto_revert) reverts it once it has landed."""
         halted = {
             **self.rollout,
             "status": phased.Status.HALTED,
             "halted_reason": reason,
             "next_stage_at": None,
         }
+        if revert:
+            halted["revert_pending"] = True
         self._set_rollout(halted)
 
     @fsm.transition(
@@ -127,7 +145,9 @@ class RolloutMixin(models.Model):
     )
     def rollout_revert(self, reason: str = ""):
         self.in_flight_from = self.state
-        self._set_rollout({**self.rollout, "next_stage_at": None})
+        rollout = {**self.rollout, "next_stage_at": None}
+        rollout.pop("revert_pending", None)
+        self._set_rollout(rollout)
         self.last_error_code, self.last_error = "", ""
         self._begin_step()
 
@@ -149,19 +169,48 @@ class RolloutMixin(models.Model):
             {**self.rollout, "status": phased.Status.REVERTED, "percentage": 0, "next_stage_at": None}
         )
 
-    # -- speed-up: a recorded request and its outcome on a release in review (no state of its own) --
+    # -- speed-up: a platform call with a state machine of its own (`speedup_state`), next to the
+    # release's state (the review goes on meanwhile). The request is a transition of the release
+    # in review (its role, guards and quota); it moves `speedup_state` to `requesting` and holds
+    # the call like a step (releases/steps.py); the outcome lands once, whatever the release's
+    # state is by then (the review may have ended meanwhile). --
 
-    @fsm.transition(field="state", source="submitted", target="submitted", permission=_can_manage)
+    @fsm.transition(
+        field=speedup_state,
+        source=[SpeedupState.NONE, SpeedupState.REQUESTED, SpeedupState.FAILED],
+        target=SpeedupState.REQUESTING,
+    )
+    def _speedup_requesting(self):
+        from releases.steps import reservation
+
+        self.step_claimed_by, self.step_lease_until = reservation()
+        self.speedup_error_code, self.speedup_error = "", ""
+
+    @fsm.transition(
+        field="state",
+        source="submitted",
+        target="submitted",
+        conditions=[is_speedup_idle],
+        permission=_can_manage,
+    )
     def speedup(self):
-        pass
+        self._speedup_requesting()
 
-    @fsm.transition(field="state", source="submitted", target="submitted")
-    def speedup_succeeded(self):
-        pass
+    # The outcome moves `speedup_state` only: the review may have ended meanwhile.
 
-    @fsm.transition(field="state", source="submitted", target="submitted")
-    def speedup_failed(self, code: str = "", message: str = ""):
-        pass
+    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.REQUESTED)
+    def speedup_succeeded(self, claim: str = ""):
+        self._speedup_release(claim)
+
+    @fsm.transition(field=speedup_state, source=SpeedupState.REQUESTING, target=SpeedupState.FAILED)
+    def speedup_failed(self, code: str = "", message: str = "", claim: str = ""):
+        self.speedup_error_code, self.speedup_error = code, message
+        self._speedup_release(claim)
+
+    def _speedup_release(self, claim: str) -> None:
+        """Hand the lease back, unless a step of the release (a withdraw) holds it by now."""
+        if claim and self.step_claimed_by == claim:
+            self.step_claimed_by, self.step_lease_until = "", None
 
     # -- a publish scheduled for later (releases.rollout_services.release_schedule_publish) --
 

@@ -62,9 +62,26 @@ def release_rollout_revert(*, release: Release, actor, reason: str = "", ip: str
     return _dispatch_step(release, release.step_claimed_by)
 
 
-def release_rollout_halt(*, release: Release, reason: str, data: dict) -> Release:
-    """The health gate stops the rollout: no further stage until someone resumes or reverts."""
-    return _transition(release, "rollout_halt", actor=None, args={"reason": reason}, data=data)
+def release_rollout_halt(*, release: Release, reason: str, data: dict, revert: bool = False) -> Release:
+    """The health gate stops the rollout: no further stage until someone resumes or reverts.
+    `revert`: a stage is in flight and the app reverts on a breach: once it lands."""
+    return _transition(
+        release, "rollout_halt", actor=None, args={"reason": reason, "revert": revert}, data=data
+    )
+
+
+def revert_if_pending(release: Release) -> Release:
+    """A stage that was in flight when a breach halted the rollout has landed (or failed): the
+    automatic revert the breach asked for happens now."""
+    rollout = release.rollout or {}
+    if not rollout.get("revert_pending") or release.state not in (State.ROLLING_OUT, State.PUBLISH_FAILED):
+        return release
+    reason = f"Automatic revert: {rollout.get('halted_reason', '')}".strip()
+    try:
+        return release_rollout_revert(release=release, actor=None, reason=reason)
+    except Refused as exc:
+        logger.info("The automatic revert of release %s waits: %s", release.pk, exc.message)
+        return release
 
 
 def schedule_stage(release: Release) -> None:

@@ -19,6 +19,8 @@ from releases.fingerprint import code_identity
 from releases.models import IN_FLIGHT, App, CheckRun, Release
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
+    app_step_reserve,
+    app_steps_due,
     max_attempts,
     step_checkpoint_save,
     step_claim,
@@ -134,6 +136,11 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     the failed state too, with the last error. Returns the release once the step ended,
     None while it goes on (or another worker has it).
     """
+    row = Release.objects.filter(pk=release_id).values("state", "speedup_state").first()
+    if row and row["state"] not in IN_FLIGHT and row["speedup_state"] == "requesting":
+        from releases.urgent_services import release_speedup_perform
+
+        return release_speedup_perform(release_id=release_id, reserved=reserved)
     claim = step_claim(release_id, reserved)
     if claim is None:
         return None
@@ -145,7 +152,7 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     try:
         outcome = _step_call(adapter, step, release, claim)
     except PlatformError as exc:
-        return _step_error(adapter, step, release, claim, exc)
+        return _after_stage(_step_error(adapter, step, release, claim, exc))
     if outcome is None:
         return None
     args, data = outcome
@@ -157,11 +164,18 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     finished = _finish_step(release, succeeded, args=args, data=data)
     if finished is not None and step == "submit":
         adapter.on_submitted(finished)
-    if finished is not None and finished.state == "rolling_out":
-        from releases.rollout_services import schedule_stage
+    return _after_stage(finished)
 
-        schedule_stage(finished)
-    return finished
+
+def _after_stage(finished: Release | None) -> Release | None:
+    """A stage of a phased release landed (or failed): the next one is scheduled, unless a health
+    breach halted it meanwhile, and then the revert it asked for runs (releases.health_services)."""
+    if finished is None or finished.state not in ("rolling_out", "publish_failed"):
+        return finished
+    from releases.rollout_services import revert_if_pending, schedule_stage
+
+    schedule_stage(finished)
+    return revert_if_pending(finished)
 
 
 def _step_call(adapter, step: str, release: Release, claim: str) -> tuple[dict, dict] | None:
@@ -260,4 +274,24 @@ def release_sweep_in_flight() -> int:
                 count += 1
         except Exception:  # one poisoned release must not stop the sweep
             logger.exception("Sweep could not restart the step of release %s", release.pk)
+    for app in app_steps_due().select_related("platform_account"):
+        try:
+            reserved = app_step_reserve(app.pk)
+            if reserved:
+                _dispatch_service_change(app, reserved)
+                count += 1
+        except Exception:  # noqa: BLE001 -- one poisoned app must not stop the sweep
+            logger.exception("Sweep could not restart the service change of app %s", app.pk)
     return count
+
+
+def _dispatch_service_change(app, reserved: str) -> None:
+    """An app's service change whose process died: made again (idempotent) and recorded once."""
+    if adapter_for(app.platform_account).runs_inline:
+        from releases.urgent_services import app_service_perform
+
+        app_service_perform(app_id=app.pk, reserved=reserved)
+        return
+    from releases.jobs import enqueue_service_change
+
+    enqueue_service_change(app.pk, reserved=reserved)

@@ -13,6 +13,10 @@ reserves again, and queues, only steps whose lease or reservation has run out.
 
 The attempts are counted on the release; once SLUICE_STEP_RETRY_SECONDS is used up, the next
 transient failure ends the step in its failed state (releases.services.release_step_perform).
+
+The same lease holds the other calls with an in-flight state: a release's speed-up
+(`speedup_state` requesting) and an app's service change (`service_state` going offline or
+online, on the app's own lease columns), so one sweep restarts them all.
 """
 
 import random
@@ -23,7 +27,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from releases.models import IN_FLIGHT, Release
+from releases.models import IN_FLIGHT, App, Release
+from releases.service_model import SERVICE_IN_FLIGHT
 
 JITTER = 0.2  # ±20%, so steps failing in the same outage do not all return in the same second
 
@@ -48,6 +53,39 @@ def _free(now) -> Q:
     return Q(step_lease_until__isnull=True) | Q(step_lease_until__lte=now)
 
 
+def _release_in_flight() -> Q:
+    return Q(state__in=list(IN_FLIGHT)) | Q(speedup_state="requesting")
+
+
+def _in_flight_rows(model):
+    if model is App:
+        return App.objects.filter(service_state__in=list(SERVICE_IN_FLIGHT))
+    return Release.objects.filter(_release_in_flight())
+
+
+def _claim(model, pk: int, reserved: str) -> str | None:
+    now = timezone.now()
+    claim = secrets.token_hex(8)
+    mine = Q(step_claimed_by=reserved) if reserved else Q(pk__in=[])
+    taken = (
+        _in_flight_rows(model)
+        .filter(_free(now) | mine, pk=pk)
+        .update(
+            step_claimed_by=claim,
+            step_lease_until=now + timedelta(seconds=settings.SLUICE_STEP_LEASE_SECONDS),
+            step_attempts=F("step_attempts") + 1,
+        )
+    )
+    return claim if taken else None
+
+
+def _reserve(model, pk: int) -> str | None:
+    token, until = reservation()
+    free = _in_flight_rows(model).filter(_free(timezone.now()), pk=pk)
+    reserved = free.update(step_claimed_by=token, step_lease_until=until)
+    return token if reserved else None
+
+
 def step_claim(release_id: int, reserved: str = "") -> str | None:
     """Take the step of an in-flight release for one attempt: free, or reserved for this job.
 
@@ -55,24 +93,21 @@ def step_claim(release_id: int, reserved: str = "") -> str | None:
     already queued), or the release is no longer in flight. Returns the claim, a fresh token the
     attempt's later writes are conditioned on (so a second run of the same job cannot claim too).
     """
-    now = timezone.now()
-    claim = secrets.token_hex(8)
-    mine = Q(step_claimed_by=reserved) if reserved else Q(pk__in=[])
-    taken = Release.objects.filter(_free(now) | mine, pk=release_id, state__in=list(IN_FLIGHT)).update(
-        step_claimed_by=claim,
-        step_lease_until=now + timedelta(seconds=settings.SLUICE_STEP_LEASE_SECONDS),
-        step_attempts=F("step_attempts") + 1,
-    )
-    return claim if taken else None
+    return _claim(Release, release_id, reserved)
 
 
 def step_reserve(release_id: int) -> str | None:
     """Reserve a step nobody is on (for the sweep to queue it again); None if someone is."""
-    token, until = reservation()
-    reserved = Release.objects.filter(_free(timezone.now()), pk=release_id, state__in=list(IN_FLIGHT)).update(
-        step_claimed_by=token, step_lease_until=until
-    )
-    return token if reserved else None
+    return _reserve(Release, release_id)
+
+
+def app_step_claim(app_id: int, reserved: str = "") -> str | None:
+    """step_claim for an app's service change in flight."""
+    return _claim(App, app_id, reserved)
+
+
+def app_step_reserve(app_id: int) -> str | None:
+    return _reserve(App, app_id)
 
 
 def step_checkpoint_save(release: Release, claim: str, checkpoint: dict) -> bool:
@@ -113,6 +148,11 @@ def steps_due():
     without either (in flight since before leases existed) waits as long as a reservation would."""
     now = timezone.now()
     unclaimed_since = now - timedelta(seconds=settings.SLUICE_INFLIGHT_STALE_SECONDS)
-    return Release.objects.filter(state__in=list(IN_FLIGHT)).filter(
+    return Release.objects.filter(_release_in_flight()).filter(
         Q(step_lease_until__lte=now) | Q(step_lease_until__isnull=True, state_changed_at__lt=unclaimed_since)
     )
+
+
+def app_steps_due():
+    """Apps whose service change is in flight and nobody is on (its lease ran out)."""
+    return _in_flight_rows(App).filter(_free(timezone.now()))

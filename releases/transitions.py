@@ -102,7 +102,9 @@ def _refuse_unless_allowed(release: Release, name: str, actor) -> None:
             gettext_noop("Your role in %(team)s does not allow this action on the release.")
             % {"team": release.app.team},
         )
-    transition = method._django_fsm.get_transition(release.state)
+    meta = method._django_fsm
+    field = meta.field if isinstance(meta.field, str) else meta.field.name
+    transition = meta.get_transition(getattr(release, field))  # `state`, or the speed-up's own
     for condition in transition.conditions:
         if not condition(release):
             raise Refused(condition.guard_code, guard_text(condition, release))

@@ -234,3 +234,30 @@ def day_hours(policy: dict, day: date) -> list[tuple[datetime, datetime]]:
             ]
         hours += pieces
     return hours
+
+
+def app_publish_window_set(*, app, actor, policy, ip: str | None = None):
+    """Give an app its own publish policy, replacing its team's (team admins), or, with None, let
+    the team's apply again; audited with the policy it set."""
+    from django.db import transaction
+
+    from releases.audit import audit_record
+    from releases.errors import Forbidden
+    from releases.models import App, Role, role_at_least
+    from releases.selectors import role_for
+
+    if not role_at_least(role_for(actor, app.team_id), Role.ADMIN):
+        raise Forbidden("forbidden", "Only a team admin can change the publish windows and freezes.")
+    parsed = parse_policy(policy) if policy is not None else None
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        settings = dict(locked.settings or {})
+        if parsed is None:
+            settings.pop("publish_window", None)
+        else:
+            settings["publish_window"] = parsed
+        locked.settings = settings
+        locked.save(update_fields=["settings"])
+        data = {"app_policy": parsed} if parsed is not None else {"app_policy": "team"}
+        audit_record(action="publish_policy_set", actor=actor, app=locked, data=data, ip=ip)
+    return locked

@@ -83,6 +83,8 @@ ACTIONS = {
     "service_change_requested": _("service status change requested"),
     "service_change_failed": _("service status change failed"),
     "service_changed": _("service status changed"),
+    "service_offline": _("service taken offline"),
+    "service_online": _("service back online"),
 }
 
 DATA_KEYS = {
@@ -114,6 +116,10 @@ DATA_KEYS = {
     "changed": _("changed"),
     "fields": _("fields"),
     "error": _("error"),
+    "code": _("code"),
+    "message": _("message"),
+    "online": _("online"),
+    "reconciled": _("reconciled after a crash"),
     "capacity": _("capacity"),
     "capacities": _("capacities"),
     "role": _("role"),

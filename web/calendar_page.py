@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from releases import rollout as phased
 from releases import selectors, windows
 from releases.limits import clock
-from releases.models import App, Release, State
+from releases.models import App, Release, Role, State, role_at_least
 from web.rows import Row
 
 DAYS_SHOWN = 28
@@ -47,9 +47,8 @@ def _policies(apps: list[App]) -> list[Row]:
             rows.append(Row(title=f"{app.team.name} · {app.name}", policy=windows.parse_policy(own), app=app))
         elif app.team_id not in seen_teams:
             seen_teams.add(app.team_id)
-            rows.append(
-                Row(title=app.team.name, policy=windows.parse_policy(app.team.publish_policy or {}), app=None)
-            )
+            policy = windows.parse_policy(app.team.publish_policy or {})
+            rows.append(Row(title=app.team.name, policy=policy, app=None, team_id=app.team_id))
     return rows
 
 
@@ -107,6 +106,14 @@ def calendar(request):
         )
     ]
     policies = _policies(apps)
+    admin_of = {
+        team_id
+        for team_id in {app.team_id for app in apps}
+        if role_at_least(selectors.role_for(request.user, team_id), Role.ADMIN)
+    }
+    for row in policies:
+        team_id = row.app.team_id if row.app is not None else row.team_id
+        row.editable = team_id in admin_of
     return render(
         request,
         "releases/calendar.html",

@@ -17,6 +17,7 @@ from releases import rollout as phased
 from releases.errors import SluiceError
 from releases.health_services import latest_samples
 from releases.models import EVER_PUBLISHED, Release, Role, role_at_least
+from releases.service_model import SS
 from releases.urgent_services import app_service_set
 from web.page_helpers import request_ip, request_role
 from web.rows import Row, times
@@ -150,9 +151,22 @@ def app_service(request, app_id: int):
 
 
 def service_banner(app) -> dict:
-    """The app page's loud banner while its service is offline."""
-    if app.service_online:
-        return {"service_offline": None}
-    return {
-        "service_offline": Row(reason=app.service_reason, at=_when(app.service_changed_at or timezone.now()))
+    """The app page's loud banner while its service is offline, and the change in flight or failed
+    (the emergency stop's state machine, releases.service_model)."""
+    state = app.service_state
+    titles = {
+        SS.GOING_OFFLINE: _("Taking the service offline: waiting for the platform's answer"),
+        SS.GOING_ONLINE: _("Bringing the service back online: waiting for the platform's answer"),
+        SS.STOP_FAILED: _("The emergency stop failed: the service is still online"),
+        SS.START_FAILED: _("Bringing the service back failed: it is still offline"),
     }
+    change = None
+    if state in titles:
+        failed = state in (SS.STOP_FAILED, SS.START_FAILED)
+        change = Row(title=titles[state], failed=failed, error=app.service_error, code=app.service_error_code)
+    offline = None
+    if not app.service_online and state != SS.GOING_ONLINE:
+        # After a failed restart the recorded reason is the restart's, not the stop's.
+        reason = app.service_reason if state == SS.OFFLINE else ""
+        offline = Row(reason=reason, at=_when(app.service_changed_at or timezone.now()))
+    return {"service_offline": offline, "service_change": change}

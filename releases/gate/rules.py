@@ -189,6 +189,11 @@ RULES = {
             rollout_rules.not_phased_live,
         ),
         Rule(
+            "speedup_in_flight",
+            gettext_noop("A speed-up of this review is already being requested; wait for its answer."),
+            lambda facts: facts.release.speedup_state != "requesting",
+        ),
+        Rule(
             "not_scheduled",
             gettext_noop("No publish is scheduled for this release."),
             rollout_rules.publish_scheduled,

@@ -27,8 +27,6 @@ GRAPH = {
         "withdrawn_outside": S.WITHDRAWN,
         "resubmitted_outside": S.SUBMITTED,
         "speedup": S.SUBMITTED,
-        "speedup_succeeded": S.SUBMITTED,
-        "speedup_failed": S.SUBMITTED,
     },
     S.APPROVED: {
         "publish": S.PUBLISHING,
@@ -50,6 +48,7 @@ GRAPH = {
         "publish_succeeded": S.PUBLISHED,
         "stage_succeeded": S.ROLLING_OUT,
         "step_failed": S.PUBLISH_FAILED,
+        "rollout_halt": S.PUBLISHING,  # a breach while a stage is in flight: it lands halted
     },
     S.PUBLISH_FAILED: {"retry": S.PUBLISHING, "cancel": S.CANCELLED, "rollout_revert": S.REVERTING},
     S.PUBLISHED: {"rollback": S.ROLLING_BACK},

@@ -2,13 +2,15 @@
 
 The first worker is `manage.py rqworker platform --burst` started from a small script that
 only waits, at the network edge, once WeChat has answered the call named on its command line
-(submit_audit, or a rollback's revertcoderelease): it writes its pid (and the auditid) to a
-marker file and sleeps until the test kills the worker and its work horse with SIGKILL. Its
+(submit_audit, a rollback's revertcoderelease, or the grayrelease of a phased release's next
+stage): it writes its pid (and the auditid) to a marker file and sleeps until the test kills
+the worker and its work horse with SIGKILL. Its
 lease keeps every other worker off the step until it runs out; then the in-flight sweep queues
 the step again and an ordinary worker finishes it. WeChat must have received the call exactly
 once, and the release must record its outcome.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -17,15 +19,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import django_rq
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from releases import services
 from releases.jobs import enqueue_step
 from releases.models import AuditEvent, Release, State
-from releases.services import release_sweep_in_flight
-from simulator.models import SimSubmission
-from tests.reviews.wechat_helpers import calls, in_flight, released_version
+from releases.services import release_step_perform, release_sweep_in_flight
+from simulator.models import SimAuthorizer, SimSubmission
+from simulator.services import sim_decide
+from tests.reviews.wechat_helpers import calls, in_flight, released_version, submitted
 
 # The simulator fixtures, shared with the adapter tests.
 
@@ -104,9 +109,11 @@ def lease_runs_out(release) -> None:
     Release.objects.filter(pk=release.pk).update(step_lease_until=timezone.now() - timedelta(seconds=1))
 
 
-def killed_after(path: str, release, live_server, tmp_path) -> tuple[dict, str]:
-    """Run the release's step in a worker killed once WeChat answered `path`; (env, auditid)."""
-    enqueue_step(release.pk)
+def killed_after(path: str, release, live_server, tmp_path, reserved: str = "") -> tuple[dict, str]:
+    """Run the release's step in a worker killed once WeChat answered `path`; (env, auditid).
+    `reserved`: the reservation the release holds for its job (a step started by a service)."""
+    django_rq.get_queue("platform").empty()  # only this job: the one the service queued is replaced
+    enqueue_step(release.pk, reserved=reserved)
     env, marker, script = worker_env(live_server), tmp_path / "answered", tmp_path / "stalling_worker.py"
     script.write_text(STALLING_WORKER)
     stalled = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
@@ -169,3 +176,37 @@ def test_a_worker_killed_after_rolling_back_does_not_end_the_rollback_in_87012(
     rollbacks = [c for c in calls("wxa/revertcoderelease") if "action" not in c.query]  # not the history
     assert len(rollbacks) == 1
     assert AuditEvent.objects.filter(release_id=release.pk, action="rollback_succeeded").count() == 1
+
+
+def test_a_worker_killed_after_the_next_stages_grayrelease_finishes_that_stage_exactly_once(
+    sim, wechat_release, mike, live_server, tmp_path
+):
+    released_version(sim)  # 1.0 online: a phased release needs an online version
+    auditid = submitted(sim)
+    sim_decide(auditid=auditid, outcome="approved")
+    release = wechat_release("1.1.0", audit_id=str(auditid), state=State.APPROVED)
+    plan = [{"percentage": 5, "hold_minutes": 60}, {"percentage": 20, "hold_minutes": 60}]
+    plan.append({"percentage": 100})
+    services.release_publish(release=release, actor=mike, rollout=plan)
+    release.refresh_from_db()
+    release_step_perform(release_id=release.pk, reserved=release.step_claimed_by)  # 5% is live
+    release.refresh_from_db()
+    services.release_rollout_advance(release=release, actor=mike)  # the new step: 20%
+    release.refresh_from_db()
+
+    reserved = release.step_claimed_by
+    env, _ = killed_after("/wxa/grayrelease", release, live_server, tmp_path, reserved=reserved)
+    release.refresh_from_db()
+    assert (release.state, release.rollout["percentage"]) == (State.PUBLISHING, 5)  # never written
+    assert SimAuthorizer.objects.get().gray_percentage == 20  # but WeChat made the change
+
+    lease_runs_out(release)
+    assert release_sweep_in_flight() == 1
+    burst(env)
+
+    release.refresh_from_db()
+    rollout = release.rollout
+    assert (release.state, rollout["stage"], rollout["percentage"]) == (State.ROLLING_OUT, 2, 20)
+    assert [json.loads(call.body)["gray_percentage"] for call in calls("wxa/grayrelease")] == [5, 20]
+    stages = AuditEvent.objects.filter(release_id=release.pk, action="stage_succeeded")
+    assert [event.data["percentage"] for event in stages] == [5, 20]

@@ -139,7 +139,7 @@ def talking_world(world, make_release, mike, alice):  # noqa: F811 (the imported
     return world
 
 
-def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, settings):
+def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, adam, settings):
     settings.SIMULATOR = True
     set_preferred_language(mike, "zh-hans")
     mike.is_staff = True  # the simulator's console (and the admin links) are for staff
@@ -158,8 +158,39 @@ def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, s
         words = english_words(html)
         if words:
             english[path] = (words, visible_text(html))
+    # Pages for team admins only (the publish windows and freezes), read as an admin.
+    set_preferred_language(adam, "zh-hans")
+    admin = Client()
+    admin.force_login(adam)
+    for path in [p for p in page_paths(talking_world) if "publish-policy" in p]:
+        response = admin.get(path)
+        if response.status_code != 200:
+            continue
+        read.add(path)
+        words = english_words(response.content.decode())
+        if words:
+            english[path] = (words, visible_text(response.content.decode()))
+    # ... and with its mistakes marked in place.
+    invalid = admin.post(
+        f"/teams/{adam.memberships.first().team_id}/publish-policy/",
+        {
+            "windows-TOTAL_FORMS": "1",
+            "windows-INITIAL_FORMS": "0",
+            "windows-0-days": ["mon"],
+            "windows-0-start": "16:00",
+            "windows-0-end": "10:00",
+            "freezes-TOTAL_FORMS": "1",
+            "freezes-INITIAL_FORMS": "0",
+            "freezes-0-reason": "春节",
+        },
+    )
+    assert invalid.status_code == 400
+    words = english_words(invalid.content.decode())
+    if words:
+        english["publish-policy (invalid)"] = (words, visible_text(invalid.content.decode()))
     release_id = talking_world["release_id"][1]
     assert {"/", f"/releases/{release_id}/", "/audit/", "/analytics/", "/sim/console/"} <= read
+    assert any("publish-policy" in path for path in read)
     report = "\n".join(
         f"  {path}: {' '.join(words)}\n"
         + "".join(f"      {word}: …{where(text, word)}…\n" for word in words[:8])

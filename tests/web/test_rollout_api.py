@@ -157,7 +157,9 @@ def test_the_service_stop_is_for_admins_and_needs_a_reason(api_client, app, adam
     refused = api_client("post", path, user=adam, online=False, reason=" ")
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "reason_required")
     body = api_client("post", path, user=adam, online=False, reason="data leak").json()
-    assert (body["online"], body["reason"]) == (False, "data leak")
+    shown = (body["online"], body["state"], body["reason"], body["error"])
+    assert shown == (False, "offline", "data leak", None)
+    assert api_client("get", path, user=mike).json()["state"] == "offline"
     assert App.objects.get(pk=app.pk).service_online is False
 
 
@@ -277,3 +279,48 @@ def test_the_calendar_shows_windows_holidays_freezes_scheduled_phased_and_planne
     assert "2024-09-26 10:00" in page and "Shop 1.1.0" in page  # the scheduled publish
     assert "2024-12-01" in page and f"/releases/{planned.pk}/" in page
     assert "Within three months" in page
+
+
+def test_a_service_change_in_flight_or_failed_shows_on_the_app_page_and_in_the_api(
+    login, api_client, app, adam, alice
+):
+    from releases.urgent_services import _app_transition
+
+    _app_transition(app, "service_stop", actor=adam, action="service_change_requested", data={}, args={})
+    page = login(alice).get(reverse("web:app-detail", args=[app.pk])).content.decode()
+    assert "Taking the service offline" in page and "Emergency stop…" not in page
+    refused = api_client("post", f"/apps/{app.pk}/service", user=adam, online=False, reason="again")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "service_change_in_flight")
+
+    App.objects.filter(pk=app.pk).update(
+        service_state="stop_failed", service_error="system error", service_error_code="wechat_-1"
+    )
+    body = api_client("get", f"/apps/{app.pk}/service", user=alice).json()
+    assert (body["state"], body["online"], body["error"]) == (
+        "stop_failed",
+        True,
+        {"code": "wechat_-1", "message": "system error"},
+    )
+    page = login(adam).get(reverse("web:app-detail", args=[app.pk])).content.decode()
+    assert "The emergency stop failed" in page and "wechat_-1" in page and "Try again…" in page
+
+
+def test_a_speedup_in_flight_or_refused_shows_on_the_release_page_and_in_the_api(
+    login, api_client, make_release, mike
+):
+    from releases.models import Release
+
+    release = make_release("1.1.0", upto="submitted")
+    assert api_client("get", f"/releases/{release.pk}", user=mike).json()["speedup"] is None
+    Release.objects.filter(pk=release.pk).update(speedup_state="requesting")
+    assert api_client("get", f"/releases/{release.pk}", user=mike).json()["speedup"] == {
+        "state": "requesting",
+        "error": None,
+    }
+    page = login(mike).get(reverse("web:release-detail", args=[release.pk])).content.decode()
+    assert "Speed-up requested" in page
+    Release.objects.filter(pk=release.pk).update(
+        speedup_state="failed", speedup_error_code="wechat_89403", speedup_error="not eligible"
+    )
+    page = login(mike).get(reverse("web:release-detail", args=[release.pk])).content.decode()
+    assert "Speed-up refused" in page and "wechat_89403" in page

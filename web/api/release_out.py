@@ -110,6 +110,16 @@ def release_out(release: Release, user) -> dict:
             for a in actions.available_actions(release, user)
         ],
         "rollout": phased.public(release.rollout),
+        "speedup": (
+            {
+                "state": release.speedup_state,
+                "error": {"code": release.speedup_error_code, "message": release.speedup_error}
+                if release.speedup_error
+                else None,
+            }
+            if release.speedup_state
+            else None
+        ),
         **release_extras(release),
     }
 

@@ -60,27 +60,52 @@ class ServiceIn(Strict):
     reason: str = checked_text(10_000)
 
 
+class ServiceErrorOut(Schema):
+    code: str
+    message: str
+
+
 class ServiceOut(Schema):
     app: int
-    online: bool
+    online: bool  # what the platform last confirmed
+    # online, going_offline, offline, stop_failed, going_online, start_failed (the change's state)
+    state: str
     reason: str
     changed_at: datetime | None
+    error: ServiceErrorOut | None = None  # why the last change failed (stop_failed, start_failed)
 
 
 @router.post("/apps/{app_id}/service", response={200: ServiceOut, **ERRORS}, tags=["apps"])
 def set_service(request, app_id: int, payload: ServiceIn):
     """The emergency stop (team admins): `{"online": false, "reason": "..."}` takes the app's
-    service offline on the platform (WeChat's change_visitstatus close), `true` brings it back."""
+    service offline on the platform (WeChat's change_visitstatus close), `true` brings it back.
+    `state` goes through going_offline / going_online while the platform is called; a refusal is a
+    409 with the platform's code and leaves `stop_failed` / `start_failed`; a second change while
+    one is in flight is a 409 `service_change_in_flight`."""
     app = get_or_404(selectors.apps_for(request.user), app_id)
     app = app_service_set(
         app=app, actor=request.user, online=payload.online, reason=payload.reason, ip=client_ip(request)
     )
+    return service_out(app)
+
+
+def service_out(app) -> dict:
     return {
         "app": app.pk,
         "online": app.service_online,
+        "state": app.service_state,
         "reason": app.service_reason,
         "changed_at": app.service_changed_at,
+        "error": (
+            {"code": app.service_error_code, "message": app.service_error} if app.service_error else None
+        ),
     }
+
+
+@router.get("/apps/{app_id}/service", response={200: ServiceOut, **ERRORS}, tags=["apps"])
+def get_service(request, app_id: int):
+    """The app's service on the platform and the state of the last change (the emergency stop)."""
+    return service_out(get_or_404(selectors.apps_for(request.user), app_id))
 
 
 class PublishPolicyOut(Schema):

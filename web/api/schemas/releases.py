@@ -191,6 +191,16 @@ class RolloutOut(Schema):
     halted_reason: str = ""
 
 
+class SpeedupErrorOut(Schema):
+    code: str
+    message: str
+
+
+class SpeedupOut(Schema):
+    state: str  # requesting (the platform call in flight), requested, failed
+    error: SpeedupErrorOut | None = None
+
+
 class BuildSourceOut(Schema):
     commit: str
     branch: str
@@ -210,6 +220,8 @@ class ReleaseOut(ReleaseCoreOut):
     approvals: ApprovalStatusOut
     actions: list[ActionOut]
     rollout: RolloutOut | None = None
+    # The last speed-up of this review (POST /releases/{id}/speedup); null if none was asked for.
+    speedup: SpeedupOut | None = None
     rejection: RejectionOut | None = None
     remediation: list[RemediationTaskOut] = []
 
