@@ -48,19 +48,33 @@ class Writer:
     def __init__(self, model, columns: list[str]):
         self.model = model
         self.columns = columns
-        self.fields = [model._meta.get_field(c) for c in columns]
+        listed = [model._meta.get_field(c) for c in columns]
+        # Columns added later (a new feature's state, say) get their model default ("" for text) in
+        # every row, so the seed keeps working without naming each one; nullable ones stay NULL.
+        self.filled = [
+            f
+            for f in model._meta.concrete_fields
+            if f not in listed
+            and not f.primary_key
+            and not f.null
+            and (f.has_default() or f.empty_strings_allowed)
+        ]
+        self.fill = tuple(f.get_default() for f in self.filled)
+        self.fields = listed + self.filled
         self.table = model._meta.db_table
         self.postgres = connection.vendor == "postgresql"
         self.buffer: list = []
         self.count = 0
 
     def add(self, row: tuple) -> None:
-        self.buffer.append(row)
+        self.buffer.append(tuple(row) + self.fill)
         if len(self.buffer) >= self.BATCH:
             self.flush()
 
     def add_line(self, line: str) -> None:
         """A row already in COPY's text format (the audit events, built in the hot loop)."""
+        if self.fill:
+            line += "\t" + "\t".join(copy_text(v) for v in self.fill)
         self.buffer.append(line)
         if len(self.buffer) >= self.BATCH:
             self.flush()
