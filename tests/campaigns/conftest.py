@@ -57,7 +57,7 @@ def fleet(sim, team):
                     platform_account=sim.account,
                     name=f"Merchant {i:02d}",
                     appid=appid,
-                    authorizer_refresh_token=token,
+                    authorizer_refresh_token=f"refresh-{appid}",
                 )
             )
         return apps
