@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from releases.models import App, PlatformAccount, Release, Team
+from releases.models import App, PlatformAccount, Team
+from releases.release_model import Release
 
 
 class CampaignState(models.TextChoices):
