@@ -27,16 +27,16 @@ def work() -> None:
     SimpleWorker([queue, django_rq.get_queue("platform")], connection=queue.connection).work(burst=True)
 
 
+def calls(path: str = "wxa/submit_audit"):
+    return SimCall.objects.filter(path=path).order_by("at", "pk")
+
+
 def submits() -> list[dict]:
-    return [
-        json.loads(call.body) for call in SimCall.objects.filter(path="wxa/submit_audit").order_by("at", "pk")
-    ]
+    return [json.loads(call.body) for call in calls()]
 
 
 def submitted_appids() -> list[str]:
-    return list(
-        SimCall.objects.filter(path="wxa/submit_audit").order_by("at", "pk").values_list("appid", flat=True)
-    )
+    return list(calls().values_list("appid", flat=True))
 
 
 @pytest.fixture
