@@ -105,3 +105,54 @@ def rejection_groups(campaign: Campaign, entries=None) -> list[dict]:
 
 def group_of(campaign: Campaign, key: str) -> dict | None:
     return next((g for g in rejection_groups(campaign) if g["key"] == key), None)
+
+
+def campaigns_for(user):
+    from releases.selectors import team_ids_for
+
+    return Campaign.objects.filter(team_id__in=team_ids_for(user)).select_related(
+        "platform_account", "created_by", "approved_by"
+    )
+
+
+def campaign_out(campaign: Campaign) -> dict:
+    """The whole campaign as the API answers it and the page shows it (reads only: the quota
+    is the meter as last read, never a platform call)."""
+    from releases.campaigns.plan import plan_for
+
+    entries = list(entries_of(campaign))
+    plan = plan_for(campaign)
+    return {
+        "id": campaign.pk,
+        "name": str(campaign),
+        "state": campaign.state,
+        "paused_from": campaign.paused_from or None,
+        "platform_account": campaign.platform_account_id,
+        "template_id": campaign.template_id,
+        "version": campaign.version,
+        "reserve": campaign.reserve,
+        "plan": plan.as_dict(),
+        "halt": {"code": campaign.halt_code, "message": campaign.halt_message}
+        if campaign.halt_code
+        else None,
+        "waves": campaign.waves,
+        "created_by": campaign.created_by.get_username(),
+        "approved_by": campaign.approved_by.get_username() if campaign.approved_by_id else None,
+        "created_at": campaign.created_at,
+        "counts": counts(entries),
+        "held": held_counts(entries),
+        "apps": [
+            {
+                "app": entry.app_id,
+                "appid": entry.app.appid,
+                "name": entry.app.name,
+                "release": entry.release_id,
+                "state": app_state(entry),
+                "held": entry.held or None,
+                "last_error": last_error(entry) or None,
+                "wave": entry.wave,
+            }
+            for entry in entries
+        ],
+        "rejection_groups": rejection_groups(campaign, entries),
+    }
