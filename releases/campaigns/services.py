@@ -17,7 +17,7 @@ from releases.campaigns import plan as planning
 from releases.campaigns.models import DRIVEN, ENDED, Campaign, CampaignApp, CampaignState, Held
 from releases.campaigns.render import RenderError, render_json, render_text, variables_for
 from releases.draft_services import _validate_build_report
-from releases.errors import Forbidden, Invalid, Refused
+from releases.errors import Forbidden, Invalid, NotFound, Refused
 from releases.models import App, Role, State
 from releases.transitions import _require_role
 from releases.versioning import parse
@@ -136,8 +136,8 @@ def _targeted(account, targets: dict) -> list[App]:
     found = list(apps.filter(pk__in=value))
     unknown = sorted(set(value) - {app.pk for app in found})
     if unknown:
-        raise Invalid(
-            "invalid_targets",
+        raise NotFound(
+            "unknown_apps",
             f"These apps are not apps of {account.name}: {', '.join(map(str, unknown))}.",
             details={"targets": "apps"},
         )
@@ -194,11 +194,7 @@ def campaign_create(
     build_report = _validate_build_report(build_report or {})
     apps = _targeted(account, targets)
     if not apps:
-        raise Invalid(
-            "no_apps",
-            "No app of this platform account matches the targets.",
-            details={"targets": "No match."},
-        )
+        raise Refused("no_apps", gettext_noop("No app of this platform account matches the targets."))
     left = planning.quota_left(account)
     with transaction.atomic():
         campaign = Campaign.objects.create(

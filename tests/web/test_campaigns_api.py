@@ -72,18 +72,21 @@ def test_an_app_whose_authorization_was_lost_is_listed_and_left_out(api_client, 
 
 
 @pytest.mark.parametrize(
-    "fields, code",
+    "fields, status, code",
     [
-        ({"targets": {"tags": ["nobody"]}}, "no_apps"),
-        ({"targets": {"apps": [999999]}}, "invalid_targets"),
-        ({"version": "three"}, "invalid_version"),
-        ({"reserve": -1}, "invalid_request"),
-        ({"targets": {"all": True, "tags": ["gold"]}}, "invalid_request"),
+        ({"targets": {"tags": ["nobody"]}}, 409, "no_apps"),
+        ({"targets": {"apps": [999999]}}, 404, "unknown_apps"),
+        ({"version": "three"}, 400, "invalid_version"),
+        ({"reserve": -1}, 400, "invalid_request"),
+        ({"template_id": "  "}, 400, "invalid_template"),
+        ({"targets": {"all": True, "tags": ["gold"]}}, 400, "invalid_request"),
     ],
 )
-def test_bad_input_is_a_400_that_creates_nothing(api_client, alice, manual_account, fleet, fields, code):
+def test_bad_input_is_refused_clearly_and_creates_nothing(
+    api_client, alice, manual_account, fleet, fields, status, code
+):
     response = api_client("post", "/campaigns", user=alice, **body(manual_account, **fields))
-    assert response.status_code == 400 and response.json()["error"]["code"] == code
+    assert response.status_code == status and response.json()["error"]["code"] == code
     assert not api_client("get", "/campaigns", user=alice).json()["results"]
 
 

@@ -20,6 +20,7 @@ from web.api.paging import PageQuery, page
 from web.api.schemas.common import (
     ERRORS,
     NO_NUL,
+    SOME_TEXT,
     JsonObject,
     JsonValue,
     SomeText,
@@ -51,7 +52,11 @@ class AllTargets(Strict):
 class CampaignIn(Strict):
     platform_account: int = Field(ge=1, le=BIG)
     template_id: str = Field(
-        min_length=1, max_length=64, pattern=NO_NUL, description="The platform's template id."
+        min_length=1,
+        max_length=64,
+        pattern=NO_NUL,
+        json_schema_extra={"pattern": SOME_TEXT},
+        description="The platform's template id.",
     )
     version: str = Field(min_length=1, max_length=64, pattern=NO_NUL, json_schema_extra={"pattern": SEMVER})
     name: str = text(120)
