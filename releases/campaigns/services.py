@@ -18,7 +18,7 @@ from releases.campaigns.models import DRIVEN, ENDED, Campaign, CampaignApp, Camp
 from releases.campaigns.render import RenderError, render_json, render_text, variables_for
 from releases.draft_services import _validate_build_report
 from releases.errors import Forbidden, Invalid, NotFound, Refused
-from releases.models import App, Role, State
+from releases.models import App, Role, State, english
 from releases.transitions import _require_role
 from releases.versioning import parse
 
@@ -65,7 +65,7 @@ def _refuse_state(campaign: Campaign, allowed, doing: str) -> None:
         raise Refused(
             "invalid_state",
             gettext_noop("A campaign that is %(state)s cannot %(doing)s.")
-            % {"state": CampaignState(campaign.state).label, "doing": doing},
+            % {"state": english(CampaignState(campaign.state).label).lower(), "doing": doing},
         )
 
 
