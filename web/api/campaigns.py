@@ -42,7 +42,7 @@ class TagTargets(Strict):
 
 
 class AppTargets(Strict):
-    apps: list[int] = Field(min_length=1, max_length=20_000, json_schema_extra={"items": {"minimum": 1}})
+    apps: list[Annotated[int, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
 
 
 class AllTargets(Strict):
