@@ -5,7 +5,7 @@ from rq import cron
 from notify.periodic import hourly_job, minute_job
 from releases.audit_checkpoints import CHECKPOINT_EVERY_SECONDS, checkpoint_job
 from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
-from releases.campaigns.driver import campaigns_tick_job
+from releases.campaigns.jobs import campaigns_tick_job
 from releases.jobs import rollout_tick_job, sweep_in_flight_job
 from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
 from reviews.jobs import summarise_refusals, sweep_reviews

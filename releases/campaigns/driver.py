@@ -20,7 +20,6 @@ import logging
 import secrets
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -408,25 +407,3 @@ def _move(campaign: Campaign, to: str, action: str) -> None:
                 to_state=to,
                 data={"campaign": campaign.pk},
             )
-
-
-# -- jobs --------------------------------------------------------------------------------------
-
-
-def campaign_drive_job(campaign_id: int) -> None:
-    campaign_drive(campaign_id)
-
-
-def enqueue_drive(campaign_id: int) -> None:
-    """A run once the current transaction commits (COMMIT_MODE=on_db_commit)."""
-    django_rq.get_queue("default").enqueue(
-        campaign_drive_job, campaign_id, job_timeout=settings.SLUICE_CAMPAIGN_LEASE_SECONDS
-    )
-
-
-def campaigns_tick_job() -> int:
-    """The cron tick: a run for every campaign with work to do (one already running is left alone)."""
-    ids = list(Campaign.objects.filter(state__in=DRIVEN).values_list("pk", flat=True))
-    for campaign_id in ids:
-        enqueue_drive(campaign_id)
-    return len(ids)

@@ -51,7 +51,7 @@ def _audit(campaign: Campaign, action: str, actor, *, data: dict | None = None, 
 
 
 def _enqueue(campaign: Campaign) -> None:
-    from releases.campaigns.driver import enqueue_drive
+    from releases.campaigns.jobs import enqueue_drive
 
     enqueue_drive(campaign.pk)
 
@@ -332,7 +332,10 @@ def campaign_cancel(*, campaign: Campaign, actor, ip: str | None = None) -> Camp
             release__state__in=CANCELLED_WITH_CAMPAIGN
         )
         for entry in entries:
-            release_cancel(release=entry.release, actor=actor, ip=ip)
+            try:
+                release_cancel(release=entry.release, actor=actor, ip=ip)
+            except Refused:  # it moved meanwhile (a step finished): left as it is now
+                continue
             cancelled += 1
         campaign.state, campaign.paused_from = CampaignState.CANCELLED, ""
         campaign.save(update_fields=["state", "paused_from", "updated_at"])
