@@ -21,6 +21,7 @@ from releases.campaigns.progress import campaign_out, campaigns_for
 from releases.errors import SluiceError
 from releases.memo import read_scope
 from releases.models import AppTag, Role
+from releases.platforms import has_monthly_quota
 from releases.models import State as ReleaseState
 from web.page_helpers import request_ip
 
@@ -125,7 +126,10 @@ def campaign_create(request):
             messages.success(request, _("Campaign created. Check its plan, then start it."))
             return redirect("web:campaign-detail", campaign_id=campaign.pk)
     with read_scope():
-        quotas = [(account, quota_left(account, refresh_unknown=False)) for account in accounts]
+        quotas = [
+            (account, quota_left(account, refresh_unknown=False), has_monthly_quota(account.platform))
+            for account in accounts
+        ]
     tags = AppTag.objects.filter(team_id__in={a.team_id for a in accounts}).order_by("name")
     return render(
         request,
