@@ -21,8 +21,8 @@ from releases.campaigns.progress import campaign_out, campaigns_for
 from releases.errors import SluiceError
 from releases.memo import read_scope
 from releases.models import AppTag, Role
-from releases.platforms import has_monthly_quota
 from releases.models import State as ReleaseState
+from releases.platforms import has_monthly_quota
 from web.page_helpers import request_ip
 
 EXT_EXAMPLE = '{"extAppid": "{{ appid }}", "ext": {"merchant": "{{ merchant_name }}"}}'
