@@ -36,6 +36,7 @@ from releases.errors import Refused, SluiceError
 from releases.gate.facts import checklist_of, latest_check_runs
 from releases.limits import clock, lock_refusal
 from releases.models import IN_REVIEW, Capacity, Release, State
+from releases.platforms import has_monthly_quota
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +298,12 @@ def _submit_wave(campaign: Campaign, halt: Halt) -> None:
         return
     account = campaign.platform_account
     plan = planning.plan_for(campaign, read=True)
+    if plan.quota_left is None and has_monthly_quota(account.platform):
+        halt.set(
+            "quota_unknown",
+            gettext_noop("The monthly review quota could not be read; the campaign waits until it can."),
+        )
+        return
     if _budget_spent(campaign) or plan.spendable == 0:
         halt.set(
             "quota_reserve",

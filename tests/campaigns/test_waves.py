@@ -2,10 +2,12 @@
 
 import json
 
+from releases.campaigns import plan
 from releases.campaigns.driver import campaign_drive
 from releases.campaigns.models import CampaignState, Held
 from releases.campaigns.progress import counts, entries_of
-from releases.models import Release, State
+from releases.campaigns.services import campaign_approve
+from releases.models import QuotaSnapshot, Release, State
 from simulator.models import SimCall
 from simulator.services import sim_configure
 from tests.campaigns.conftest import submitted_appids, work
@@ -81,3 +83,15 @@ def test_an_app_with_another_release_in_review_is_held_and_the_others_go_on(flee
     assert submitted_appids() == [apps[0].appid]
     held = started.entries.get(app=apps[1])
     assert held.held == Held.REVIEW_IN_PROGRESS
+
+
+def test_a_quota_that_cannot_be_read_submits_nothing(fleet, campaign, mike, monkeypatch):
+    started = campaign(fleet(2), approve=False)
+    QuotaSnapshot.objects.all().delete()
+    monkeypatch.setattr(plan, "quota_refresh", lambda account: None)  # WeChat did not answer
+
+    campaign_approve(campaign=started, actor=mike)
+    work()
+
+    started.refresh_from_db()
+    assert started.halt_code == "quota_unknown" and submitted_appids() == []
