@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -35,7 +35,7 @@ from releases.campaigns.render import render_text, variables_for
 from releases.errors import Refused, SluiceError
 from releases.gate.facts import checklist_of, latest_check_runs
 from releases.limits import clock, lock_refusal
-from releases.models import IN_REVIEW, Capacity, Release, State
+from releases.models import IN_REVIEW, Approval, Capacity, Release, State
 from releases.platforms import has_monthly_quota
 
 logger = logging.getLogger(__name__)
@@ -205,8 +205,15 @@ def _prepare(campaign: Campaign) -> None:
 def _approve(campaign: Campaign) -> None:
     from releases.approval_services import release_approve
 
-    entries = campaign.entries.select_related("release__app").filter(
-        held__in=("", Held.APPROVAL_INCOMPLETE), release__state=State.CHECKED
+    mine = Approval.objects.filter(
+        release_id=OuterRef("release_id"),
+        revision=OuterRef("release__revision"),
+        approver=campaign.approved_by,
+    )
+    entries = (
+        campaign.entries.select_related("release__app")
+        .filter(held__in=("", Held.APPROVAL_INCOMPLETE), release__state=State.CHECKED)
+        .exclude(Q(held="") & Exists(mine))  # approved by this campaign already: nothing to read
     )
     for entry in entries:
         release = entry.release
