@@ -5,6 +5,7 @@ from rq import cron
 from notify.periodic import hourly_job, minute_job
 from releases.audit_checkpoints import CHECKPOINT_EVERY_SECONDS, checkpoint_job
 from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
+from releases.campaigns.jobs import campaigns_tick_job
 from releases.jobs import rollout_tick_job, sweep_in_flight_job
 from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
 from reviews.jobs import summarise_refusals, sweep_reviews
@@ -14,6 +15,8 @@ from simulator.jobs import push_tickets_job
 cron.register(sweep_in_flight_job, queue_name="default", interval=60)
 # Advance phased releases whose stage hold ended, reconcile the others (releases.rollout_services).
 cron.register(rollout_tick_job, queue_name="platform", interval=60)
+# Campaigns: a driver run for each campaign with work to do (a running one is left alone).
+cron.register(campaigns_tick_job, queue_name="default", interval=30)
 # Poll submitted WeChat reviews whose scheduled poll was lost (see reviews.polling.review_sweep).
 cron.register(sweep_reviews, queue_name="default", interval=300)
 # Refused callback deliveries: one audit event per account and minute (see reviews.refusals).

@@ -302,6 +302,23 @@ if SLUICE_STEP_LEASE_SECONDS < SLUICE_STEP_JOB_TIMEOUT_SECONDS + RQ_HORSE_KILL_M
 # Waits between the attempts of a step that fails transiently (each ±20%); once they are used up,
 # the next transient failure ends the step in its failed state with the last error.
 SLUICE_STEP_RETRY_SECONDS = env_ints("SLUICE_STEP_RETRY_SECONDS", [5, 15, 30, 60, 180, 600], minimum=1)
+# Campaigns (issue 14): apps per wave, submissions of the monthly quota kept for urgent fixes unless
+# a campaign says otherwise, calls per minute per platform account and operation (a token bucket),
+# waits after the platform said 45009 or -1, and how long one driver run holds a campaign.
+SLUICE_CAMPAIGN_WAVE_SIZE = env_int("SLUICE_CAMPAIGN_WAVE_SIZE", 20, minimum=1)
+SLUICE_CAMPAIGN_RESERVE = env_int("SLUICE_CAMPAIGN_RESERVE", 5, minimum=0)
+SLUICE_CAMPAIGN_CALLS_PER_MINUTE = {"*": 30}
+for _pair in env_list("SLUICE_CAMPAIGN_CALLS_PER_MINUTE", []):
+    _operation, _, _rate = _pair.partition("=")
+    if not _rate.strip().isdigit() or int(_rate) < 1:
+        raise ImproperlyConfigured(
+            "SLUICE_CAMPAIGN_CALLS_PER_MINUTE: write operation=calls pairs, e.g. submit=30,publish=60."
+        )
+    SLUICE_CAMPAIGN_CALLS_PER_MINUTE[_operation.strip() or "*"] = int(_rate)
+SLUICE_CAMPAIGN_BACKOFF_SECONDS = env_ints(
+    "SLUICE_CAMPAIGN_BACKOFF_SECONDS", [30, 60, 120, 300, 600], minimum=1
+)
+SLUICE_CAMPAIGN_LEASE_SECONDS = env_int("SLUICE_CAMPAIGN_LEASE_SECONDS", 300, minimum=10)
 # A step no worker has claimed this long (its job was lost before it ran) is queued again by the
 # sweep, as is a check run still pending after as long.
 SLUICE_INFLIGHT_STALE_SECONDS = env_int("SLUICE_INFLIGHT_STALE_SECONDS", 300, minimum=1)

@@ -85,9 +85,31 @@ ACTIONS = {
     "service_changed": _("service status changed"),
     "service_offline": _("service taken offline"),
     "service_online": _("service back online"),
+    "campaign_create": _("created a campaign"),
+    "campaign_start": _("started a campaign"),
+    "campaign_prepared": _("campaign prepared"),
+    "campaign_approve": _("approved a campaign"),
+    "campaign_publish": _("published a campaign"),
+    "campaign_pause": _("paused a campaign"),
+    "campaign_resume": _("resumed a campaign"),
+    "campaign_cancel": _("cancelled a campaign"),
+    "campaign_retry_failed": _("retried a campaign's failed apps"),
+    "campaign_group_remediate": _("remediated a rejection group"),
+    "campaign_group_resubmit": _("resubmitted a rejection group"),
+    "campaign_done": _("campaign done"),
 }
 
 DATA_KEYS = {
+    "campaign": _("campaign"),
+    "apps": _("apps"),
+    "held": _("held back"),
+    "quota_left": _("left this month"),
+    "reserve": _("reserve"),
+    "submissions_needed": _("submissions needed"),
+    "template_id": _("template"),
+    "releases_cancelled": _("releases cancelled"),
+    "parked": _("parked"),
+    "tasks_done": _("tasks done"),
     "reason": _("reason"),
     "percentage": _("percentage"),
     "plan": _("plan"),
@@ -139,6 +161,28 @@ DATA_KEYS = {
 }
 # Values that are identifiers (a checklist item's or a check's key): shown as code, not translated.
 CODE_KEYS = frozenset({"key", "check", "check_key", "appid"})
+
+
+def state_text(state: str) -> str:
+    """A state in the trail: a release's, else a campaign's (issue 14), else the code itself."""
+    from releases.campaigns.models import CampaignState
+    from releases.models import State
+
+    for states in (State, CampaignState):
+        try:
+            return str(states(state).label)
+        except ValueError:
+            continue
+    return state
+
+
+# What an event is about when it names no app: the object's kind.
+TARGETS = {"campaign": _("campaign")}
+
+
+def target_label(target_type: str) -> str:
+    label = TARGETS.get(target_type)
+    return str(label) if label is not None else target_type
 
 
 def action_label(action: str) -> str:

@@ -40,7 +40,7 @@ from releases.workdays import (
     EXPECTED_WORKING_DAYS,
     MAX_WORKING_DAYS,
 )
-from web.audit_labels import action_label
+from web.audit_labels import action_label, state_text
 from web.live import overview_stamp_of
 from web.needs_action import KINDS, Access, ActionItem, needs_action  # noqa: F401 -- the page's parts
 from web.overview_accounts import account_meters
@@ -217,9 +217,9 @@ def recent_events(access: Access, limit: int = RECENT_EVENTS) -> list[dict]:
         local, iso, _ = _times(event.at, zone)
         states = ""
         if event.to_state:
-            states = _state_label(event.to_state)
+            states = state_text(event.to_state)
             if event.from_state and event.from_state != event.to_state:
-                states = f"{_state_label(event.from_state)} → {states}"
+                states = f"{state_text(event.from_state)} → {states}"
         release = None
         if event.release_version is not None:
             release = {

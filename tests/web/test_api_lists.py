@@ -105,6 +105,7 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
     }
     assert sorted(set(lists.values())) == [
         "AppPage",
+        "CampaignPage",
         "ChannelPage",
         "CheckDefinitionPage",
         "DeliveryPage",
@@ -115,7 +116,7 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
         "ReleasePageOut",  # the two release lists: the same rows
         "SuppressionPage",
     ]
-    assert len(lists) == 11
+    assert len(lists) == 12
     assert "ListOut" not in doc["components"]["schemas"]
 
 

@@ -23,6 +23,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from notify.models import Channel, Delivery
 from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
+from releases.campaigns.driver import campaign_drive
+from releases.campaigns.services import campaign_create, campaign_start
 from releases.health_services import release_health_report
 from releases.limits import transition_refusal
 from releases.models import ApiToken, Qualification, Rejection, Release
@@ -93,6 +95,16 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     sent = Delivery.objects.create(
         channel=channel, team=app.team, event="approved", source="s", status="failed"
     )
+    campaign, _plan = campaign_create(
+        account=app.platform_account,
+        actor=alice,
+        template_id="7",
+        version="9.0.0",
+        review_notes="{{ merchant_name }} 的春季菜单",
+        targets={"apps": [app.pk]},
+    )
+    campaign_start(campaign=campaign, actor=alice)
+    campaign_drive(campaign.pk)  # its release is created, its checks fail: held, with the reason
     audit_verify_and_record()
     return {
         "release_id": [r.pk for r in releases],
@@ -113,6 +125,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "appid": [releases[-1].app.appid],
         "channel_id": [channel.pk],
         "delivery_id": [sent.pk],
+        "campaign_id": [campaign.pk],
     }
 
 

@@ -11,12 +11,13 @@ auth, the error envelope); the schemas live in web/api/schemas/, the release rep
 in web/api/release_out.py.
 """
 
-from web.api import accounts, apps, builds, checks, notifications, releases, reviews, rollouts
+from web.api import accounts, apps, builds, campaigns, checks, notifications, releases, reviews, rollouts
 from web.api.core import BearerToken, api
 
 api.add_router("", accounts.router)
 api.add_router("", apps.router)
 api.add_router("", builds.router)
+api.add_router("", campaigns.router)
 api.add_router("", checks.router)
 api.add_router("", notifications.router)
 api.add_router("", rollouts.router)  # before releases: its /releases/{id}/{action} would take /health

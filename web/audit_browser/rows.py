@@ -6,8 +6,15 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
-from releases.models import AuditEvent, State
-from web.audit_labels import CODE_KEYS, action_label, data_key_label, data_value_text
+from releases.models import AuditEvent
+from web.audit_labels import (
+    CODE_KEYS,
+    action_label,
+    data_key_label,
+    data_value_text,
+    state_text,
+    target_label,
+)
 from web.rows import Row, html_row, times, url_maker
 from web.templatetags.sluice import as_text, platform_text
 
@@ -33,10 +40,7 @@ IP_HIDDEN_HTML = '<span class="muted" title="{title}">{hidden}</span>'
 
 
 def _state(state: str) -> str:
-    try:
-        return State(state).label
-    except ValueError:
-        return state
+    return state_text(state)  # a release's state, else a campaign's (issue 14)
 
 
 def state_change(event: AuditEvent) -> str:
@@ -94,7 +98,7 @@ def audit_rows(events: list[AuditEvent], *, ip_teams: set[int]) -> list[Row]:
         elif e.app_id:
             target = html_row(MUTED_HTML, text=f"{app_label} #{e.app_id}")
         else:
-            target = html_row(MUTED_HTML, text=e.target_type or "—")
+            target = html_row(MUTED_HTML, text=target_label(e.target_type) if e.target_type else "—")
         if version:
             release = html_row(RELEASE_LINK_HTML, url=release_url(e.release_id), version=version)
         elif e.release_id:
