@@ -97,6 +97,11 @@ class AppOut(Schema):
     settings: dict[str, Any]
     checklist: list[ChecklistItem]
     required_approvals: list[str]
+    tags: list[str]
+    authorization_lost_at: datetime | None = Field(
+        description="Set when the platform says the authorization is gone; campaigns leave the app out."
+    )
+    authorization_problem: str
     created_at: datetime
 
 
@@ -112,6 +117,9 @@ class AppPatch(Strict):
         description="Where the code lives; a release's commit links to {repository_url}/commit/{sha}.",
     )
     categories: list[SomeText] | None = Field(None, max_length=20)
+    tags: list[SomeText] | None = Field(
+        None, max_length=20, description="Replaces the app's tags; each 1 to 64 characters, no commas."
+    )
 
 
 class SuppressionIn(Strict):
