@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.fleet import app_authorization_lost, app_authorization_record
@@ -114,7 +115,7 @@ def authorization_revoked(*, account: PlatformAccount, appid: str, source: str, 
     app = App.objects.filter(platform_account=account, appid=appid).first()
     if app is not None:
         app_authorization_lost(
-            app=app, problem="The mini program revoked the authorization.", source=source, ip=ip
+            app=app, problem=gettext_noop("The mini program revoked the authorization."), source=source, ip=ip
         )
     return app
 

@@ -49,9 +49,11 @@ def platform_call(call):
         raise PlatformFailed(exc.code, exc.message) from None
 
 
-def wechat_account(user, account_id: int, minimum: str) -> PlatformAccount:
-    """A WeChat account of the user's teams (404 otherwise); 403 below `minimum`."""
-    account = selectors.platform_accounts_for(user).filter(pk=account_id, platform=Platform.WECHAT).first()
+def wechat_account(user, account_id: int, minimum: str, *, wechat_only: bool = True) -> PlatformAccount:
+    """A (WeChat) account of the user's teams (404 otherwise); 403 below `minimum`. Lists read any
+    account: another platform's library is simply empty."""
+    accounts = selectors.platform_accounts_for(user).filter(pk=account_id)
+    account = (accounts.filter(platform=Platform.WECHAT) if wechat_only else accounts).first()
     if account is None:
         raise Http404
     if account.team_id not in selectors.team_ids_for(user, minimum):
@@ -101,7 +103,7 @@ def _draft_out(d: TemplateDraft) -> dict:
 @router.get("/platform-accounts/{account_id}/templates", response={200: TemplatePage, **ERRORS})
 def list_templates(request, account_id: int, paging: Query[PageQuery]):
     """The template library as last synced (POST .../templates/sync), newest first."""
-    account = wechat_account(request.user, account_id, Role.VIEWER)
+    account = wechat_account(request.user, account_id, Role.VIEWER, wechat_only=False)
     return page(
         request,
         CodeTemplate.objects.filter(account=account).order_by("-template_id", "pk"),
@@ -113,7 +115,7 @@ def list_templates(request, account_id: int, paging: Query[PageQuery]):
 @router.get("/platform-accounts/{account_id}/template-drafts", response={200: DraftPage, **ERRORS})
 def list_template_drafts(request, account_id: int, paging: Query[PageQuery]):
     """The draft box as last synced, newest first."""
-    account = wechat_account(request.user, account_id, Role.VIEWER)
+    account = wechat_account(request.user, account_id, Role.VIEWER, wechat_only=False)
     return page(
         request, TemplateDraft.objects.filter(account=account).order_by("-draft_id", "pk"), paging, _draft_out
     )
