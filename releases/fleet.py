@@ -167,9 +167,7 @@ def apps_tag(*, team_id: int, apps: QuerySet[App], actor, add=(), remove=(), ip=
     _require_manager(actor, team_id)
     add, remove = clean_tags(list(add)), clean_tags(list(remove))
     if not add and not remove:
-        raise Invalid(
-            "invalid_tags", gettext_noop("Say which tags to add or remove."), details={"add": "Empty."}
-        )
+        return 0
     apps = list(apps.filter(team_id=team_id).prefetch_related("tags"))
     changed = 0
     with transaction.atomic():

@@ -35,23 +35,25 @@ def test_the_list_filters_by_tag(api_client, app, manual_account, team, mike):
 def test_bulk_tagging_by_ids_and_by_filter(api_client, app, manual_account, team, mike):
     cafe = App.objects.create(team=team, platform_account=manual_account, name="Cafe", appid="wxcafe0001")
 
-    added = api_client("post", "/apps/tags", user=mike, apps=[app.pk, cafe.pk], add=["east", "tier-2"])
+    added = api_client(
+        "post", "/apps/tags", user=mike, targets={"apps": [app.pk, cafe.pk]}, add=["east", "tier-2"]
+    )
     assert added.json() == {"matched": 2, "changed": 2}
     swapped = api_client(
-        "post", "/apps/tags", user=mike, filter={"tag": "east"}, add=["tier-1"], remove=["tier-2"]
+        "post", "/apps/tags", user=mike, targets={"tags": ["east"]}, add=["tier-1"], remove=["tier-2"]
     )
     assert swapped.json() == {"matched": 2, "changed": 2}
-    again = api_client("post", "/apps/tags", user=mike, filter={"tag": "east"}, add=["tier-1"])
+    again = api_client("post", "/apps/tags", user=mike, targets={"tags": ["east"]}, add=["tier-1"])
 
     assert again.json() == {"matched": 2, "changed": 0}
     assert sorted(cafe.tags.values_list("name", flat=True)) == ["east", "tier-1"]
 
 
 def test_tags_stay_in_their_team(api_client, app, other_app, mike, olga, vera):
-    api_client("post", "/apps/tags", user=olga, apps=[app.pk, other_app.pk], add=["mine"])
+    api_client("post", "/apps/tags", user=olga, targets={"apps": [app.pk, other_app.pk]}, add=["mine"])
 
     assert not app.tags.exists()
     assert list(other_app.tags.values_list("name", flat=True)) == ["mine"]
     assert AppTag.objects.get(name="mine").team_id == other_app.team_id
     assert api_client("get", "/apps?tag=mine", user=mike).json()["results"] == []
-    assert api_client("post", "/apps/tags", user=vera, apps=[app.pk], add=["x"]).status_code == 403
+    assert api_client("post", "/apps/tags", user=vera, targets={"all": True}, add=["x"]).status_code == 403

@@ -27,6 +27,8 @@ from web.api.schemas.fleet import (
     DraftOut,
     ImportOut,
     SyncOut,
+    TargetApps,
+    TargetTags,
     TemplateIn,
     TemplateOut,
 )
@@ -174,23 +176,15 @@ def _team(user, team_id: int | None) -> int:
 
 @router.post("/apps/tags", response={200: AppTagsOut, **ERRORS})
 def tag_apps(request, payload: AppTagsIn):
-    """Add and remove tags on many apps of one team: `apps` (ids) or `filter` (`tag`,
-    `platform_account`, or `all`). Release managers and above; ids of other teams match nothing."""
+    """Add and remove tags on many apps of one team: `targets` is `{"apps": [ids]}`,
+    `{"tags": [...]}` (apps carrying any of them) or `{"all": true}`. Release managers and above."""
     team_id = _team(request.user, payload.team)
     apps = App.objects.filter(team_id=team_id)
-    if payload.apps is not None:
-        apps = apps.filter(pk__in=payload.apps)
-    elif payload.filter is not None and (
-        payload.filter.tag or payload.filter.platform_account or payload.filter.all
-    ):
-        if payload.filter.tag:
-            apps = apps.filter(tags__name=payload.filter.tag.strip())
-        if payload.filter.platform_account:
-            apps = apps.filter(platform_account_id=payload.filter.platform_account)
-    else:
-        raise Invalid(
-            "targets_required", "Say which apps: `apps` or `filter`.", details={"apps": "Required."}
-        )
+    targets = payload.targets
+    if isinstance(targets, TargetApps):
+        apps = apps.filter(pk__in=targets.apps)
+    elif isinstance(targets, TargetTags):
+        apps = apps.filter(tags__name__in=[t.strip() for t in targets.tags])
     apps = App.objects.filter(pk__in=apps.values("pk"))
     changed = fleet.apps_tag(
         team_id=team_id,

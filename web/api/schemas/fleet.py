@@ -2,11 +2,17 @@
 the template library and app tags."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from web.api.schemas.common import NO_NUL, Strict
+from web.api.schemas.common import NO_NUL, SPACE, Strict
+
+# A tag as the service keeps it (releases.fleet.clean_tags): no control character or comma, and
+# something besides spaces; at most 64 characters.
+TAG_PATTERN = rf"^[^\x00-\x1f,]*[^\x00-\x1f,{SPACE}][^\x00-\x1f,]*$"
+TagName = Annotated[str, Field(min_length=1, max_length=64, pattern=TAG_PATTERN)]
 
 
 class AuthorizationLinkOut(Schema):
@@ -64,20 +70,27 @@ class SyncOut(Schema):
     templates: int
 
 
-class AppTagsFilter(Strict):
-    tag: str | None = Field(None, max_length=64, pattern=NO_NUL, description="Apps carrying this tag.")
-    platform_account: int | None = None
-    all: bool = Field(False, description="Every app of the team.")
+class TargetApps(Strict):
+    apps: list[int] = Field(max_length=10000, description="App ids; ids of other teams match nothing.")
+
+
+class TargetTags(Strict):
+    tags: list[Annotated[str, Field(max_length=64, pattern=NO_NUL)]] = Field(
+        min_length=1, max_length=20, description="Apps carrying any of these tags."
+    )
+
+
+class TargetAll(Strict):
+    all: Literal[True] = Field(description="Every app of the team.")
 
 
 class AppTagsIn(Strict):
-    """Add and remove tags on many apps of one team: by ids (`apps`) or by `filter`."""
+    """Add and remove tags on many apps of one team, chosen like a campaign's targets."""
 
     team: int | None = Field(None, description="Required when you are in several teams.")
-    apps: list[int] | None = Field(None, max_length=10000)
-    filter: AppTagsFilter | None = None
-    add: list[str] = Field(default_factory=list, max_length=20)
-    remove: list[str] = Field(default_factory=list, max_length=20)
+    targets: TargetApps | TargetTags | TargetAll
+    add: list[TagName] = Field(default_factory=list, max_length=20)
+    remove: list[TagName] = Field(default_factory=list, max_length=20)
 
 
 class AppTagsOut(Schema):
