@@ -214,17 +214,27 @@ def _authorization_record(account: PlatformAccount, event: AuthorizationChange, 
 
 
 def _queue_exchange(account_id: int, authorization_code: str) -> None:
+    """Redis being down must not turn an accepted push into an error (WeChat would retry a push
+    already recorded as processed): the exchange is lost, and the authorizer import finds the app."""
+    import logging
+
     import django_rq
+    from redis.exceptions import RedisError
     from rq import Retry
 
     from reviews.jobs import exchange_authorization
 
-    django_rq.get_queue("platform").enqueue(
-        exchange_authorization,
-        account_id,
-        authorization_code,
-        retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
-    )
+    try:
+        django_rq.get_queue("platform").enqueue(
+            exchange_authorization,
+            account_id,
+            authorization_code,
+            retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
+        )
+    except (RedisError, OSError) as exc:
+        logging.getLogger(__name__).warning(
+            "Could not queue the authorization exchange of account %s: %s", account_id, exc
+        )
 
 
 def auth_event_apply(

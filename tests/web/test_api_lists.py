@@ -108,14 +108,16 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
         "ChannelPage",
         "CheckDefinitionPage",
         "DeliveryPage",
+        "DraftPage",  # a platform account's template draft box (issue 14)
         "EventPage",
         "LimitPage",
         "PlatformAccountPage",
         "QualificationPage",
         "ReleasePageOut",  # the two release lists: the same rows
         "SuppressionPage",
+        "TemplatePage",
     ]
-    assert len(lists) == 11
+    assert len(lists) == 13
     assert "ListOut" not in doc["components"]["schemas"]
 
 
