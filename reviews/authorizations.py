@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from releases.audit import audit_record
 from releases.fleet import app_authorization_lost, app_authorization_record
 from releases.models import App, PlatformAccount
-from releases.platforms import adapter_for
+from releases.platforms import PlatformError, adapter_for
 from reviews.models import AuthorizerIdentity
 from reviews.platforms.wechat.fleet import authorization_urls
 from reviews.platforms.wechat.schemas import AuthorizerInfo
@@ -124,7 +124,8 @@ def authorizers_import(*, account: PlatformAccount, page_size: int | None = None
     """Every authorizer of the account (api_get_authorizer_list, paged), created or updated.
 
     Returns {"imported": new apps, "updated": apps already known, "total": WeChat's total_count}.
-    A token missing from the list (it happens, §1.7) keeps the stored one.
+    A token missing from the list (it happens, §1.7) keeps the stored one. An authorizer WeChat
+    refuses to describe (permanently) is skipped and logged; a transient failure stops the import.
     """
     adapter = adapter_for(account)
     count = page_size or settings.WECHAT_AUTHORIZER_PAGE_SIZE
@@ -133,7 +134,15 @@ def authorizers_import(*, account: PlatformAccount, page_size: int | None = None
         page = adapter.get_authorizer_list(offset, count)
         total = page.total_count
         for item in page.authorizers:
-            _, created = _record(account, item.authorizer_appid, item.refresh_token, [], "import")
+            try:
+                _, created = _record(account, item.authorizer_appid, item.refresh_token, [], "import")
+            except PlatformError as exc:
+                if not exc.permanent:
+                    raise  # the job is retried; what was imported is updated, not duplicated
+                logger.warning(
+                    "Skipped authorizer %s of account %s: %s", item.authorizer_appid, account.pk, exc.message
+                )
+                continue
             imported, updated = imported + created, updated + (not created)
         if not page.authorizers:
             break

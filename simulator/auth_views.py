@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from releases.messages import localize
 from simulator import fleet, services
 from simulator.models import SimToken
 from simulator.operations import SimError, resolve_token
@@ -36,7 +38,9 @@ def authorize_page(request):
     try:
         fleet.pre_auth_code_check(component_appid, code)
     except fleet.AuthorizationRefused as refused:
-        return render(request, "simulator/authorize.html", {**context, "error": str(refused)}, status=400)
+        return render(
+            request, "simulator/authorize.html", {**context, "error": localize(str(refused))}, status=400
+        )
     if request.method != "POST":
         context["appid"] = "wxsim" + "".join(secrets.choice(APPID_CHARS) for _ in range(11))
         return render(request, "simulator/authorize.html", context)
@@ -45,7 +49,7 @@ def authorize_page(request):
         return render(
             request,
             "simulator/authorize.html",
-            {**context, "error": "The appid must be letters and digits."},
+            {**context, "error": _("The appid must be letters and digits.")},
             status=400,
         )
     try:
@@ -56,7 +60,9 @@ def authorize_page(request):
             nick_name=params.get("nick_name", ""),
         )
     except fleet.AuthorizationRefused as refused:
-        return render(request, "simulator/authorize.html", {**context, "error": str(refused)}, status=400)
+        return render(
+            request, "simulator/authorize.html", {**context, "error": localize(str(refused))}, status=400
+        )
     if redirect_uri is None:
         return render(request, "simulator/authorize.html", {**context, "done": True})
     sep = "&" if "?" in redirect_uri else "?"

@@ -15,6 +15,7 @@ from datetime import timedelta
 import segno
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from simulator import services
 from simulator.models import (
@@ -246,11 +247,15 @@ class AuthorizationRefused(ValueError):
 def pre_auth_code_check(component_appid: str, code: str) -> SimPreAuthCode:
     found = SimPreAuthCode.objects.select_related("component").filter(code=code).first()
     if found is None or found.component.appid != component_appid:
-        raise AuthorizationRefused("This authorization link is not valid (unknown pre_auth_code).")
+        raise AuthorizationRefused(
+            gettext_noop("This authorization link is not valid (unknown pre_auth_code).")
+        )
     if found.used_at is not None:
-        raise AuthorizationRefused("This authorization link was used already: ask for a new one.")
+        raise AuthorizationRefused(
+            gettext_noop("This authorization link was used already: ask for a new one.")
+        )
     if found.issued_at <= timezone.now() - timedelta(seconds=PRE_AUTH_SECONDS):
-        raise AuthorizationRefused("This authorization link has expired: ask for a new one.")
+        raise AuthorizationRefused(gettext_noop("This authorization link has expired: ask for a new one."))
     return found
 
 

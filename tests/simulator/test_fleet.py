@@ -98,3 +98,16 @@ def test_the_experience_qr_code_is_an_image_after_a_commit(wechat):
 
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG")
+
+
+def test_the_adapter_fetches_the_qr_code_as_bytes_and_names_the_error_before_a_commit(sim):
+    from releases.platforms import adapter_for
+    from reviews.platforms.wechat.errors import WeChatError
+
+    adapter = adapter_for(sim.account)
+    with pytest.raises(WeChatError) as caught:
+        adapter.get_qrcode(sim.app)
+    assert caught.value.errcode == 86001
+
+    adapter.commit(sim.app, template_id="1", ext_json="{}", user_version="1.0.2", user_desc="qa")
+    assert adapter.get_qrcode(sim.app, "pages/index/index").startswith(b"\x89PNG")

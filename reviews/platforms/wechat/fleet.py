@@ -86,6 +86,14 @@ class FleetCalls:
         body = {"offset": offset, "count": min(count, AUTHORIZER_LIST_MAX)}
         return self._component_post("/cgi-bin/component/api_get_authorizer_list", AuthorizerList, body)
 
+    def get_qrcode(self, app, path: str = "") -> bytes:
+        """The experience (trial) version's QR code as image bytes (§3.2), with the app's token."""
+        params = {"path": path} if path else {}
+        return self.tokens.as_app(
+            app,
+            lambda token: self.client.get_image("/wxa/get_qrcode", params={"access_token": token, **params}),
+        )
+
     # -- template library (§2) -------------------------------------------------------------
 
     def gettemplatedraftlist(self) -> TemplateDrafts:
