@@ -34,12 +34,13 @@ def summarise_refusals() -> int:
     return callback_refusals_summarise()
 
 
-def exchange_authorization(account_id: int, authorization_code: str) -> int | None:
+def exchange_authorization(account_id: int, encrypted_code: str) -> int | None:
     """An `authorized` / `updateauthorized` push: api_query_auth and api_get_authorizer_info, then
     the app is created or updated (reviews.authorizations). A transient failure raises, so RQ
     retries; a permanent one (the code expired or was used) is logged: the import finds the app."""
     import logging
 
+    from releases.crypto import decrypt
     from releases.models import PlatformAccount
     from releases.platforms import PlatformError
     from reviews.authorizations import authorization_exchange
@@ -48,7 +49,9 @@ def exchange_authorization(account_id: int, authorization_code: str) -> int | No
     if account is None:
         return None
     try:
-        app = authorization_exchange(account=account, authorization_code=authorization_code, source="push")
+        app = authorization_exchange(
+            account=account, authorization_code=decrypt(encrypted_code), source="push"
+        )
     except PlatformError as exc:
         if not exc.permanent:
             raise

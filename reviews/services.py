@@ -222,14 +222,18 @@ def _queue_exchange(account_id: int, authorization_code: str) -> None:
     from redis.exceptions import RedisError
     from rq import Retry
 
+    from releases.crypto import encrypt
     from reviews.jobs import exchange_authorization
 
     try:
+        # The code is worth a refresh token for an hour: encrypted in the queue, kept out of the
+        # job's description (which RQ logs).
         django_rq.get_queue("platform").enqueue(
             exchange_authorization,
             account_id,
-            authorization_code,
+            encrypt(authorization_code),
             retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
+            description=f"reviews.jobs.exchange_authorization(account={account_id})",
         )
     except (RedisError, OSError) as exc:
         logging.getLogger(__name__).warning(

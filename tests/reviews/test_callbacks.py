@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from releases.crypto import decrypt
 from releases.models import AuditEvent, Release, State
 from releases.platforms import adapter_for
 from reviews.models import CallbackDelivery, CallbackRefusals, ComponentTicket
@@ -112,7 +113,8 @@ def test_an_authorized_event_queues_the_exchange_of_its_code_and_changes_nothing
 
     (job,) = django_rq.get_queue("platform").jobs
     assert job.func_name == "reviews.jobs.exchange_authorization"
-    assert job.args == (wechat_account.pk, "queryauthcode@@@abc")
+    assert job.args[0] == wechat_account.pk and decrypt(job.args[1]) == "queryauthcode@@@abc"
+    assert "queryauthcode" not in job.description + job.args[1]  # the code is never logged
     wechat_app.refresh_from_db()
     assert wechat_app.authorizer_refresh_token == "refresh-1"
 
