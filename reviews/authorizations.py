@@ -120,7 +120,9 @@ def authorization_revoked(*, account: PlatformAccount, appid: str, source: str, 
     return app
 
 
-def authorizers_import(*, account: PlatformAccount, page_size: int | None = None) -> dict:
+def authorizers_import(
+    *, account: PlatformAccount, page_size: int | None = None, actor=None, ip=None
+) -> dict:
     """Every authorizer of the account (api_get_authorizer_list, paged), created or updated.
 
     Returns {"imported": new apps, "updated": apps already known, "total": WeChat's total_count}.
@@ -147,4 +149,14 @@ def authorizers_import(*, account: PlatformAccount, page_size: int | None = None
         if not page.authorizers:
             break
         offset += len(page.authorizers)
-    return {"imported": imported, "updated": updated, "total": total or 0}
+    counts = {"imported": imported, "updated": updated, "total": total or 0}
+    with transaction.atomic():  # the audit trail says what an import (often a queued job) found
+        audit_record(
+            action="authorizers_import",
+            actor=actor,
+            target=account,
+            team_id=account.team_id,
+            data=counts,
+            ip=ip,
+        )
+    return counts

@@ -52,6 +52,7 @@ ACTIONS = {
     "app_authorization_lost": _("lost its authorization"),
     "app_tags_update": _("changed an app's tags"),
     "authorization_link_create": _("created an authorization link"),
+    "authorizers_import": _("imported the authorizers"),
     "templates_sync": _("synced the template library"),
     "template_add": _("added a template"),
     "template_delete": _("deleted a template"),

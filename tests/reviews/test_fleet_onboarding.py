@@ -176,6 +176,8 @@ def test_the_import_endpoint_answers_the_counts_for_admins_only(sim, api_client,
 
     assert answer.status_code == 200
     assert answer.json() == {"imported": 2, "updated": 1, "total": 3}
+    audited = AuditEvent.objects.get(action="authorizers_import")
+    assert (audited.actor_id, audited.data) == (adam.pk, {"imported": 2, "updated": 1, "total": 3})
 
 
 def test_a_refresh_token_refused_with_61023_flags_the_app(sim):

@@ -91,7 +91,9 @@ def import_authorizers(request, account_id: int):
     """Every mini program that authorized the account becomes (or updates) an app of its team.
     Idempotent: a second import updates what the first created (team admins)."""
     account = wechat_account(request.user, account_id, Role.ADMIN)
-    return platform_call(lambda: authorizers_import(account=account))
+    return platform_call(
+        lambda: authorizers_import(account=account, actor=request.user, ip=client_ip(request))
+    )
 
 
 def _template_out(t: CodeTemplate) -> dict:
