@@ -275,6 +275,15 @@ WECHAT_API_BASE = env_url("WECHAT_API_BASE", "https://api.weixin.qq.com", scheme
     "/"
 )
 WECHAT_HTTP_TIMEOUT_SECONDS = env_int("WECHAT_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+# Where authorization links send the mini program's administrator (issue 14): empty for WeChat's
+# own pages (mp.weixin.qq.com, open.weixin.qq.com); the demo points it at the simulator's /sim.
+WECHAT_AUTH_PAGES_BASE = (
+    env_url("WECHAT_AUTH_PAGES_BASE", "", schemes=("http", "https")).rstrip("/")
+    if env_str("WECHAT_AUTH_PAGES_BASE")
+    else ""
+)
+# api_get_authorizer_list's page size when importing every authorizer (at most 500).
+WECHAT_AUTHORIZER_PAGE_SIZE = env_int("WECHAT_AUTHORIZER_PAGE_SIZE", 500, minimum=1)
 REVIEW_POLL_MIN_SECONDS = env_int("REVIEW_POLL_MIN_SECONDS", 120, minimum=1)
 REVIEW_POLL_MAX_SECONDS = env_int("REVIEW_POLL_MAX_SECONDS", 3600, minimum=1)
 if REVIEW_POLL_MAX_SECONDS < REVIEW_POLL_MIN_SECONDS:

@@ -161,6 +161,9 @@ class App(ServiceMixin, models.Model):
     # token refused with 61023): the app is flagged and left out of campaigns until re-authorized.
     authorization_lost_at = models.DateTimeField(null=True, blank=True)
     authorization_problem = models.CharField(max_length=200, blank=True)
+    # What the platform says about the authorizer (WeChat's api_get_authorizer_info): original
+    # ID, principal, categories, granted permission sets. Refreshed on each authorization.
+    platform_profile = models.JSONField(default=dict, blank=True)
     categories = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
     # The manual checklist every revision must tick: [{"key": "tested_ios", "label": "..."}].

@@ -32,3 +32,40 @@ def summarise_refusals() -> int:
     from reviews.refusals import callback_refusals_summarise
 
     return callback_refusals_summarise()
+
+
+def exchange_authorization(account_id: int, encrypted_code: str) -> int | None:
+    """An `authorized` / `updateauthorized` push: api_query_auth and api_get_authorizer_info, then
+    the app is created or updated (reviews.authorizations). A transient failure raises, so RQ
+    retries; a permanent one (the code expired or was used) is logged: the import finds the app."""
+    import logging
+
+    from releases.crypto import decrypt
+    from releases.models import PlatformAccount
+    from releases.platforms import PlatformError
+    from reviews.authorizations import authorization_exchange
+
+    account = PlatformAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return None
+    try:
+        app = authorization_exchange(
+            account=account, authorization_code=decrypt(encrypted_code), source="push"
+        )
+    except PlatformError as exc:
+        if not exc.permanent:
+            raise
+        logging.getLogger(__name__).warning(
+            "Could not exchange an authorization code for account %s: %s", account_id, exc.message
+        )
+        return None
+    return app.pk
+
+
+def import_authorizers(account_id: int) -> dict | None:
+    """The account page's "import every existing authorizer" (idempotent: a second run updates)."""
+    from releases.models import PlatformAccount
+    from reviews.authorizations import authorizers_import
+
+    account = PlatformAccount.objects.filter(pk=account_id).first()
+    return None if account is None else authorizers_import(account=account)

@@ -86,3 +86,46 @@ class ReviewWatch(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_status = models.IntegerField(null=True, blank=True)
     active = models.BooleanField(default=True, db_index=True)
+
+
+class TemplateDraft(models.Model):
+    """A draft in the platform account's template draft box (WeChat's gettemplatedraftlist).
+
+    Drafts are uploaded from WeChat DevTools by the platform's development mini program; Sluice
+    only mirrors them (reviews.templates) so a person can turn one into a template.
+    """
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="template_drafts")
+    draft_id = models.BigIntegerField()
+    user_version = models.CharField(max_length=64, blank=True)
+    user_desc = models.TextField(blank=True)
+    source_miniprogram_appid = models.CharField(max_length=64, blank=True)
+    source_miniprogram = models.CharField(max_length=120, blank=True)
+    developer = models.CharField(max_length=120, blank=True)
+    created_on_platform = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "draft_id"], name="one_draft_per_id")]
+        ordering = ["-draft_id"]
+
+
+class CodeTemplate(models.Model):
+    """A template in the platform account's template library (WeChat's gettemplatelist): the code
+    a campaign commits to every app (Release.template_id). The library holds at most 200."""
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="code_templates")
+    template_id = models.BigIntegerField()
+    draft_id = models.BigIntegerField(null=True, blank=True)
+    user_version = models.CharField(max_length=64, blank=True)
+    user_desc = models.TextField(blank=True)
+    source_miniprogram_appid = models.CharField(max_length=64, blank=True)
+    source_miniprogram = models.CharField(max_length=120, blank=True)
+    developer = models.CharField(max_length=120, blank=True)
+    template_type = models.PositiveSmallIntegerField(default=0)  # 0 normal, 1 standard (deprecated)
+    created_on_platform = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "template_id"], name="one_template_per_id")]
+        ordering = ["-template_id"]

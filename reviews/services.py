@@ -15,11 +15,9 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from releases.audit import audit_record
 from releases.models import App, PlatformAccount, Release
 from releases.services import release_changed_outside, release_review_decided
 from reviews.models import CallbackDelivery, ComponentTicket
-from reviews.original_ids import original_id_learn_later
 from reviews.platforms.wechat.events import (
     AuditResult,
     AuthorizationChange,
@@ -200,22 +198,47 @@ def _ticket_store(account: PlatformAccount, event: ComponentVerifyTicket) -> str
 
 
 def _authorization_record(account: PlatformAccount, event: AuthorizationChange, ip: str | None) -> str:
-    app = App.objects.filter(platform_account=account, appid=event.authorizer_appid).first()
-    stored = bool(app and event.info_type != "unauthorized" and event.authorizer_refresh_token)
-    if stored:
-        app.authorizer_refresh_token = event.authorizer_refresh_token
-        app.save(update_fields=["authorizer_refresh_token"])
-    if app is not None and event.info_type != "unauthorized":
-        original_id_learn_later(app)  # the name its audit pushes will carry (reviews.original_ids)
-    audit_record(
-        action=f"platform_{event.info_type}",
-        target=account,
-        app=app,
-        team_id=account.team_id,
-        data={"authorizer_appid": event.authorizer_appid, "refresh_token_stored": stored, "source": "push"},
-        ip=ip,
-    )
+    """`unauthorized` flags the app now; `authorized` / `updateauthorized` queue the exchange of
+    the AuthorizationCode (api_query_auth, api_get_authorizer_info: platform calls, so in a worker,
+    never in this transaction), which creates or updates the app (reviews.authorizations)."""
+    from reviews.authorizations import authorization_revoked
+
+    if event.info_type == "unauthorized":
+        app = authorization_revoked(account=account, appid=event.authorizer_appid, source="push", ip=ip)
+        return Outcome.PROCESSED if app is not None else Outcome.IGNORED
+    if not event.authorization_code:
+        return Outcome.IGNORED
+    account_id, code = account.pk, event.authorization_code
+    transaction.on_commit(lambda: _queue_exchange(account_id, code))
     return Outcome.PROCESSED
+
+
+def _queue_exchange(account_id: int, authorization_code: str) -> None:
+    """Redis being down must not turn an accepted push into an error (WeChat would retry a push
+    already recorded as processed): the exchange is lost, and the authorizer import finds the app."""
+    import logging
+
+    import django_rq
+    from redis.exceptions import RedisError
+    from rq import Retry
+
+    from releases.crypto import encrypt
+    from reviews.jobs import exchange_authorization
+
+    try:
+        # The code is worth a refresh token for an hour: encrypted in the queue, kept out of the
+        # job's description (which RQ logs).
+        django_rq.get_queue("platform").enqueue(
+            exchange_authorization,
+            account_id,
+            encrypt(authorization_code),
+            retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
+            description=f"reviews.jobs.exchange_authorization(account={account_id})",
+        )
+    except (RedisError, OSError) as exc:
+        logging.getLogger(__name__).warning(
+            "Could not queue the authorization exchange of account %s: %s", account_id, exc
+        )
 
 
 def auth_event_apply(

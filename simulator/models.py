@@ -85,6 +85,13 @@ class SimAuthorizer(models.Model):
     gray_support_debuger_first = models.BooleanField(default=False)
     # change_visitstatus (§2.14): "暂停服务设置", visible (open) by default.
     visible = models.BooleanField(default=True)
+    # Who the mini program is (api_get_authorizer_info) and when it authorised (the authorizer list).
+    nick_name = models.CharField(max_length=120, blank=True)
+    principal_name = models.CharField(max_length=120, blank=True)
+    auth_time = models.DateTimeField(default=timezone.now)
+    # What the last wxa/commit uploaded (wechat-fleet.md §3.1): the template and the ext.json string.
+    trial_template_id = models.BigIntegerField(null=True, blank=True)
+    trial_ext_json = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return self.appid
@@ -212,3 +219,44 @@ class SimPush(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+
+class SimPreAuthCode(models.Model):
+    """A pre_auth_code (wechat-fleet.md §1.1): opens the authorization page once, for 600 seconds."""
+
+    component = models.ForeignKey(SimComponent, on_delete=models.CASCADE, related_name="pre_auth_codes")
+    code = models.CharField(max_length=128, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SimAuthorizationCode(models.Model):
+    """The AuthorizationCode an authorization hands out (push and redirect), for api_query_auth."""
+
+    authorizer = models.ForeignKey(
+        SimAuthorizer, on_delete=models.CASCADE, related_name="authorization_codes"
+    )
+    code = models.CharField(max_length=128, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+
+class SimTemplateDraft(models.Model):
+    """A draft in the component's template draft box (uploaded from DevTools on the real WeChat)."""
+
+    component = models.ForeignKey(SimComponent, on_delete=models.CASCADE, related_name="template_drafts")
+    draft_id = models.BigIntegerField(unique=True)
+    user_version = models.CharField(max_length=64)
+    user_desc = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SimTemplate(models.Model):
+    """A template in the component's library (at most 200: 85065 beyond)."""
+
+    component = models.ForeignKey(SimComponent, on_delete=models.CASCADE, related_name="templates")
+    template_id = models.BigIntegerField(unique=True)
+    draft_id = models.BigIntegerField()
+    user_version = models.CharField(max_length=64)
+    user_desc = models.TextField(blank=True)
+    template_type = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)

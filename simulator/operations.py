@@ -136,22 +136,26 @@ def authorizer_info(component_access_token: str, body: dict) -> dict:
         raise SimError(61003)
     return ok(
         authorizer_info={
-            "nick_name": f"Mini program {authorizer.appid}",
+            "nick_name": authorizer.nick_name or f"Mini program {authorizer.appid}",
             "head_img": "",
             "service_type_info": {"id": 0},
             "verify_type_info": {"id": -1},
             "user_name": services.sim_original_id(authorizer.appid),
-            "principal_name": "Simulated company",
+            "principal_name": authorizer.principal_name or "Simulated company",
             "signature": "",
             "qrcode_url": "",
             "account_status": 1,
-            "MiniProgramInfo": {"network": {}, "categories": [], "visit_status": 0},
+            "MiniProgramInfo": {
+                "network": {},
+                "categories": [{"first": "商业服务", "second": "软件服务提供"}],
+                "visit_status": 0,
+            },
             "register_type": 0,
         },
         authorization_info={
             "authorizer_appid": authorizer.appid,
             "authorizer_refresh_token": authorizer.refresh_token,
-            "func_info": [{"funcscope_category": {"id": 18}}],
+            "func_info": [{"funcscope_category": {"id": i}} for i in (17, 18, 25)],
         },
     )
 
@@ -181,16 +185,6 @@ def resolve_token(value: str, kind: str) -> SimToken:
 
 
 # --- code management (§2) -----------------------------------------------------------------------
-
-
-def commit(authorizer: SimAuthorizer, body: dict) -> dict:
-    """Optional: records the trial version's user_version / user_desc for later submissions."""
-    if not isinstance(body.get("ext_json", ""), str) or len(str(body.get("user_version", ""))) > 64:
-        raise SimError(47001)
-    authorizer.trial_user_version = str(body.get("user_version", ""))
-    authorizer.trial_user_desc = str(body.get("user_desc", ""))
-    authorizer.save(update_fields=["trial_user_version", "trial_user_desc"])
-    return ok()
 
 
 def submit_audit(authorizer: SimAuthorizer, body: dict) -> dict:

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
+from simulator import auth_views, views
+from simulator import fleet as fl
 from simulator import operations as op
-from simulator import views
 
 app_name = "simulator"
 
@@ -12,7 +13,14 @@ API = [
     ("cgi-bin/component/api_component_token", "POST", op.component_token, "none"),
     ("cgi-bin/component/api_authorizer_token", "POST", op.authorizer_token, "component"),
     ("cgi-bin/component/api_get_authorizer_info", "POST", op.authorizer_info, "component"),
-    ("wxa/commit", "POST", op.commit, "authorizer"),
+    ("cgi-bin/component/api_create_preauthcode", "POST", fl.create_preauthcode, "component"),
+    ("cgi-bin/component/api_query_auth", "POST", fl.query_auth, "component"),
+    ("cgi-bin/component/api_get_authorizer_list", "POST", fl.authorizer_list, "component"),
+    ("wxa/gettemplatedraftlist", "GET", fl.gettemplatedraftlist, "component"),
+    ("wxa/gettemplatelist", "GET", fl.gettemplatelist, "component"),
+    ("wxa/addtotemplate", "POST", fl.addtotemplate, "component"),
+    ("wxa/deletetemplate", "POST", fl.deletetemplate, "component"),
+    ("wxa/commit", "POST", fl.commit, "authorizer"),
     ("wxa/submit_audit", "POST", op.submit_audit, "authorizer"),
     ("wxa/get_auditstatus", "POST", op.get_auditstatus, "authorizer"),
     ("wxa/get_latest_auditstatus", "GET", op.get_latest_auditstatus, "authorizer"),
@@ -34,6 +42,11 @@ urlpatterns: list = [
     path(route, views.api_view(route, verb, operation, auth), name=route.rsplit("/", 1)[-1])
     for route, verb, operation, auth in API
 ] + [
+    path("wxa/get_qrcode", auth_views.get_qrcode, name="get_qrcode"),
+    # The pages a mini program's administrator opens from an authorization link (§1.2).
+    path("cgi-bin/componentloginpage", auth_views.authorize_page, name="authorize"),
+    path("wxaopen/safe/bindcomponent", auth_views.authorize_page, name="authorize-mobile"),
+    path("console/fleet", auth_views.fleet_settings, name="fleet"),
     path("console/", views.console, name="console"),
     path("console/audits/<int:auditid>/decide", views.decide, name="decide"),
     path("console/settings", views.update_settings, name="settings"),

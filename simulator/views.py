@@ -73,7 +73,7 @@ def _answer(request, method: str, operation: Callable, auth: str, seen: dict) ->
         return operation(_parse_body(raw) or {})
     if auth == "component":
         token = query.get("component_access_token") or query.get("access_token", "")
-        return operation(token, _parse_body(raw) or {})
+        return operation(token, query if method == "GET" else _parse_body(raw) or {})
     authorizer = operations.resolve_token(query.get("access_token", ""), SimToken.Kind.AUTHORIZER).authorizer
     seen["appid"] = authorizer.appid
     if operation is operations.release:

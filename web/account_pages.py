@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from releases import onboarding, selectors
 from releases.errors import SluiceError
-from releases.models import PlatformAccount, Role, role_at_least
+from releases.models import Platform, PlatformAccount, Role, role_at_least
 from releases.platforms import PlatformError, Probe, adapter_for
 from web.api.accounts import callback_urls
 from web.onboarding_forms import AppForm, PlatformAccountForm
@@ -27,15 +27,25 @@ def _admin_account(request, account_id: int) -> PlatformAccount:
     return account
 
 
-def _account_page(request, account, form, probes=None, status=200):
+def _account_page(request, account, form, probes=None, status=200, extra=None):
     context = {
         "account": account,
         "team": account.team,
         "form": form,
         "callback_urls": callback_urls(request, account),
         "probes": probes,
+        "fleet": _fleet_counts(account),
+        **(extra or {}),
     }
     return render(request, "web/account_form.html", context, status=status)
+
+
+def _fleet_counts(account) -> dict | None:
+    """What the account's fleet section says: how many apps authorized it, how many lost it."""
+    if account.platform != Platform.WECHAT:
+        return None
+    apps = account.apps.all()
+    return {"apps": apps.count(), "lost": apps.filter(authorization_lost_at__isnull=False).count()}
 
 
 @login_required

@@ -71,12 +71,14 @@ def _app_release_columns() -> dict:
 APP_RELEASE_COLUMNS = _app_release_columns()
 
 
-def app_rows(user, q: str = ""):
-    """The apps of the user's teams (name or AppID containing `q`), by team and name, each with
-    its latest and live release and its release counts (APP_RELEASE_COLUMNS)."""
+def app_rows(user, q: str = "", tag: str = ""):
+    """The apps of the user's teams (name or AppID containing `q`, carrying `tag`), by team and
+    name, each with its latest and live release and its release counts (APP_RELEASE_COLUMNS)."""
     apps = selectors.apps_for(user).defer("authorizer_refresh_token", "settings", "checklist")
     if q:
         apps = apps.filter(Q(name__icontains=q) | Q(appid__icontains=q))
+    if tag:
+        apps = apps.filter(tags__name=tag)
     return apps.annotate(**APP_RELEASE_COLUMNS).order_by("team__name", "name", "pk")
 
 
@@ -164,7 +166,8 @@ def _with_releases(apps) -> list[Row]:
 @login_required
 def app_list(request):
     q = request.GET.get("q", "").strip()[:100]
-    page = Paginator(app_rows(request.user, q), APPS_PER_PAGE).get_page(request.GET.get("page"))
+    tag = request.GET.get("tag", "").strip()[:64]
+    page = Paginator(app_rows(request.user, q, tag), APPS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "releases/app_list.html",
@@ -172,7 +175,8 @@ def app_list(request):
             "apps": _with_releases(page.object_list),
             "page": page,
             "q": q,
-            "query": urlencode({"q": q}) if q else "",
+            "tag": tag,
+            "query": urlencode({k: v for k, v in (("q", q), ("tag", tag)) if v}),
             "can_add_app": bool(selectors.team_ids_for(request.user, Role.RELEASE_MANAGER)),
         },
     )
@@ -212,6 +216,7 @@ def app_detail(request, app_id: int):
             "can_manage": can_manage,
             "is_admin": is_admin,
             "authorized": bool(app.authorizer_refresh_token),  # the token itself is never rendered
+            "tags": list(app.tags.values_list("name", flat=True)),
             "page": page,
             "active_suppressions": [s for s in suppressions if s.applies_on(today)],
             "past_suppressions": [s for s in suppressions if not s.applies_on(today)][:20],

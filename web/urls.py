@@ -8,6 +8,7 @@ from web import (
     calendar_page,
     campaign_pages,
     demo_pages,
+    fleet_pages,
     language,
     live,
     notification_pages,
@@ -140,6 +141,25 @@ urlpatterns: list = [
     path("teams/<int:team_id>/accounts/new", account_pages.account_create, name="account-create"),
     path("accounts/<int:account_id>/", account_pages.account_edit, name="account"),
     path("accounts/<int:account_id>/test", account_pages.account_test, name="account-test"),
+    # fleets (issue 14): authorization links, the authorizer import, the template library, tags
+    path(
+        "accounts/<int:account_id>/authorization-link",
+        fleet_pages.authorization_link,
+        name="account-authorization-link",
+    ),
+    path("accounts/<int:account_id>/authorized", fleet_pages.authorized, name="account-authorized"),
+    path("accounts/<int:account_id>/import", fleet_pages.import_authorizers, name="account-import"),
+    path("accounts/<int:account_id>/templates", fleet_pages.templates_page, name="account-templates"),
+    path(
+        "accounts/<int:account_id>/templates/sync", fleet_pages.templates_sync, name="account-templates-sync"
+    ),
+    path("accounts/<int:account_id>/templates/add", fleet_pages.template_add, name="account-template-add"),
+    path(
+        "accounts/<int:account_id>/templates/<int:template_id>/delete",
+        fleet_pages.template_delete,
+        name="account-template-delete",
+    ),
+    path("apps/<int:app_id>/tags", fleet_pages.app_tags, name="app-tags"),
     path("me/tokens/", token_pages.token_list, name="tokens"),
     path("me/tokens/<int:token_id>/revoke", token_pages.token_revoke, name="token-revoke"),
     # the language switcher in the top bar (issue 6)

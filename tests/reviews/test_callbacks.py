@@ -7,11 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import django_rq
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from releases.crypto import decrypt
 from releases.models import AuditEvent, Release, State
 from releases.platforms import adapter_for
 from reviews.models import CallbackDelivery, CallbackRefusals, ComponentTicket
@@ -92,9 +94,11 @@ def test_a_newer_ticket_wins_and_a_late_older_one_does_not_replace_it(wechat_pus
     assert ComponentTicket.objects.get(account=wechat_account).ticket == "ticket-new"
 
 
-def test_an_authorized_event_stores_the_refresh_token_encrypted_and_is_audited(
-    wechat_push, wechat_account, wechat_app
+def test_an_authorized_event_queues_the_exchange_of_its_code_and_changes_nothing_yet(
+    wechat_push, wechat_account, wechat_app, redis_db, django_capture_on_commit_callbacks
 ):
+    """The push carries an AuthorizationCode, not a token (wechat-fleet.md §1.4): api_query_auth
+    exchanges it in a worker, never in the callback's transaction."""
     event = {
         "AppId": COMPONENT_APPID,
         "CreateTime": int(time.time()),
@@ -102,32 +106,28 @@ def test_an_authorized_event_stores_the_refresh_token_encrypted_and_is_audited(
         "AuthorizerAppid": APPID,
         "AuthorizationCode": "queryauthcode@@@abc",
         "AuthorizationCodeExpiredTime": int(time.time()) + 3600,
-        "AuthorizerRefreshToken": "refresh-2",
+        "PreAuthCode": "preauthcode@@@xyz",
     }
-    assert_success(wechat_push("auth", event))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_success(wechat_push("auth", event))
 
+    (job,) = django_rq.get_queue("platform").jobs
+    assert job.func_name == "reviews.jobs.exchange_authorization"
+    assert job.args[0] == wechat_account.pk and decrypt(job.args[1]) == "queryauthcode@@@abc"
+    assert "queryauthcode" not in job.description + job.args[1]  # the code is never logged
     wechat_app.refresh_from_db()
-    assert wechat_app.authorizer_refresh_token == "refresh-2"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT authorizer_refresh_token FROM releases_app WHERE id = %s", [wechat_app.pk])
-        assert "refresh-2" not in cursor.fetchone()[0]
-    logged = AuditEvent.objects.get(action="platform_authorized")
-    assert (logged.target_type, logged.target_id, logged.app_id) == (
-        "platformaccount",
-        wechat_account.pk,
-        wechat_app.pk,
-    )
-    assert logged.data == {"authorizer_appid": APPID, "refresh_token_stored": True, "source": "push"}
-    assert "refresh-2" not in json.dumps(logged.data)
+    assert wechat_app.authorizer_refresh_token == "refresh-1"
 
 
-def test_an_unauthorized_event_is_audited_on_the_account(wechat_push, wechat_account, wechat_app):
+def test_an_unauthorized_event_flags_the_app_and_is_audited(wechat_push, wechat_account, wechat_app):
     event = {"AppId": COMPONENT_APPID, "CreateTime": int(time.time()), "InfoType": "unauthorized"}
     assert_success(wechat_push("auth", {**event, "AuthorizerAppid": APPID}))
 
-    logged = AuditEvent.objects.get(action="platform_unauthorized")
-    assert logged.team_id == wechat_account.team_id
-    assert logged.data["refresh_token_stored"] is False
+    wechat_app.refresh_from_db()
+    assert wechat_app.authorization_lost_at is not None
+    logged = AuditEvent.objects.get(action="app_authorization_lost")
+    assert (logged.team_id, logged.app_id) == (wechat_account.team_id, wechat_app.pk)
+    assert logged.data["source"] == "push"
 
 
 # -- the message URL: a push makes Sluice ask WeChat, and WeChat's answer decides -------------

@@ -127,18 +127,18 @@ def _run_platform_jobs() -> None:
         job.perform()
 
 
-def test_the_original_id_is_learnt_when_an_app_authorizes_the_platform(wechat_push, sim):
-    event = {
-        "AppId": COMPONENT_APPID,
-        "CreateTime": int(time.time()),
-        "InfoType": "authorized",
-        "AuthorizerAppid": APPID,
-        "AuthorizationCode": "queryauthcode@@@abc",
-        "AuthorizerRefreshToken": "refresh-1",
-    }
+def test_the_original_id_is_learnt_when_an_app_authorizes_the_platform(sim):
+    from config.workers import SimpleWorker
+    from simulator.fleet import sim_authorize
+    from simulator.models import SimComponent, SimPreAuthCode
 
-    assert wechat_push("auth", event).status_code == 200
-    _run_platform_jobs()
+    component = SimComponent.objects.get(appid=COMPONENT_APPID)
+    code = SimPreAuthCode.objects.create(component=component, code="preauthcode@@@trust").code
+    # The administrator authorizes again: `updateauthorized` is pushed, then exchanged in a worker.
+    sim_authorize(component_appid=COMPONENT_APPID, pre_auth_code=code, appid=APPID)
+    queues = [django_rq.get_queue("default"), django_rq.get_queue("platform")]
+    for _ in range(2):
+        SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
 
     assert AuthorizerIdentity.objects.get(app=sim.app).original_id == ORIGINAL_ID
 

@@ -109,14 +109,16 @@ def test_each_list_has_its_own_schema_name_in_the_openapi_document(client):
         "ChannelPage",
         "CheckDefinitionPage",
         "DeliveryPage",
+        "DraftPage",  # a platform account's template draft box (issue 14)
         "EventPage",
         "LimitPage",
         "PlatformAccountPage",
         "QualificationPage",
         "ReleasePageOut",  # the two release lists: the same rows
         "SuppressionPage",
+        "TemplatePage",
     ]
-    assert len(lists) == 12
+    assert len(lists) == 14
     assert "ListOut" not in doc["components"]["schemas"]
 
 

@@ -30,6 +30,7 @@ from releases.limits import transition_refusal
 from releases.models import ApiToken, Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
 from releases.tokens import _digest, api_token_create
+from reviews.models import CodeTemplate, TemplateDraft
 from web.api import api
 
 # Recognised items (privacy policy, first screen) and one no rule knows, for /playbooks/.
@@ -105,6 +106,11 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     )
     campaign_start(campaign=campaign, actor=alice)
     campaign_drive(campaign.pk)  # its release is created, its checks fail: held, with the reason
+    wechat_account = releases[-1].app.platform_account
+    TemplateDraft.objects.create(account=wechat_account, draft_id=7, user_version="2.1.0", user_desc="积分")
+    template = CodeTemplate.objects.create(
+        account=wechat_account, template_id=12, draft_id=6, user_version="2.0.0", user_desc="会员"
+    )
     audit_verify_and_record()
     return {
         "release_id": [r.pk for r in releases],
@@ -126,6 +132,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "channel_id": [channel.pk],
         "delivery_id": [sent.pk],
         "campaign_id": [campaign.pk],
+        "template_id": [template.template_id],
     }
 
 

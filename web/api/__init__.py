@@ -11,10 +11,22 @@ auth, the error envelope); the schemas live in web/api/schemas/, the release rep
 in web/api/release_out.py.
 """
 
-from web.api import accounts, apps, builds, campaigns, checks, notifications, releases, reviews, rollouts
+from web.api import (
+    accounts,
+    apps,
+    builds,
+    campaigns,
+    checks,
+    fleet,
+    notifications,
+    releases,
+    reviews,
+    rollouts,
+)
 from web.api.core import BearerToken, api
 
 api.add_router("", accounts.router)
+api.add_router("", fleet.router)  # before apps: /apps/tags is not an app id
 api.add_router("", apps.router)
 api.add_router("", builds.router)
 api.add_router("", campaigns.router)

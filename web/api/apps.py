@@ -1,9 +1,10 @@
 """Apps: registration, their settings, qualifications (licence and permits) and approval policy."""
 
+from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from ninja import Query, Router, Status
 
-from releases import app_services, approvals, onboarding, selectors
+from releases import app_services, approvals, fleet, onboarding, selectors
 from releases.errors import NotFound
 from releases.models import App, Membership, Qualification
 from web.api.core import client_ip, get_or_404
@@ -36,6 +37,7 @@ def apps_of(user):
         .annotate(
             refresh_token_set=ExpressionWrapper(~Q(authorizer_refresh_token=""), output_field=BooleanField())
         )
+        .prefetch_related("tags")
     )
 
 
@@ -54,13 +56,20 @@ def _app_out(app: App) -> dict:
         "settings": app.settings,
         "checklist": app.checklist or [],
         "required_approvals": approvals.required_capacities(app),
+        "tags": sorted(t.name for t in app.tags.all()),
+        "authorization_lost_at": app.authorization_lost_at,
+        "authorization_problem": app.authorization_problem,
         "created_at": app.created_at,
     }
 
 
 @router.get("/apps", response={200: AppPage, **ERRORS}, tags=["apps"])
-def list_apps(request, paging: Query[PageQuery]):
-    return page(request, apps_of(request.user).order_by("name", "pk"), paging, _app_out)
+def list_apps(request, paging: Query[PageQuery], tag: str | None = None):
+    """`?tag=` keeps the apps carrying that tag (tags are per team)."""
+    apps = apps_of(request.user)
+    if tag is not None:
+        apps = apps.filter(tags__name=tag.strip())
+    return page(request, apps.order_by("name", "pk"), paging, _app_out)
 
 
 @router.post("/apps", response={201: AppOut, **ERRORS}, tags=["apps"])
@@ -84,12 +93,16 @@ def get_app(request, app_id: int):
 
 @router.patch("/apps/{app_id}", response={200: AppOut, **ERRORS}, tags=["apps"])
 def update_app(request, app_id: int, payload: AppPatch):
-    """Change the privacy policy URL or the categories (release managers and above)."""
+    """Change the privacy policy URL, the categories or the tags (release managers and above);
+    `tags` replaces the app's tags."""
     app = get_or_404(apps_of(request.user), app_id)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    return _app_out(
+    tags = changes.pop("tags", None)
+    with transaction.atomic():
+        if tags is not None:
+            fleet.app_set_tags(app=app, actor=request.user, tags=tags, ip=client_ip(request))
         app_services.app_update(app=app, actor=request.user, changes=changes, ip=client_ip(request))
-    )
+    return _app_out(apps_of(request.user).get(pk=app.pk))
 
 
 def _qualification_out(q: Qualification, problems: dict) -> dict:

@@ -16,6 +16,7 @@ from releases.platforms import PlatformAdapter, Submission
 from reviews.platforms.wechat.client import WeChatClient
 from reviews.platforms.wechat.connection import connection_test
 from reviews.platforms.wechat.errors import WeChatError
+from reviews.platforms.wechat.fleet import FleetCalls
 from reviews.platforms.wechat.schemas import (
     Answer,
     AuditState,
@@ -52,7 +53,7 @@ def _began(release) -> int:
     return int(began_at.timestamp()) - CLOCK_SLACK_SECONDS
 
 
-class WeChatAdapter(PlatformAdapter):
+class WeChatAdapter(FleetCalls, PlatformAdapter):
     runs_inline = False
     outcomes_recorded_by_hand = False
     monthly_quota = True
@@ -264,15 +265,7 @@ class WeChatAdapter(PlatformAdapter):
 
     def get_authorizer_info(self, app) -> AuthorizerInfo:
         """api_get_authorizer_info, with the platform account's own token (the app's is not needed)."""
-        body = {"component_appid": self.account.component_appid, "authorizer_appid": app.appid}
-        return self.tokens.as_component(
-            lambda token: self.client.post(
-                "/cgi-bin/component/api_get_authorizer_info",
-                AuthorizerInfo,
-                params={"component_access_token": token},
-                body=body,
-            )
-        )
+        return self.authorizer_info(app.appid)
 
     # -- the code-management API (platform-apis.md §2) --------------------------------
 

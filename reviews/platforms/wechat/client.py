@@ -53,6 +53,16 @@ class WeChatClient:
         response = self._send(method, path, params=params, content=content, api=api)
         return self._decode(response, schema, api=api)
 
+    def get_image(self, path: str, *, params: dict | None = None) -> bytes:
+        """A GET answered with image bytes (get_qrcode): an error comes back as JSON instead, so the
+        Content-Type decides (wechat-fleet.md §3.2)."""
+        api = path.rsplit("/", 1)[-1]
+        response = self._send("GET", path, params=params, content=None, api=api)
+        if response.status_code == 200 and response.headers.get("content-type", "").startswith("image/"):
+            return response.content
+        self._decode(response, Answer, api=api)  # raises the errcode's error
+        raise transient("malformed", f"WeChat's answer to {api} is neither an image nor an error.")
+
     def _send(self, method: str, path: str, *, params, content, api: str) -> httpx.Response:
         headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else {}
         try:

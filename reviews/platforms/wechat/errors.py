@@ -70,6 +70,13 @@ ERRCODES: dict[int, Errcode] = {
         "The app's authorizer refresh token is no longer valid: "
         "the mini program must authorize the platform again.",
     ),
+    # The template library (wechat-fleet.md §2).
+    85064: Errcode("template_not_found", "WeChat has no such draft or template (errcode 85064)."),
+    85065: Errcode(
+        "template_library_full",
+        "The template library is full (200 templates): delete old templates first (errcode 85065).",
+    ),
+    85014: Errcode("invalid_template", "WeChat has no template with this id (errcode 85014)."),
     # Request shape.
     44002: Errcode(
         "empty_post_data", "WeChat received an empty request body where it requires one (at least {})."

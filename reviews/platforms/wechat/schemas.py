@@ -37,18 +37,107 @@ class AuthorizerToken(Answer):
     authorizer_refresh_token: str = ""
 
 
+class Category(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    first: str = ""
+    second: str = ""
+
+
+class MiniProgramInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    categories: list[Category] = []
+
+
 class AuthorizerProfile(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     # The original ID (原始ID, gh_...): audit pushes name their mini program by it (ToUserName).
     user_name: str = Field(min_length=1)
     nick_name: str = ""
+    principal_name: str = ""
+    account_status: int | None = None
+    mini_program_info: MiniProgramInfo | None = Field(default=None, alias="MiniProgramInfo")
+
+
+class FuncScope(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: int
+
+
+class FuncInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    funcscope_category: FuncScope
+
+
+class AuthorizationInfo(BaseModel):
+    """authorization_info of api_query_auth and api_get_authorizer_info (wechat-fleet.md §1.5)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    authorizer_appid: str = Field(min_length=1)
+    authorizer_refresh_token: str = ""
+    func_info: list[FuncInfo] = []
+
+    @property
+    def permission_sets(self) -> list[int]:
+        return sorted({f.funcscope_category.id for f in self.func_info})
 
 
 class AuthorizerInfo(Answer):
     """api_get_authorizer_info (wechat-fleet.md §1.6); only what Sluice uses is required."""
 
     authorizer_info: AuthorizerProfile
+    authorization_info: AuthorizationInfo | None = None
+
+
+class QueryAuth(Answer):
+    authorization_info: AuthorizationInfo
+
+
+class PreAuthCode(Answer):
+    pre_auth_code: str = Field(min_length=1)
+    expires_in: int = Field(gt=0)
+
+
+class AuthorizerListItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    authorizer_appid: str = Field(min_length=1)
+    refresh_token: str = ""  # reported missing at times (wechat-fleet.md §1.7)
+    auth_time: int | None = None
+
+
+class AuthorizerList(Answer):
+    total_count: int = Field(ge=0)
+    authorizers: list[AuthorizerListItem] = Field(default=[], alias="list")
+
+
+class TemplateEntry(BaseModel):
+    """A draft (gettemplatedraftlist) or a template (gettemplatelist): the fields they share."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    create_time: int | None = None
+    user_version: str = ""
+    user_desc: str = ""
+    draft_id: int | None = None
+    template_id: int | None = None
+    source_miniprogram_appid: str = ""
+    source_miniprogram: str = ""
+    developer: str = ""
+    template_type: int = 0
+
+
+class TemplateDrafts(Answer):
+    draft_list: list[TemplateEntry] = []
+
+
+class Templates(Answer):
+    template_list: list[TemplateEntry] = []
 
 
 class SubmitAudit(Answer):

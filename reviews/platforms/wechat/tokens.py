@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EXPIRY_MARGIN_SECONDS = 600
+REFRESH_TOKEN_INVALID = 61023  # wechat-fleet.md §0: mark the app "needs re-auth"
 
 
 def cache_seconds(expires_in: int) -> int:
@@ -100,18 +101,26 @@ class Tokens:
                 name="not_authorized",
                 permanent=True,
             )
-        answer = self.as_component(
-            lambda token: self.client.post(
-                "/cgi-bin/component/api_authorizer_token",
-                AuthorizerToken,
-                params={"component_access_token": token},
-                body={
-                    "component_appid": self.account.component_appid,
-                    "authorizer_appid": app.appid,
-                    "authorizer_refresh_token": app.authorizer_refresh_token,
-                },
+        try:
+            answer = self.as_component(
+                lambda token: self.client.post(
+                    "/cgi-bin/component/api_authorizer_token",
+                    AuthorizerToken,
+                    params={"component_access_token": token},
+                    body={
+                        "component_appid": self.account.component_appid,
+                        "authorizer_appid": app.appid,
+                        "authorizer_refresh_token": app.authorizer_refresh_token,
+                    },
+                )
             )
-        )
+        except WeChatError as exc:
+            if exc.errcode == REFRESH_TOKEN_INVALID:
+                # The administrator must authorize again: flagged, the app is left out of campaigns.
+                from releases.fleet import app_authorization_lost
+
+                app_authorization_lost(app=app, problem=exc.message, source="token")
+            raise
         if (
             answer.authorizer_refresh_token
             and answer.authorizer_refresh_token != app.authorizer_refresh_token

@@ -19,6 +19,7 @@ from web.api.schemas.common import (
     checked_text,
     text,
 )
+from web.api.schemas.fleet import TagName
 
 # The service strips the name and refuses it blank (releases.onboarding): the document says so.
 ACCOUNT_NAME = {"pattern": SOME_TEXT}
@@ -97,6 +98,11 @@ class AppOut(Schema):
     settings: dict[str, Any]
     checklist: list[ChecklistItem]
     required_approvals: list[str]
+    tags: list[str]
+    authorization_lost_at: datetime | None = Field(
+        description="Set when the platform says the authorization is gone; campaigns leave the app out."
+    )
+    authorization_problem: str
     created_at: datetime
 
 
@@ -112,6 +118,9 @@ class AppPatch(Strict):
         description="Where the code lives; a release's commit links to {repository_url}/commit/{sha}.",
     )
     categories: list[SomeText] | None = Field(None, max_length=20)
+    tags: list[TagName] | None = Field(
+        None, max_length=20, description="Replaces the app's tags; each 1 to 64 characters, no commas."
+    )
 
 
 class SuppressionIn(Strict):
