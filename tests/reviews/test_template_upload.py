@@ -26,7 +26,7 @@ def test_a_release_naming_a_template_commits_it_before_it_is_submitted(sim, wech
 
     (commit,) = calls("wxa/commit")
     body = json.loads(commit.body)
-    assert body["template_id"] == "7"
+    assert body["template_id"] == 7  # a JSON number
     assert json.loads(body["ext_json"]) == {"ext": {"merchant": "Demo Cafe 咖啡"}}
     assert body["user_version"] == release.version
     assert commit.at <= calls("wxa/submit_audit").get().at

@@ -98,7 +98,8 @@ class WeChatAdapter(FleetCalls, PlatformAdapter):
         a crash is harmless."""
         self.commit(
             release.app,
-            template_id=release.template_id,
+            # A JSON number, as wechat-fleet.md §3 says: a quoted id has been answered with 85014.
+            template_id=int(release.template_id) if release.template_id.isdigit() else release.template_id,
             ext_json=json.dumps(release.ext_json or {}, ensure_ascii=False),
             user_version=release.version,
             user_desc=(release.release_notes or release.version)[:USER_DESC_MAX],
@@ -279,7 +280,9 @@ class WeChatAdapter(FleetCalls, PlatformAdapter):
             app, lambda token: self.client.post(path, schema, params={"access_token": token}, body=body)
         )
 
-    def commit(self, app, *, template_id: str, ext_json: str, user_version: str, user_desc: str) -> Answer:
+    def commit(
+        self, app, *, template_id: int | str, ext_json: str, user_version: str, user_desc: str
+    ) -> Answer:
         body = {
             "template_id": template_id,
             "ext_json": ext_json,
