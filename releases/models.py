@@ -92,6 +92,7 @@ class Membership(models.Model):
 
 class Platform(models.TextChoices):
     WECHAT = "wechat", _("WeChat third-party platform")
+    DOUYIN = "douyin", _("Douyin third-party mini-program app")
     MANUAL = "manual", _("Manual (submitted by hand)")
 
 

@@ -1,10 +1,11 @@
-"""Following a submitted WeChat review by asking, because pushes get lost.
+"""Following a submitted review on an API platform (WeChat, Douyin) by asking, because pushes get lost.
 
-Every submitted release has a ReviewWatch. A poll job asks get_auditstatus and hands the
-answer to reviews.services.review_status_apply, the same function the push callback uses,
-so whichever sees the decision first records it and the other is a no-op. Each poll
-schedules the next one (RQ `enqueue_in` on the `platform` queue); the cron sweep catches
-watches whose scheduled job was lost and submitted releases that have no watch at all.
+Every submitted release has a ReviewWatch. A poll job asks the adapter's review_status
+(WeChat's get_auditstatus, Douyin's versions) and hands the answer to
+reviews.services.review_status_apply, the same function the pushes use, so whichever sees
+the decision first records it and the other is a no-op. Each poll schedules the next one
+(RQ `enqueue_in` on the `platform` queue); the cron sweep catches watches whose scheduled
+job was lost and submitted releases that have no watch at all.
 
 Polls claim their watch with a conditional UPDATE of next_poll_at, so a duplicated or
 late job, or two workers at once, make one call and the extra job does nothing.
@@ -20,9 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from releases.models import Release, State
-from releases.platforms import PlatformError, adapter_for
+from releases.platforms import PlatformError, ReviewCode, ReviewStatus, adapter_for, followed_platforms
 from reviews.models import ReviewWatch
-from reviews.platforms.wechat.schemas import AuditStatus
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _claim(release_id: int, now) -> bool:
 
 
 def review_poll(release_id: int) -> str:
-    """Ask WeChat once about a submitted release and record what it says.
+    """Ask the platform once about a submitted release and record what it says.
 
     Returns what happened ("not_due", "stopped", "error", "polled") for logs and tests.
     """
@@ -121,17 +121,19 @@ def review_poll(release_id: int) -> str:
     return "polled"
 
 
-def review_ask(release: Release, *, audit_id: str = "", source: str):
-    """Ask WeChat about the release's submission and record what it says; returns its answer.
+def review_ask(release: Release, *, audit_id: str = "", source: str) -> ReviewStatus:
+    """Ask the platform about the release's submission and record what it says; returns its answer.
 
-    The one status call of both a poll and a pushed event (reviews.push): whatever the
-    trigger, the state only ever changes on WeChat's own answer. Raises PlatformError.
+    The one status call of both a poll and a pushed event (reviews.push, the Douyin push): whatever
+    the trigger, the state only ever changes on the platform's own answer. Raises PlatformError.
     """
     adapter = adapter_for(release.app.platform_account)
-    answer, audit_id = _audit_state(adapter, release, audit_id or release.platform_audit_id)
-    _apply(release, answer, audit_id, source)
-    if answer.status == AuditStatus.WITHDRAWN:
-        _notice_resubmission(adapter, release, audit_id, source)
+    answer = adapter.review_status(release, audit_id or release.platform_audit_id)
+    if answer is None:
+        raise PlatformError("The platform holds no submission for this app yet.", code="no_submission")
+    _apply(release, answer, source)
+    if answer.status == ReviewCode.WITHDRAWN:
+        _notice_resubmission(adapter, release, answer.audit_id, source)
     return answer
 
 
@@ -142,17 +144,7 @@ def review_poll_soon(release: Release) -> None:
         transaction.on_commit(lambda: _schedule(release.pk, 0))
 
 
-def _audit_state(adapter, release: Release, audit_id: str):
-    """get_auditstatus of our submission; the latest one if we never learnt its auditid."""
-    if audit_id:
-        return adapter.get_auditstatus(release.app, audit_id), audit_id
-    latest = adapter.get_latest_auditstatus(release.app)
-    if latest is None:
-        raise PlatformError("WeChat holds no submission for this app yet.", code="wechat_85058")
-    return latest, str(latest.auditid)
-
-
-def _apply(release: Release, answer, audit_id: str, source: str) -> None:
+def _apply(release: Release, answer: ReviewStatus, source: str) -> None:
     from reviews.services import review_status_apply
 
     review_status_apply(
@@ -160,18 +152,18 @@ def _apply(release: Release, answer, audit_id: str, source: str) -> None:
         status=int(answer.status),
         reason=answer.reason,
         screenshots=answer.screenshots,
-        audit_id=str(audit_id),
+        audit_id=str(answer.audit_id),
         source=source,
     )
 
 
 def _notice_resubmission(adapter, release: Release, audit_id: str, source: str) -> None:
-    """Our submission was withdrawn; a newer one in WeChat means someone resubmitted in the console."""
-    latest = adapter.get_latest_auditstatus(release.app)
-    if latest is None or str(latest.auditid) == str(audit_id):
+    """Our submission was withdrawn; a newer one on the platform means someone resubmitted in its console."""
+    latest = adapter.latest_review(release)
+    if latest is None or str(latest.audit_id) == str(audit_id):
         return
     release.refresh_from_db()
-    _apply(release, latest, str(latest.auditid), source)
+    _apply(release, latest, source)
 
 
 def _reschedule(watch: ReviewWatch, now, *, status) -> None:
@@ -203,7 +195,7 @@ def review_sweep() -> int:
     """
     now = timezone.now()
     unwatched = Release.objects.filter(
-        state=State.SUBMITTED, app__platform_account__platform="wechat"
+        state=State.SUBMITTED, app__platform_account__platform__in=followed_platforms()
     ).exclude(review_watch__active=True)
     started = set()
     for release in unwatched:

@@ -18,7 +18,12 @@ from releases.models import App, Membership, PlatformAccount, Release, Role, Tea
 
 # Shared fixtures: API and worker helpers (tests/fixtures/web.py), a WeChat account, app and
 # simulator (tests/fixtures/wechat.py); every test directory may use them.
-pytest_plugins = ["tests.fixtures.web", "tests.fixtures.wechat", "tests.fixtures.robots"]
+pytest_plugins = [
+    "tests.fixtures.web",
+    "tests.fixtures.wechat",
+    "tests.fixtures.douyin",
+    "tests.fixtures.robots",
+]
 
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."
 # A build report that passes every automated check (the default for `make_release`).
