@@ -20,7 +20,9 @@ returns a new refresh token while clearing the old one (single use): it is saved
 once, before the access token is even cached, and only one worker refreshes at a time.
 """
 
+import json
 import logging
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from typing import TypeVar
@@ -150,11 +152,17 @@ class Tokens:
         return f"sluice:douyin:{self.account.pk}:authorizer_token:{app.appid}"
 
     def _read(self, key: str) -> str | None:
+        """The cached token while it is good by this clock (Redis's own expiry is only a backstop)."""
         value = self.redis.get(key)
-        return decrypt(value.decode()) if value else None
+        if not value:
+            return None
+        held = json.loads(decrypt(value.decode()))
+        return held["token"] if held["until"] > time.time() else None
 
     def _store(self, key: str, token: str, expires_in: int) -> None:
-        self.redis.set(key, encrypt(token), ex=cache_seconds(expires_in))
+        keep = cache_seconds(expires_in)
+        held = json.dumps({"token": token, "until": time.time() + keep})
+        self.redis.set(key, encrypt(held), ex=keep + 60)
 
     def _cached(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
         token = self._read(key)
