@@ -23,11 +23,7 @@ def test_an_admin_adds_a_douyin_account_through_the_api_and_gets_its_callback_ur
     assert body["platform"] == "douyin"
     assert body["callback_urls"]["authorization"].endswith(f"/callbacks/douyin/{account.callback_key}/auth")
     assert body["callback_urls"]["messages"].endswith(f"/callbacks/douyin/{account.callback_key}/events")
-    assert body["secrets_set"] == {
-        "component_appsecret": True,
-        "message_token": True,
-        "encoding_aes_key": True,
-    }
+    assert all(body["secrets_set"].values())
     assert "douyin-s3cret" not in response.content.decode()
     assert account.component_appsecret == "douyin-s3cret"
 

@@ -40,9 +40,7 @@ def test_a_body_without_the_envelope_is_a_400(db, douyin_push):
     assert not ComponentTicket.objects.exists()
 
 
-def test_a_package_audit_push_without_a_release_in_review_is_acknowledged_and_ignored(
-    db, douyin_push, douyin_app
-):
+def test_an_audit_push_with_no_release_in_review_is_acknowledged_and_ignored(db, douyin_push, douyin_app):
     response = douyin_push("events", {"AppId": DY_APPID, "Event": "PACKAGE_AUDIT", "AuditResults": []})
     assert response.status_code == 200
     assert CallbackDelivery.objects.get().outcome == "ignored"
