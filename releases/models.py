@@ -215,6 +215,7 @@ from releases.gate_records import (  # noqa: E402, F401
     CheckSuppression,
     Qualification,
 )
+from releases.group_model import ReleaseGroup, ReleaseGroupMember  # noqa: E402, F401
 from releases.release_model import (  # noqa: E402, F401
     CANCELLABLE,
     EDITABLE,

@@ -11,7 +11,17 @@ auth, the error envelope); the schemas live in web/api/schemas/, the release rep
 in web/api/release_out.py.
 """
 
-from web.api import accounts, apps, builds, checks, notifications, releases, reviews, rollouts
+from web.api import (
+    accounts,
+    apps,
+    builds,
+    checks,
+    notifications,
+    release_groups,
+    releases,
+    reviews,
+    rollouts,
+)
 from web.api.core import BearerToken, api
 
 api.add_router("", accounts.router)
@@ -22,5 +32,6 @@ api.add_router("", notifications.router)
 api.add_router("", rollouts.router)  # before releases: its /releases/{id}/{action} would take /health
 api.add_router("", releases.router)
 api.add_router("", reviews.router)
+api.add_router("", release_groups.router)
 
 __all__ = ["BearerToken", "api"]
