@@ -83,6 +83,10 @@ ACTIONS = {
     "service_change_requested": _("service status change requested"),
     "service_change_failed": _("service status change failed"),
     "service_changed": _("service status changed"),
+    "release_group_create": _("created a release group"),
+    "platform_authorized": _("authorized the platform"),
+    "platform_unauthorized": _("revoked the platform's authorization"),
+    "platform_update_authorized": _("retrieved an authorization code"),
 }
 
 DATA_KEYS = {
@@ -130,6 +134,7 @@ DATA_KEYS = {
     "release_notes": _("release notes"),
     "rejection": _("rejection"),
     "reopened": _("reopened"),
+    "apps": _("apps"),
 }
 # Values that are identifiers (a checklist item's or a check's key): shown as code, not translated.
 CODE_KEYS = frozenset({"key", "check", "check_key", "appid"})

@@ -23,11 +23,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from notify.models import Channel, Delivery
 from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
+from releases.group_services import release_group_create
 from releases.health_services import release_health_report
 from releases.limits import transition_refusal
 from releases.models import ApiToken, Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
 from releases.tokens import _digest, api_token_create
+from tests.conftest import GOOD_NOTES
 from web.api import api
 
 # Recognised items (privacy policy, first screen) and one no rule knows, for /playbooks/.
@@ -93,6 +95,9 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     sent = Delivery.objects.create(
         channel=channel, team=app.team, event="approved", source="s", status="failed"
     )
+    group = release_group_create(  # one version on the manual platform and WeChat (issue 16)
+        apps=[app, releases[-1].app], actor=alice, version="3.0.0", review_notes=GOOD_NOTES
+    )
     audit_verify_and_record()
     return {
         "release_id": [r.pk for r in releases],
@@ -113,6 +118,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "appid": [releases[-1].app.appid],
         "channel_id": [channel.pk],
         "delivery_id": [sent.pk],
+        "group_id": [group.pk],
     }
 
 
