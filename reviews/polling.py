@@ -21,12 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from releases.models import Release, State
+from releases.platform_rules import rules_for
 from releases.platforms import PlatformError, ReviewCode, ReviewStatus, adapter_for, followed_platforms
 from reviews.models import ReviewWatch
 
 logger = logging.getLogger(__name__)
 
 # WeChat usually decides in 1-3 working days; across a weekend that is up to 5 calendar days.
+# Each platform's window is in releases.platform_rules.
 DECISION_WINDOW = (timedelta(hours=20), timedelta(days=5))
 # A job fires a little early or late; a watch overdue past the grace was lost by the scheduler.
 DUE_TOLERANCE = timedelta(seconds=1)
@@ -34,7 +36,7 @@ LOST_AFTER = timedelta(seconds=60)
 JITTER = 0.1
 
 
-def poll_delay(*, polls: int, elapsed: timedelta) -> int:
+def poll_delay(*, polls: int, elapsed: timedelta, platform: str = "wechat") -> int:
     """Seconds until the next poll of a review submitted `elapsed` ago and polled `polls` times.
 
     The curve (defaults MIN=120 s, MAX=3600 s):
@@ -48,7 +50,8 @@ def poll_delay(*, polls: int, elapsed: timedelta) -> int:
     """
     low, high = settings.REVIEW_POLL_MIN_SECONDS, settings.REVIEW_POLL_MAX_SECONDS
     delay = min(low * 2 ** min(polls, 32), high)
-    if DECISION_WINDOW[0] <= elapsed <= DECISION_WINDOW[1]:
+    window = rules_for(platform).decision_window  # WeChat's is DECISION_WINDOW
+    if window[0] <= elapsed <= window[1]:
         delay = min(delay, max(low, high // 4))
     return delay
 
@@ -168,7 +171,8 @@ def _notice_resubmission(adapter, release: Release, audit_id: str, source: str) 
 
 def _reschedule(watch: ReviewWatch, now, *, status) -> None:
     elapsed = now - (watch.release.submitted_at or now)
-    delay = _jittered(poll_delay(polls=watch.polls, elapsed=elapsed))
+    platform = watch.release.app.platform_account.platform
+    delay = _jittered(poll_delay(polls=watch.polls, elapsed=elapsed, platform=platform))
     watch.polls += 1
     watch.last_status = status
     watch.last_polled_at = now

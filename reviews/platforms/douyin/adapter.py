@@ -13,6 +13,8 @@ emergency stop, a privacy scan and a monthly quota; the defaults of the interfac
 import json
 
 from releases import rollout as phased
+from releases.platform_rules import DOUYIN
+from releases.platform_rules import DOUYIN_HOSTS_SETTING as HOSTS_SETTING
 from releases.platforms import PlatformAdapter, ReviewCode, ReviewStatus, Submission, reviewer_note
 from reviews.platforms.douyin.client import DouyinClient
 from reviews.platforms.douyin.connection import connection_test
@@ -20,7 +22,7 @@ from reviews.platforms.douyin.errors import DouyinError
 from reviews.platforms.douyin.tokens import Tokens
 from reviews.rejections import classify_reason, rules_for
 
-AUDIT_NOTE_MAX = 200
+AUDIT_NOTE_MAX = DOUYIN.reviewer_note_max
 USER_DESC_MAX = 200
 # versions → audit.status (douyin.md §3.6): 0 审核中, 1 通过, 2 不通过, 3 撤回.
 AUDIT_STATUS = {
@@ -30,8 +32,6 @@ AUDIT_STATUS = {
     3: ReviewCode.WITHDRAWN,
 }
 CLOCK_SLACK_SECONDS = 10
-# The app's setting naming the host apps to submit to (default: every host get_audit_hosts offers).
-HOSTS_SETTING = "douyin_host_names"
 
 BASE = "/api/apps/v1/package_version/"
 
