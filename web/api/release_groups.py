@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from releases import selectors
-from releases.errors import Invalid
+from releases.errors import NotFound
 from releases.group_services import group_members, release_group_act, release_group_create
 from releases.models import ReleaseGroup
 from web.api.core import client_ip, get_or_404
@@ -30,7 +30,7 @@ class ReleaseGroupIn(Strict):
     )
 
 
-class MemberOut(Schema):
+class GroupMemberOut(Schema):
     app: int
     app_name: str
     platform: str
@@ -43,10 +43,10 @@ class ReleaseGroupOut(Schema):
     version: str
     release_notes: str
     hold_on_rejection: bool
-    releases: list[MemberOut]
+    releases: list[GroupMemberOut]
 
 
-class MemberResult(Schema):
+class GroupMemberResult(Schema):
     release: int
     done: bool
     code: str
@@ -54,7 +54,7 @@ class MemberResult(Schema):
 
 
 class GroupActionOut(ReleaseGroupOut):
-    results: list[MemberResult]
+    results: list[GroupMemberResult]
 
 
 def group_out(group: ReleaseGroup) -> dict:
@@ -86,7 +86,7 @@ def create_release_group(request, payload: ReleaseGroupIn):
     visible = {app.pk: app for app in selectors.apps_for(request.user).select_related("platform_account")}
     missing = [pk for pk in payload.apps if pk not in visible]
     if missing:
-        raise Invalid("unknown_apps", "No such apps, or not yours.", details={"apps": missing})
+        raise NotFound("not_found", "No such apps, or not yours.", details={"apps": missing})
     group = release_group_create(
         apps=[visible[pk] for pk in dict.fromkeys(payload.apps)],
         actor=request.user,
