@@ -173,19 +173,34 @@ def check_component_token(token: str) -> dict:
     raise SimError(28001003)
 
 
+def issue_auth_code(appid: str) -> str:
+    """What an AUTHORIZED push carries: a one-hour code for the app's first tokens."""
+    with changing("app", appid) as doc:
+        doc["auth_code"] = "code-" + secrets.token_hex(8)
+        return doc["auth_code"]
+
+
+def _matches(app: dict, component: dict, query: dict) -> bool:
+    if app["component"] != component["appid"]:
+        return False
+    if query.get("grant_type") == "app_to_tp_authorization_code":
+        return bool(app.get("auth_code")) and app.get("auth_code") == query.get("authorization_code")
+    return app["refresh_token"] == query.get("authorizer_refresh_token", "")
+
+
 def authorizer_token(component: dict, query: dict) -> dict:
     grant = query.get("grant_type")
-    if grant != "app_to_tp_refresh_token":
+    if grant not in ("app_to_tp_refresh_token", "app_to_tp_authorization_code"):
         raise SimError(40001, "无效 grant_type")
-    refresh = query.get("authorizer_refresh_token", "")
     for app in all_apps():
-        if app["component"] == component["appid"] and app["refresh_token"] == refresh:
+        if _matches(app, component, query):
             with changing("app", app["appid"]) as doc:
                 # Single use: the old refresh and access tokens are cleared.
                 doc["refresh_token"] = "rt." + secrets.token_hex(12)
                 doc["access_token"] = "isvact." + secrets.token_hex(16)
                 doc["access_expires"] = time.time() + AAT_LIFETIME
                 doc["refreshes"] += 1
+                doc["auth_code"] = ""  # a code works once
                 return {
                     "authorizer_access_token": doc["access_token"],
                     "expires_in": AAT_LIFETIME,

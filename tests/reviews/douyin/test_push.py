@@ -53,3 +53,31 @@ def test_a_forged_package_audit_push_changes_no_release(douyin_sim, douyin_push,
     response = douyin_push("events", {"AppId": DY_APPID, "Event": "PACKAGE_AUDIT"}, signature="f" * 40)
     assert response.status_code == 403
     assert Release.objects.get(pk=release.pk).state == State.SUBMITTED
+
+
+def test_an_authorized_push_exchanges_its_code_for_the_apps_tokens(douyin_sim, douyin_push):
+    from releases.models import App
+    from simulator.douyin import state as sim_state
+
+    App.objects.filter(pk=douyin_sim.app.pk).update(authorizer_refresh_token="", authorization_problem="lost")
+    code = sim_state.issue_auth_code(DY_APPID)
+    event = {
+        "AppId": DY_APPID,
+        "TpAppId": "tt5823bf96d3bd56c7",
+        "Event": "AUTHORIZED",
+        "AuthorizationCode": code,
+    }
+
+    assert douyin_push("auth", {**event, "EventTime": "2026-12-07 18:00:00"}).status_code == 200
+
+    app = App.objects.get(pk=douyin_sim.app.pk)
+    assert app.authorizer_refresh_token == sim_state.load("app", DY_APPID)["refresh_token"]
+    assert app.authorization_problem == ""
+
+
+def test_an_unauthorized_push_flags_the_app(db, douyin_push, douyin_app):
+    from releases.models import App
+
+    push = {"AppId": DY_APPID, "Event": "UNAUTHORIZED", "EventTime": "2026-12-07 18:00:00"}
+    assert douyin_push("auth", push).status_code == 200
+    assert App.objects.get(pk=douyin_app.pk).authorization_lost_at is not None
