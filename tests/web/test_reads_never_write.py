@@ -26,10 +26,9 @@ from releases.audit_verification import audit_verify_and_record
 from releases.group_services import release_group_create
 from releases.health_services import release_health_report
 from releases.limits import transition_refusal
-from releases.models import ApiToken, Qualification, Rejection, Release
+from releases.models import ApiToken, App, PlatformAccount, Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
 from releases.tokens import _digest, api_token_create
-from tests.conftest import GOOD_NOTES
 from web.api import api
 
 # Recognised items (privacy policy, first screen) and one no rule knows, for /playbooks/.
@@ -95,20 +94,33 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     sent = Delivery.objects.create(
         channel=channel, team=app.team, event="approved", source="s", status="failed"
     )
-    group = release_group_create(  # one version on the manual platform and WeChat (issue 16)
-        apps=[app, releases[-1].app], actor=alice, version="3.0.0", review_notes=GOOD_NOTES
+    douyin = App.objects.create(  # a Douyin app (issue 16) in a group beside the WeChat one
+        team=app.team,
+        platform_account=PlatformAccount.objects.create(team=app.team, platform="douyin", name="抖音"),
+        name="咖啡（抖音）",
+        appid="ttcafe0001",
+    )
+    group = release_group_create(
+        apps=[douyin, releases[-1].app],
+        actor=alice,
+        version="3.0.0",
+        review_notes="新增积分页面，入口在 我的 > 积分。",
     )
     audit_verify_and_record()
     return {
-        "release_id": [r.pk for r in releases],
-        "app_id": [app.pk, releases[-1].app_id],
+        "release_id": [r.pk for r in releases] + [m.release_id for m in group.members.all()],
+        "app_id": [app.pk, releases[-1].app_id, douyin.pk],
         "suppression_id": [suppression.pk],
         "qualification_id": [qualification.pk],
         "membership_id": [mike.memberships.get().pk],
         "team_id": [app.team_id],
         "username": [alice.username],
         "user_id": [alice.pk],
-        "account_id": [app.platform_account_id, releases[-1].app.platform_account_id],
+        "account_id": [
+            app.platform_account_id,
+            releases[-1].app.platform_account_id,
+            douyin.platform_account_id,
+        ],
         "token_id": [ApiToken.objects.get(key_hash=_digest(api_token_create(user=adam, name="ci"))).pk],
         "key": ["explain_to_reviewer"],
         "name": ["approve", "publish", "rollback", "rollout-revert"],
