@@ -190,3 +190,14 @@ def test_an_unauthorized_permission_is_permanent_and_says_to_reauthorize(douyin_
     assert release.state == State.SUBMIT_FAILED
     assert release.last_error_code == "douyin_28001018"
     assert "re-authorize" in release.last_error
+
+
+def test_a_phased_publish_is_refused_for_douyin_before_anything_changes(douyin_sim, douyin_release, mike):
+    from releases.errors import Invalid
+    from releases.services import release_publish
+
+    release = douyin_release(state=State.APPROVED)
+    with pytest.raises(Invalid) as refused:
+        release_publish(release=release, actor=mike, rollout=[{"percentage": 10}, {"percentage": 100}])
+    assert refused.value.code == "invalid_rollout"
+    assert Release.objects.get(pk=release.pk).state == State.APPROVED
