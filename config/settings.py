@@ -89,7 +89,7 @@ INSTALLED_APPS = [
 # borrows the simulator's reason catalogue). Installed only in demo mode, when the simulator is on,
 # and in tests, which drive both; the simulator's views also answer 404 whenever SIMULATOR is off.
 if SIMULATOR or TESTING or DEMO:
-    INSTALLED_APPS += ["simulator", "robotsim", "bench"]
+    INSTALLED_APPS += ["simulator", "simulator.douyin", "robotsim", "bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -267,6 +267,7 @@ if not DEBUG:
 SLUICE_PLATFORM_ADAPTERS = {
     "manual": "reviews.platforms.manual.ManualAdapter",
     "wechat": "reviews.platforms.wechat.adapter.WeChatAdapter",
+    "douyin": "reviews.platforms.douyin.adapter.DouyinAdapter",
 }
 
 # WeChat: where the API lives (the built-in simulator under /sim in the demo), how long a
@@ -289,6 +290,11 @@ REVIEW_POLL_MAX_SECONDS = env_int("REVIEW_POLL_MAX_SECONDS", 3600, minimum=1)
 if REVIEW_POLL_MAX_SECONDS < REVIEW_POLL_MIN_SECONDS:
     raise ImproperlyConfigured("REVIEW_POLL_MAX_SECONDS must be at least REVIEW_POLL_MIN_SECONDS.")
 WECHAT_CALLBACK_REPLAY_SECONDS = env_int("WECHAT_CALLBACK_REPLAY_SECONDS", 300, minimum=1)
+
+# Douyin's v2 open API (the built-in simulator under /sim/douyin in the demo), read as strictly as
+# WECHAT_API_BASE; its pushes carry their timestamp in the signed body, checked against the same window.
+DOUYIN_API_BASE = env_url("DOUYIN_API_BASE", "https://open.douyin.com", schemes=("http", "https")).rstrip("/")
+DOUYIN_HTTP_TIMEOUT_SECONDS = env_int("DOUYIN_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
 
 # Checks that fetch pages (the privacy policy): how long they wait, and whether they may reach
 # private or loopback addresses (on in the demo, whose sample policy is served locally; off in

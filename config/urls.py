@@ -25,6 +25,7 @@ urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
     path("api/v1/", api.urls),
     path("callbacks/wechat/", include("reviews.urls")),
+    path("callbacks/douyin/", include("reviews.platforms.douyin.urls")),
     path("analytics/", include("web.analytics.urls")),
     path("", include("web.review_urls")),
     path("", include("web.urls")),
@@ -32,3 +33,4 @@ urlpatterns = [
 if "simulator" in settings.INSTALLED_APPS:  # development only (SIMULATOR=1, and the tests)
     urlpatterns.insert(0, path("sim/", include("simulator.urls")))
     urlpatterns.insert(0, path("sim/robots/", include("robotsim.urls")))  # the robots' stand-in
+    urlpatterns.insert(0, path("sim/douyin/", include("simulator.douyin.urls")))  # Douyin's stand-in

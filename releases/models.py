@@ -93,6 +93,7 @@ class Membership(models.Model):
 
 class Platform(models.TextChoices):
     WECHAT = "wechat", _("WeChat third-party platform")
+    DOUYIN = "douyin", _("Douyin third-party mini-program app")
     MANUAL = "manual", _("Manual (submitted by hand)")
 
 
@@ -216,6 +217,7 @@ from releases.gate_records import (  # noqa: E402, F401
     CheckSuppression,
     Qualification,
 )
+from releases.group_model import ReleaseGroup, ReleaseGroupMember  # noqa: E402, F401
 from releases.release_model import (  # noqa: E402, F401
     CANCELLABLE,
     EDITABLE,

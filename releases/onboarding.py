@@ -50,6 +50,22 @@ def _text(fields: dict, name: str, *, required: bool, strip: bool = True) -> str
     return value
 
 
+# The platforms whose accounts need all four credentials: who they are, where the credentials are
+# found, and what the 43-character key is called there. (English: refusals of the API.)
+API_PLATFORMS = {
+    Platform.WECHAT: (
+        "A WeChat third-party platform",
+        "from the WeChat Open Platform console",
+        "WeChat's EncodingAESKey",
+    ),
+    Platform.DOUYIN: (
+        "A Douyin third-party mini-program app",
+        "from the Douyin console, 开发配置",
+        "Douyin's 消息加密解密 KEY",
+    ),
+}
+
+
 def _credentials(platform: str, fields: dict, *, keep: PlatformAccount | None = None) -> dict:
     """The credentials to store: a WeChat component needs all four (43 characters for the
     EncodingAESKey); on an update an empty secret keeps the stored one."""
@@ -60,20 +76,18 @@ def _credentials(platform: str, fields: dict, *, keep: PlatformAccount | None = 
         if keep is not None and name in SECRETS and not value:
             continue
         values[name] = value
-    if platform == Platform.WECHAT:
+    if platform in API_PLATFORMS:
+        where = API_PLATFORMS[platform]
         for name in CREDENTIALS:
             if not ((values.get(name) or "").strip() or (keep is not None and getattr(keep, name))):
                 raise Invalid(
-                    "required",
-                    f"A WeChat third-party platform needs its {name} "
-                    "(from the WeChat Open Platform console).",
-                    details={name: "Required."},
+                    "required", f"{where[0]} needs its {name} ({where[1]}).", details={name: "Required."}
                 )
         key = values.get("encoding_aes_key")
         if key is not None and len(key) != 43:
             raise Invalid(
                 "invalid_aes_key",
-                "WeChat's EncodingAESKey is 43 characters long.",
+                f"{where[2]} is 43 characters long.",
                 details={"encoding_aes_key": "43 characters, as the console shows it."},
             )
     return values

@@ -5,7 +5,8 @@ Concrete adapters live in reviews/platforms/<name>/ and are chosen by a Platform
 touching this app.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -24,9 +25,36 @@ class PlatformError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """What the platform calls the version under review (WeChat's auditid)."""
+    """What the platform calls the version under review: WeChat's auditid, Douyin's submission
+    time (it numbers nothing, so the `ctime` of its audit version stands in; both only grow)."""
 
     audit_id: str = ""
+
+
+class ReviewCode(IntEnum):
+    """Where a submission stands, in Sluice's codes (they happen to be WeChat's audit statuses;
+    each adapter maps its platform's own, e.g. Douyin's 0 审核中 is IN_REVIEW)."""
+
+    APPROVED = 0
+    REJECTED = 1
+    IN_REVIEW = 2
+    WITHDRAWN = 3
+    DELAYED = 4
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """A platform's answer about one submission (reviews.polling applies it, push or poll).
+
+    `reason` is the platform's rejection or delay text, verbatim; `audit_id` names the
+    submission the answer is about (a newer one than the release's means a resubmission made
+    in the platform's console).
+    """
+
+    status: ReviewCode
+    audit_id: str
+    reason: str = ""
+    screenshots: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,15 @@ class PlatformAdapter:
 
     def submit(self, release) -> Submission:
         raise NotImplementedError
+
+    def review_status(self, release, audit_id: str = "") -> ReviewStatus | None:
+        """The platform's word on the submission `audit_id` (the latest one when empty); None when
+        the app was never submitted. The one status call of a poll and of a pushed event."""
+        raise PlatformError("This platform reports no review status.", code="not_supported", permanent=True)
+
+    def latest_review(self, release) -> ReviewStatus | None:
+        """The app's latest submission on the platform, whoever made it (a console resubmission)."""
+        return self.review_status(release)
 
     def on_submitted(self, release) -> None:
         """Called once the submission is recorded: an API platform starts following the review here."""
@@ -154,11 +191,32 @@ class PlatformAdapter:
         return [{"number": 1, "title": "", "details": [], "text": text, "category": "other"}] if text else []
 
 
+def reviewer_note(release, limit: int) -> str:
+    """What a platform's reviewer reads with a submission (WeChat's feedback_info on a resubmission,
+    Douyin's audit_note): the explanation written in the remediation after a rejection, else the
+    review notes (test accounts and how to reach the new features), cut to the platform's limit."""
+    note = ""
+    if release.in_flight_from == "rejected":
+        from releases.remediation import feedback_info
+
+        note = feedback_info(release) or ""
+    return (note or release.review_notes or "")[:limit]
+
+
 def has_monthly_quota(platform: str) -> bool:
     """Whether the platform's adapter keeps a monthly review quota (read off its class: no client
     is built, so a page can ask it for every app)."""
     path = settings.SLUICE_PLATFORM_ADAPTERS.get(platform)
     return bool(path) and import_string(path).monthly_quota
+
+
+def followed_platforms() -> list[str]:
+    """The platforms whose reviews Sluice follows by asking (not typed in by hand)."""
+    return [
+        name
+        for name, path in settings.SLUICE_PLATFORM_ADAPTERS.items()
+        if not import_string(path).outcomes_recorded_by_hand
+    ]
 
 
 def adapter_for(account) -> PlatformAdapter:

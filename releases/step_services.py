@@ -11,12 +11,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases import rollout as phased
 from releases.draft_services import release_check_finish
 from releases.errors import Forbidden, Invalid, Refused
 from releases.fingerprint import code_identity
 from releases.models import IN_FLIGHT, App, CheckRun, Release
+from releases.platform_rules import rules_for
 from releases.platforms import PlatformError, adapter_for
 from releases.steps import (
     app_step_reserve,
@@ -74,6 +76,13 @@ def release_publish(
     (releases.windows) a 409 `outside_publish_window` names the next opening, unless a team
     admin overrides it with a reason (audited); a scheduled publish was judged when scheduled."""
     parsed = phased.parse_plan(rollout) if rollout is not None else phased.default_plan(release.app)
+    platform = release.app.platform_account.platform
+    if len(parsed["plan"]) > 1 and not rules_for(platform).phased_release:
+        raise Invalid(
+            "invalid_rollout",
+            gettext_noop("This platform offers no phased release through its API: publish to everyone."),
+            details={"rollout": "One stage of 100%."},
+        )
     override_reason = (override_reason or "").strip()
     refusal = None if scheduled else window_refusal(release.app)
     if refusal is not None:

@@ -1,10 +1,11 @@
-"""Following a submitted WeChat review by asking, because pushes get lost.
+"""Following a submitted review on an API platform (WeChat, Douyin) by asking, because pushes get lost.
 
-Every submitted release has a ReviewWatch. A poll job asks get_auditstatus and hands the
-answer to reviews.services.review_status_apply, the same function the push callback uses,
-so whichever sees the decision first records it and the other is a no-op. Each poll
-schedules the next one (RQ `enqueue_in` on the `platform` queue); the cron sweep catches
-watches whose scheduled job was lost and submitted releases that have no watch at all.
+Every submitted release has a ReviewWatch. A poll job asks the adapter's review_status
+(WeChat's get_auditstatus, Douyin's versions) and hands the answer to
+reviews.services.review_status_apply, the same function the pushes use, so whichever sees
+the decision first records it and the other is a no-op. Each poll schedules the next one
+(RQ `enqueue_in` on the `platform` queue); the cron sweep catches watches whose scheduled
+job was lost and submitted releases that have no watch at all.
 
 Polls claim their watch with a conditional UPDATE of next_poll_at, so a duplicated or
 late job, or two workers at once, make one call and the extra job does nothing.
@@ -20,13 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from releases.models import Release, State
-from releases.platforms import PlatformError, adapter_for
+from releases.platform_rules import rules_for
+from releases.platforms import PlatformError, ReviewCode, ReviewStatus, adapter_for, followed_platforms
 from reviews.models import ReviewWatch
-from reviews.platforms.wechat.schemas import AuditStatus
 
 logger = logging.getLogger(__name__)
 
 # WeChat usually decides in 1-3 working days; across a weekend that is up to 5 calendar days.
+# Each platform's window is in releases.platform_rules.
 DECISION_WINDOW = (timedelta(hours=20), timedelta(days=5))
 # A job fires a little early or late; a watch overdue past the grace was lost by the scheduler.
 DUE_TOLERANCE = timedelta(seconds=1)
@@ -34,7 +36,7 @@ LOST_AFTER = timedelta(seconds=60)
 JITTER = 0.1
 
 
-def poll_delay(*, polls: int, elapsed: timedelta) -> int:
+def poll_delay(*, polls: int, elapsed: timedelta, platform: str = "wechat") -> int:
     """Seconds until the next poll of a review submitted `elapsed` ago and polled `polls` times.
 
     The curve (defaults MIN=120 s, MAX=3600 s):
@@ -48,7 +50,8 @@ def poll_delay(*, polls: int, elapsed: timedelta) -> int:
     """
     low, high = settings.REVIEW_POLL_MIN_SECONDS, settings.REVIEW_POLL_MAX_SECONDS
     delay = min(low * 2 ** min(polls, 32), high)
-    if DECISION_WINDOW[0] <= elapsed <= DECISION_WINDOW[1]:
+    window = rules_for(platform).decision_window  # WeChat's is DECISION_WINDOW
+    if window[0] <= elapsed <= window[1]:
         delay = min(delay, max(low, high // 4))
     return delay
 
@@ -93,7 +96,7 @@ def _claim(release_id: int, now) -> bool:
 
 
 def review_poll(release_id: int) -> str:
-    """Ask WeChat once about a submitted release and record what it says.
+    """Ask the platform once about a submitted release and record what it says.
 
     Returns what happened ("not_due", "stopped", "error", "polled") for logs and tests.
     """
@@ -121,17 +124,19 @@ def review_poll(release_id: int) -> str:
     return "polled"
 
 
-def review_ask(release: Release, *, audit_id: str = "", source: str):
-    """Ask WeChat about the release's submission and record what it says; returns its answer.
+def review_ask(release: Release, *, audit_id: str = "", source: str) -> ReviewStatus:
+    """Ask the platform about the release's submission and record what it says; returns its answer.
 
-    The one status call of both a poll and a pushed event (reviews.push): whatever the
-    trigger, the state only ever changes on WeChat's own answer. Raises PlatformError.
+    The one status call of both a poll and a pushed event (reviews.push, the Douyin push): whatever
+    the trigger, the state only ever changes on the platform's own answer. Raises PlatformError.
     """
     adapter = adapter_for(release.app.platform_account)
-    answer, audit_id = _audit_state(adapter, release, audit_id or release.platform_audit_id)
-    _apply(release, answer, audit_id, source)
-    if answer.status == AuditStatus.WITHDRAWN:
-        _notice_resubmission(adapter, release, audit_id, source)
+    answer = adapter.review_status(release, audit_id or release.platform_audit_id)
+    if answer is None:
+        raise PlatformError("The platform holds no submission for this app yet.", code="no_submission")
+    _apply(release, answer, source)
+    if answer.status == ReviewCode.WITHDRAWN:
+        _notice_resubmission(adapter, release, answer.audit_id, source)
     return answer
 
 
@@ -142,17 +147,7 @@ def review_poll_soon(release: Release) -> None:
         transaction.on_commit(lambda: _schedule(release.pk, 0))
 
 
-def _audit_state(adapter, release: Release, audit_id: str):
-    """get_auditstatus of our submission; the latest one if we never learnt its auditid."""
-    if audit_id:
-        return adapter.get_auditstatus(release.app, audit_id), audit_id
-    latest = adapter.get_latest_auditstatus(release.app)
-    if latest is None:
-        raise PlatformError("WeChat holds no submission for this app yet.", code="wechat_85058")
-    return latest, str(latest.auditid)
-
-
-def _apply(release: Release, answer, audit_id: str, source: str) -> None:
+def _apply(release: Release, answer: ReviewStatus, source: str) -> None:
     from reviews.services import review_status_apply
 
     review_status_apply(
@@ -160,23 +155,24 @@ def _apply(release: Release, answer, audit_id: str, source: str) -> None:
         status=int(answer.status),
         reason=answer.reason,
         screenshots=answer.screenshots,
-        audit_id=str(audit_id),
+        audit_id=str(answer.audit_id),
         source=source,
     )
 
 
 def _notice_resubmission(adapter, release: Release, audit_id: str, source: str) -> None:
-    """Our submission was withdrawn; a newer one in WeChat means someone resubmitted in the console."""
-    latest = adapter.get_latest_auditstatus(release.app)
-    if latest is None or str(latest.auditid) == str(audit_id):
+    """Our submission was withdrawn; a newer one on the platform means someone resubmitted in its console."""
+    latest = adapter.latest_review(release)
+    if latest is None or str(latest.audit_id) == str(audit_id):
         return
     release.refresh_from_db()
-    _apply(release, latest, str(latest.auditid), source)
+    _apply(release, latest, source)
 
 
 def _reschedule(watch: ReviewWatch, now, *, status) -> None:
     elapsed = now - (watch.release.submitted_at or now)
-    delay = _jittered(poll_delay(polls=watch.polls, elapsed=elapsed))
+    platform = watch.release.app.platform_account.platform
+    delay = _jittered(poll_delay(polls=watch.polls, elapsed=elapsed, platform=platform))
     watch.polls += 1
     watch.last_status = status
     watch.last_polled_at = now
@@ -203,7 +199,7 @@ def review_sweep() -> int:
     """
     now = timezone.now()
     unwatched = Release.objects.filter(
-        state=State.SUBMITTED, app__platform_account__platform="wechat"
+        state=State.SUBMITTED, app__platform_account__platform__in=followed_platforms()
     ).exclude(review_watch__active=True)
     started = set()
     for release in unwatched:

@@ -23,11 +23,10 @@ instead.
 import logging
 
 from releases.models import App, PlatformAccount, Release, State
-from releases.platforms import PlatformError
+from releases.platforms import PlatformError, ReviewCode
 from reviews.models import CallbackDelivery
 from reviews.original_ids import app_original_id
 from reviews.platforms.wechat.events import AuditResult
-from reviews.platforms.wechat.schemas import AuditStatus
 from reviews.polling import review_ask, review_poll_soon
 from reviews.services import Outcome, delivery_key, delivery_once
 
@@ -76,7 +75,7 @@ def _ask(release: Release) -> str:
         logger.warning("Asking WeChat about release %s after a push failed: %s", release.pk, exc.message)
         review_poll_soon(release)
         return Outcome.DEFERRED
-    return Outcome.IGNORED if answer.status == AuditStatus.IN_REVIEW else Outcome.PROCESSED
+    return Outcome.IGNORED if answer.status == ReviewCode.IN_REVIEW else Outcome.PROCESSED
 
 
 def audit_push_apply(*, account: PlatformAccount, appid: str, event: AuditResult) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from releases.models import App, PlatformAccount, Release
+from releases.platforms import ReviewCode
 from releases.services import release_changed_outside, release_review_decided
 from reviews.models import CallbackDelivery, ComponentTicket
 from reviews.platforms.wechat.events import (
@@ -26,8 +27,15 @@ from reviews.platforms.wechat.events import (
     timestamp_to_datetime,
 )
 
-# WeChat audit status codes (platform-apis.md §3).
-STATUS_APPROVED, STATUS_REJECTED, STATUS_IN_REVIEW, STATUS_WITHDRAWN, STATUS_DELAYED = 0, 1, 2, 3, 4
+# Sluice's review codes (releases.platforms.ReviewCode: WeChat's audit statuses, platform-apis.md §3;
+# every adapter maps its platform's own onto them, e.g. Douyin's versions audit.status).
+STATUS_APPROVED, STATUS_REJECTED, STATUS_IN_REVIEW, STATUS_WITHDRAWN, STATUS_DELAYED = (
+    ReviewCode.APPROVED,
+    ReviewCode.REJECTED,
+    ReviewCode.IN_REVIEW,
+    ReviewCode.WITHDRAWN,
+    ReviewCode.DELAYED,
+)
 STATUS_OUTCOMES = {STATUS_APPROVED: "approved", STATUS_REJECTED: "rejected", STATUS_DELAYED: "delayed"}
 NO_REASON = "The platform rejected the version without giving a reason."
 
@@ -104,14 +112,15 @@ def review_status_apply(
     source: str = "poll",
     at: datetime | None = None,
 ) -> Release | None:
-    """Apply a WeChat audit status (get_auditstatus / get_latest_auditstatus); None if nothing changed.
+    """Apply a review status (an adapter's review_status: WeChat's get_auditstatus, Douyin's versions);
+    None if nothing changed.
 
     0 approved, 1 rejected, 2 still in review (nothing to do), 3 withdrawn (outside
     Sluice), 4 delayed. An auditid newer than the release's means it was resubmitted
     outside Sluice: that is recorded first, then the status applies to the new submission.
     """
     if status not in (*STATUS_OUTCOMES, STATUS_IN_REVIEW, STATUS_WITHDRAWN):
-        raise ValueError(f"WeChat audit status {status!r} is unknown (expected 0 to 4).")
+        raise ValueError(f"Review status {status!r} is unknown (expected 0 to 4).")
     audit_id = str(audit_id or "").strip()
     known = release.platform_audit_id
     followed = _follow_resubmission(release, audit_id, source)

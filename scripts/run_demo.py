@@ -243,6 +243,7 @@ def run(sup: Supervisor) -> None:
     env.setdefault("SIMULATOR", "1")
     env.setdefault("WECHAT_API_BASE", f"http://127.0.0.1:{port}/sim")
     env.setdefault("WECHAT_AUTH_PAGES_BASE", f"http://127.0.0.1:{port}/sim")  # authorization links
+    env.setdefault("DOUYIN_API_BASE", f"http://127.0.0.1:{port}/sim/douyin")
     env.setdefault("REVIEW_POLL_MIN_SECONDS", "5")
     env.setdefault("REVIEW_POLL_MAX_SECONDS", "30")
     if not env.get("REDIS_URL"):
@@ -252,6 +253,7 @@ def run(sup: Supervisor) -> None:
     logins = sup.run_step("seed_demo", [*MANAGE, "seed_demo"])
     logins += sup.run_step("seed_demo_wechat", [*MANAGE, "seed_demo_wechat"])
     logins += sup.run_step("seed_demo_fleet", [*MANAGE, "seed_demo_fleet"])
+    logins += sup.run_step("seed_demo_douyin", [*MANAGE, "seed_demo_douyin"])
     logins += sup.run_step("seed_demo_robots", [*MANAGE, "seed_demo_robots"])
 
     # The web server logs every live page's poll and the worker every job: thousands of lines an

@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.wechat",
     "tests.fixtures.robots",
     "tests.fixtures.sqlite",
+    "tests.fixtures.douyin",
 ]
 
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."

@@ -105,6 +105,10 @@ ACTIONS = {
     "campaign_group_remediate": _("remediated a rejection group"),
     "campaign_group_resubmit": _("resubmitted a rejection group"),
     "campaign_done": _("campaign done"),
+    "release_group_create": _("created a release group"),
+    "platform_authorized": _("authorized the platform"),
+    "platform_unauthorized": _("revoked the platform's authorization"),
+    "platform_update_authorized": _("retrieved an authorization code"),
 }
 
 DATA_KEYS = {

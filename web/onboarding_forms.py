@@ -40,7 +40,8 @@ class PlatformAccountForm(ServiceErrors, forms.Form):
         required=False,
         max_length=64,
         help_text=_(
-            "The third-party platform's AppID (WeChat Open Platform console → 第三方平台 → 开发资料)."
+            "The third-party platform's AppID (WeChat Open Platform console → 第三方平台 → 开发资料; "
+            "Douyin: 服务商平台 → 三方小程序 → 开发配置)."
         ),
         widget=forms.TextInput(
             attrs={"spellcheck": "false", "class": "mono", "placeholder": "wx1234567890abcdef"}

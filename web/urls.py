@@ -9,6 +9,7 @@ from web import (
     campaign_pages,
     demo_pages,
     fleet_pages,
+    group_pages,
     language,
     live,
     notification_pages,
@@ -52,6 +53,12 @@ urlpatterns: list = [
     ),
     path("apps/<int:app_id>/releases/new", release_changes.release_create, name="release-create"),
     path("releases/<int:release_id>/", release_pages.release_detail, name="release-detail"),
+    path("release-groups/<int:group_id>/", group_pages.release_group_detail, name="release-group"),
+    path(
+        "release-groups/<int:group_id>/<str:action>",
+        group_pages.release_group_action,
+        name="release-group-action",
+    ),
     path("releases/<int:release_id>/edit", release_changes.release_edit, name="release-edit"),
     path(
         "releases/<int:release_id>/checks.json",

@@ -6,5 +6,13 @@ every applicable one and never lets a crashing check pass silently; slow checks 
 are left "pending" for a worker (`run_pending`).
 """
 
-from releases.checks import builtin, category, content, performance, privacy, qualifications  # noqa: F401,E402
+from releases.checks import (  # noqa: F401,E402
+    builtin,
+    category,
+    content,
+    douyin,
+    performance,
+    privacy,
+    qualifications,
+)
 from releases.checks.base import REGISTRY, Check, Outcome, run_checks, run_pending  # noqa: F401

@@ -20,7 +20,9 @@ class Check:
     key: str = ""
     title: str = ""
     severity: str = "error"  # "error" blocks the check gate, "warning" only informs
-    platforms: tuple[str, ...] = ("wechat", "manual")
+    # Where the check applies: every platform unless a check says otherwise (a platform's own rule,
+    # such as WeChat's package sizes or Douyin's reviewer note, names only that platform).
+    platforms: tuple[str, ...] = ("wechat", "douyin", "manual")
     explanation: str = ""
     # A slow check talks to the network: it runs in an RQ worker, never in the web request.
     slow: bool = False

@@ -87,6 +87,7 @@ class ReviewNotesPresent(Check):
 @register
 class PackageSize(Check):
     key = "package_size"
+    platforms = ("wechat", "manual")  # WeChat's published limits; Douyin's are not in the reference
     title = _("Packages within the size limits")
     explanation = _("WeChat allows at most 2 MB for the main package and each subpackage, 20 MB in total.")
     main_limit = 2 * MB

@@ -189,6 +189,7 @@ class PrivacyPolicy(Check):
 @register
 class PlatformPrivacyScan(Check):
     key = "platform_privacy_scan"
+    platforms = ("wechat", "manual")  # Douyin offers no such scan to third parties
     title = _("The platform's privacy-interface scan is clean")
     slow = True
     explanation = _(

@@ -21,6 +21,7 @@ from releases.limits.counts import (
 )
 from releases.limits.quota import AccountBudgets, account_budgets  # noqa: F401 -- accounts at once
 from releases.models import App, Rejection
+from releases.platform_rules import platforms_where
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,21 @@ class AppLimit:
     account_id: int | None = None
 
 
+def _limiting_withdrawals(rules) -> bool:
+    return rules.withdraw_daily is not None
+
+
+def _locking(rules) -> bool:
+    return rules.same_reason_lock
+
+
 def withdrawals_reached(apps: QuerySet[App], now: datetime | None = None) -> list[AppLimit]:
     """Of `apps`, those whose daily or monthly withdrawals are used up (one query)."""
     now = clock.now_or(now)
     daily, monthly = withdraw_limits()
+    limited = apps.filter(platform_account__platform__in=platforms_where(_limiting_withdrawals))
     reached = []
-    for app_id, (today, this_month) in sorted(withdrawal_counts(apps.values("pk"), now).items()):
+    for app_id, (today, this_month) in sorted(withdrawal_counts(limited.values("pk"), now).items()):
         if this_month >= monthly:
             resets = clock.next_month_start(now)
             reached.append(
@@ -62,7 +72,9 @@ def locks_in_force(apps: QuerySet[App], now: datetime | None = None) -> list[App
     recent = Rejection.objects.filter(at__gt=now - timedelta(hours=lock_hours())).values("app_id")
     candidates = {
         row["pk"]: row
-        for row in apps.filter(pk__in=recent).values("pk", "name", "platform_account_id").order_by("pk")
+        for row in apps.filter(pk__in=recent, platform_account__platform__in=platforms_where(_locking))
+        .values("pk", "name", "platform_account_id")
+        .order_by("pk")
     }
     if not candidates:
         return []

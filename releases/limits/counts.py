@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from releases.limits import clock
 from releases.memo import recall, remember
 from releases.models import App, AuditEvent, Rejection, RejectionCategory, Release, State
+from releases.platform_rules import rules_for
 
 # A withdrawal the platform counted: ours, or one made in its console.
 WITHDRAW_ACTIONS = ("withdraw_succeeded", "withdrawn_outside")
@@ -145,6 +146,13 @@ def withdrawal_counts(app_ids, now: datetime) -> dict[int, tuple[int, int]]:
     return counts
 
 
-def withdraw_limits() -> tuple[int, int]:
-    """(per day, per month) withdrawals the platform allows an app."""
-    return setting("WITHDRAW_DAILY_LIMIT", 5), setting("WITHDRAW_MONTHLY_LIMIT", 10)
+def withdraw_limits(platform: str = "wechat") -> tuple[int, int] | None:
+    """(per day, per month) withdrawals the platform allows an app (releases.platform_rules; WeChat's
+    numbers overridable by the settings), None when the platform sets no limit."""
+    rules = rules_for(platform)
+    if rules.withdraw_daily is None or rules.withdraw_monthly is None:
+        return None
+    return (
+        setting("WITHDRAW_DAILY_LIMIT", rules.withdraw_daily),
+        setting("WITHDRAW_MONTHLY_LIMIT", rules.withdraw_monthly),
+    )

@@ -29,6 +29,7 @@ from releases.limits.counts import (
 from releases.limits.quota import Budget, budgets, review_budget, speedup_budget
 from releases.memo import memoized
 from releases.models import RejectionCategory, Release, S, State
+from releases.platform_rules import rules_for
 from releases.platforms import has_monthly_quota
 
 
@@ -94,8 +95,12 @@ def _withdrawals(app, now: datetime) -> tuple[int, int]:
 
 
 def withdraw_limits(app, now: datetime) -> list[Limit]:
+    """The withdrawal rows of the app's platform; none where the platform sets no limit."""
+    allowed = withdrawals_allowed(app.platform_account.platform)
+    if allowed is None:
+        return []
     today, this_month = _withdrawals(app, now)
-    daily, monthly = withdrawals_allowed()
+    daily, monthly = allowed
     return [
         Limit(
             "withdraw_daily", "Withdrawals today", "withdraw_limit", today, daily, clock.next_day_start(now)
@@ -169,9 +174,14 @@ def _app_limits(app, now: datetime) -> list[Limit]:
     return [
         *quotas,
         *withdraw_limits(app, now),
-        lock_limit(app, now),
+        *([lock_limit(app, now)] if _locks(app) else []),
         in_review_limit(app),
     ]
+
+
+def _locks(app) -> bool:
+    """Whether the app's platform locks resubmissions after same-reason rejections."""
+    return rules_for(app.platform_account.platform).same_reason_lock
 
 
 def window_closes_at(release: Release) -> datetime | None:
@@ -240,6 +250,8 @@ def window_refusal(release: Release, now: datetime) -> Refusal | None:
 
 
 def lock_refusal(app, now: datetime, streak: Streak | None = None) -> Refusal | None:
+    if not _locks(app):
+        return None
     until, streak = lock_until(app, now, streak)
     if until is None:
         return None
@@ -312,7 +324,7 @@ def withdraw_refusal(release: Release, now: datetime | None = None) -> Refusal |
             "%(monthly)s a month). The next one is possible from %(next)s."
         )
     )
-    daily, monthly = withdrawals_allowed()
+    daily, monthly = withdrawals_allowed(release.app.platform_account.platform)
     return Refusal(
         "withdraw_limit",
         message

@@ -18,7 +18,8 @@ EXPLAIN = {
     "key": "explain_to_reviewer",
     "title": gettext_noop("Explain the fix to the reviewer"),
     "description": gettext_noop(
-        "Sent with the resubmission as WeChat's feedback_info (allowed only after a rejection)."
+        "Sent to the reviewer with the resubmission: WeChat's feedback_info (allowed only after a "
+        "rejection), Douyin's audit_note."
     ),
     "required": False,
     "evidence": gettext_noop("The explanation itself, at most 200 characters."),

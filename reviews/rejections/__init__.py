@@ -8,5 +8,6 @@ from reviews.rejections.classifier import (  # noqa: F401
     classify_text,
     load_rules,
     normalise,
+    rules_for,
 )
 from reviews.rejections.parser import ReasonItem, clean, parse_reason  # noqa: F401

@@ -79,6 +79,18 @@ def default_rules() -> RuleBook:
     return load_rules()
 
 
+@lru_cache(maxsize=8)
+def rules_for(platform: str) -> RuleBook:
+    """The shared rules, plus the platform's own (data/rules.<platform>.toml) ahead of them: each
+    platform words its rejections its own way (Douyin's reason_detail is keyed by host app)."""
+    book = default_rules()
+    path = RULES_PATH.with_name(f"rules.{platform}.toml")
+    if not path.exists():
+        return book
+    extra = load_rules(path)
+    return RuleBook(extra.rules + book.rules, extra.ignore + book.ignore)
+
+
 def classify_text(text: str, book: RuleBook | None = None) -> str:
     """The category of one piece of text: the highest-priority matching rule, else "other"."""
     book = book or default_rules()

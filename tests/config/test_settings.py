@@ -32,6 +32,7 @@ def _manage(*args, **env):
         ({"SLUICE_DEMO": "maybe"}, "SLUICE_DEMO"),
         ({"SLUICE_TESTING": "1", "DATABASE_URL": "mysql2://x"}, "DATABASE_URL"),
         ({"SLUICE_TESTING": "1", "REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"SLUICE_TESTING": "1", "DOUYIN_API_BASE": "ftp://open.douyin.com"}, "DOUYIN_API_BASE"),
         ({"SLUICE_TESTING": "1", "SLUICE_INFLIGHT_STALE_SECONDS": "soon"}, "SLUICE_INFLIGHT_STALE_SECONDS"),
         ({"SLUICE_TESTING": "1", "SLUICE_STEP_RETRY_SECONDS": "5,soon"}, "SLUICE_STEP_RETRY_SECONDS"),
         ({"SLUICE_TESTING": "1", "SLUICE_STEP_RETRY_SECONDS": "5,0"}, "SLUICE_STEP_RETRY_SECONDS"),

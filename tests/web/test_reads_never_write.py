@@ -25,9 +25,10 @@ from releases import actions, app_services, outcome_services, services
 from releases.audit_verification import audit_verify_and_record
 from releases.campaigns.driver import campaign_drive
 from releases.campaigns.services import campaign_create, campaign_start
+from releases.group_services import release_group_create
 from releases.health_services import release_health_report
 from releases.limits import transition_refusal
-from releases.models import ApiToken, Qualification, Rejection, Release
+from releases.models import ApiToken, App, PlatformAccount, Qualification, Rejection, Release
 from releases.playbooks.seed import seed_playbooks
 from releases.tokens import _digest, api_token_create
 from reviews.models import CodeTemplate, TemplateDraft
@@ -111,17 +112,33 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
     template = CodeTemplate.objects.create(
         account=wechat_account, template_id=12, draft_id=6, user_version="2.0.0", user_desc="会员"
     )
+    douyin = App.objects.create(  # a Douyin app (issue 16) in a group beside the WeChat one
+        team=app.team,
+        platform_account=PlatformAccount.objects.create(team=app.team, platform="douyin", name="抖音"),
+        name="咖啡（抖音）",
+        appid="ttcafe0001",
+    )
+    group = release_group_create(
+        apps=[douyin, releases[-1].app],
+        actor=alice,
+        version="3.0.0",
+        review_notes="新增积分页面，入口在 我的 > 积分。",
+    )
     audit_verify_and_record()
     return {
-        "release_id": [r.pk for r in releases],
-        "app_id": [app.pk, releases[-1].app_id],
+        "release_id": [r.pk for r in releases] + [m.release_id for m in group.members.all()],
+        "app_id": [app.pk, releases[-1].app_id, douyin.pk],
         "suppression_id": [suppression.pk],
         "qualification_id": [qualification.pk],
         "membership_id": [mike.memberships.get().pk],
         "team_id": [app.team_id],
         "username": [alice.username],
         "user_id": [alice.pk],
-        "account_id": [app.platform_account_id, releases[-1].app.platform_account_id],
+        "account_id": [
+            app.platform_account_id,
+            releases[-1].app.platform_account_id,
+            douyin.platform_account_id,
+        ],
         "token_id": [ApiToken.objects.get(key_hash=_digest(api_token_create(user=adam, name="ci"))).pk],
         "key": ["explain_to_reviewer"],
         "name": ["approve", "publish", "rollback", "rollout-revert"],
@@ -133,6 +150,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "delivery_id": [sent.pk],
         "campaign_id": [campaign.pk],
         "template_id": [template.template_id],
+        "group_id": [group.pk],
     }
 
 

@@ -19,6 +19,7 @@ from web.api import (
     checks,
     fleet,
     notifications,
+    release_groups,
     releases,
     reviews,
     rollouts,
@@ -35,5 +36,6 @@ api.add_router("", notifications.router)
 api.add_router("", rollouts.router)  # before releases: its /releases/{id}/{action} would take /health
 api.add_router("", releases.router)
 api.add_router("", reviews.router)
+api.add_router("", release_groups.router)
 
 __all__ = ["BearerToken", "api"]

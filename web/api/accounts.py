@@ -18,11 +18,14 @@ PlatformAccountPage = page_of(PlatformAccountOut, "PlatformAccountPage")
 
 
 def callback_urls(request, account: PlatformAccount) -> dict | None:
-    if account.platform != Platform.WECHAT:
+    """Where the platform pushes: WeChat's message URL names the app ($APPID$, WeChat fills it in);
+    Douyin's carries the app inside the signed message, so one URL serves every app."""
+    if account.platform not in (Platform.WECHAT, Platform.DOUYIN):
         return None
     base = (settings.SLUICE_PUBLIC_URL or request.build_absolute_uri("/")).rstrip("/")
-    prefix = f"{base}/callbacks/wechat/{account.callback_key}"
-    return {"authorization": f"{prefix}/auth", "messages": f"{prefix}/$APPID$/events"}
+    prefix = f"{base}/callbacks/{account.platform}/{account.callback_key}"
+    messages = f"{prefix}/$APPID$/events" if account.platform == Platform.WECHAT else f"{prefix}/events"
+    return {"authorization": f"{prefix}/auth", "messages": messages}
 
 
 def _account_out(request, account: PlatformAccount, admin_teams) -> dict:

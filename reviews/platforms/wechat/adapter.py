@@ -12,7 +12,7 @@ import json
 
 from releases import rollout as phased
 from releases.models import State
-from releases.platforms import PlatformAdapter, Submission
+from releases.platforms import PlatformAdapter, ReviewCode, ReviewStatus, Submission
 from reviews.platforms.wechat.client import WeChatClient
 from reviews.platforms.wechat.connection import connection_test
 from reviews.platforms.wechat.errors import WeChatError
@@ -51,6 +51,15 @@ def _began(release) -> int:
     WeChat: its first start, which a retry after giving up keeps."""
     began_at = release.step_began_at or release.state_changed_at
     return int(began_at.timestamp()) - CLOCK_SLACK_SECONDS
+
+
+def _review(answer, audit_id: str) -> ReviewStatus:
+    return ReviewStatus(
+        status=ReviewCode(int(answer.status)),
+        audit_id=str(audit_id),
+        reason=answer.reason,
+        screenshots=tuple(answer.screenshots),
+    )
 
 
 class WeChatAdapter(FleetCalls, PlatformAdapter):
@@ -115,6 +124,16 @@ class WeChatAdapter(FleetCalls, PlatformAdapter):
             feedback = feedback_info(release) or release.review_notes
         answer = self.submit_audit(release.app, version_desc=release.review_notes, feedback_info=feedback)
         return Submission(audit_id=str(answer.auditid))
+
+    def review_status(self, release, audit_id: str = "") -> ReviewStatus | None:
+        """get_auditstatus of the submission, or get_latest_auditstatus when its auditid is unknown."""
+        if audit_id:
+            return _review(self.get_auditstatus(release.app, audit_id), audit_id)
+        return self.latest_review(release)
+
+    def latest_review(self, release) -> ReviewStatus | None:
+        latest = self.get_latest_auditstatus(release.app)
+        return None if latest is None else _review(latest, str(latest.auditid))
 
     def privacy_scan(self, release) -> list[dict]:
         """get_code_privacy_info: interfaces the uploaded code uses without authorisation or without

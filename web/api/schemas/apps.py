@@ -49,7 +49,24 @@ class WechatAccountIn(Strict):
     )
 
 
-PlatformAccountIn = Annotated[WechatAccountIn | ManualAccountIn, Field(discriminator="platform")]
+class DouyinAccountIn(Strict):
+    """A Douyin third-party mini-program app (服务商, 代开发): its appid and secret, and the push
+    token (消息验证 TOKEN) and key (消息加密解密 KEY) of its console's 开发配置."""
+
+    platform: Literal["douyin"]
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL, json_schema_extra=ACCOUNT_NAME)
+    team: int | None = None
+    component_appid: str = Field(min_length=1, max_length=64, pattern=SOME_TEXT)
+    component_appsecret: str = Field(min_length=1, max_length=256, pattern=SOME_TEXT)
+    message_token: str = Field(min_length=1, max_length=128, pattern=SOME_TEXT)
+    encoding_aes_key: str = Field(
+        min_length=43, max_length=43, pattern=SOME_TEXT, description="Douyin's 消息加密解密 KEY."
+    )
+
+
+PlatformAccountIn = Annotated[
+    WechatAccountIn | DouyinAccountIn | ManualAccountIn, Field(discriminator="platform")
+]
 
 
 class CallbackUrls(Schema):
