@@ -7,7 +7,7 @@ from releases.audit_checkpoints import CHECKPOINT_EVERY_SECONDS, checkpoint_job
 from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT_SECONDS, verify_audit_job
 from releases.jobs import rollout_tick_job, sweep_in_flight_job
 from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
-from reviews.jobs import summarise_refusals, sweep_reviews
+from reviews.jobs import summarise_refusals, sweep_reviews, sweep_screenshots
 from simulator.jobs import push_tickets_job
 
 # Finish platform steps whose worker died (see release_sweep_in_flight).
@@ -16,6 +16,8 @@ cron.register(sweep_in_flight_job, queue_name="default", interval=60)
 cron.register(rollout_tick_job, queue_name="platform", interval=60)
 # Poll submitted WeChat reviews whose scheduled poll was lost (see reviews.polling.review_sweep).
 cron.register(sweep_reviews, queue_name="default", interval=300)
+# Rejection screenshots whose fetch failed or was never queued (see reviews.screenshots).
+cron.register(sweep_screenshots, queue_name="default", interval=300)
 # Refused callback deliveries: one audit event per account and minute (see reviews.refusals).
 cron.register(summarise_refusals, queue_name="default", interval=60)
 # The simulator pushes a component_verify_ticket every 10 minutes, as WeChat does (no-op when off).

@@ -34,6 +34,8 @@ urlpatterns: list = [
     path(route, views.api_view(route, verb, operation, auth), name=route.rsplit("/", 1)[-1])
     for route, verb, operation, auth in API
 ] + [
+    path("cgi-bin/material/get_material", views.material_view, name="get_material"),
+    path("cgi-bin/media/get", views.material_view, {"temporary": True}, name="media_get"),
     path("console/", views.console, name="console"),
     path("console/audits/<int:auditid>/decide", views.decide, name="decide"),
     path("console/settings", views.update_settings, name="settings"),

@@ -77,6 +77,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         wechat_release("2.0.0"),
     ]
     assert Rejection.objects.filter(release=rejected).exists() and not legacy.rejections.exists()
+    picture = _screenshots(Rejection.objects.get(release=rejected))
     suppression = app_services.app_suppress_check(
         app=app,
         actor=mike,
@@ -113,7 +114,31 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "appid": [releases[-1].app.appid],
         "channel_id": [channel.pk],
         "delivery_id": [sent.pk],
+        "picture_id": [picture.pk],
     }
+
+
+def _screenshots(rejection):
+    """The rejection's screenshots: one fetched (returned), one given up, one still being fetched."""
+    from reviews.models import RejectionScreenshot
+    from simulator.pictures import screenshot
+
+    shots = [
+        RejectionScreenshot(
+            rejection=rejection,
+            position=0,
+            media_id="m1",
+            state="fetched",
+            content_type="image/png",
+            data=screenshot("m1"),
+        ),
+        RejectionScreenshot(
+            rejection=rejection, position=1, media_id="m2", state="failed", last_error="40007"
+        ),
+        RejectionScreenshot(rejection=rejection, position=2, media_id="m3"),
+    ]
+    RejectionScreenshot.objects.bulk_create(shots)
+    return RejectionScreenshot.objects.get(rejection=rejection, position=0)
 
 
 def _routes(patterns, prefix=""):

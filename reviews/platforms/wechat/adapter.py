@@ -137,6 +137,38 @@ class WeChatAdapter(PlatformAdapter):
         """WeChat's numbered reason, split and sorted into categories by reviews/rejections/."""
         return classify_reason(reason)
 
+    fetches_screenshots = True
+
+    def fetch_screenshot(self, app, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """A rejection screenshot (wechat-fleet.md §6): get_material with the rejected app's own token.
+
+        Field reports see 40007 (invalid media_id) there, so on 40007 the temporary-media call is
+        tried once; that fallback is experimental (WeChat documents get_material only).
+        """
+        try:
+            return self.tokens.as_app(
+                app,
+                lambda token: self.client.download(
+                    "POST",
+                    "/cgi-bin/material/get_material",
+                    params={"access_token": token},
+                    body={"media_id": media_id},
+                    max_bytes=max_bytes,
+                ),
+            )
+        except WeChatError as exc:
+            if exc.errcode != 40007:
+                raise
+        return self.tokens.as_app(
+            app,
+            lambda token: self.client.download(
+                "GET",
+                "/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                max_bytes=max_bytes,
+            ),
+        )
+
     def withdraw(self, release) -> None:
         """undocodeaudit, unless WeChat already shows our submission withdrawn (a retried step)."""
         latest = self.get_latest_auditstatus(release.app)
