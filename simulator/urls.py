@@ -38,6 +38,7 @@ urlpatterns: list = [
     path("cgi-bin/media/get", views.material_view, {"temporary": True}, name="media_get"),
     path("console/", views.console, name="console"),
     path("console/audits/<int:auditid>/decide", views.decide, name="decide"),
+    path("console/media/<str:media_id>.png", views.console_media, name="console-media"),
     path("console/settings", views.update_settings, name="settings"),
     path("console/tickets", views.push_tickets, name="push-tickets"),
 ]

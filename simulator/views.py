@@ -3,6 +3,7 @@ reviewer console. Everything is a 404 unless settings.SIMULATOR is on, checked p
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from simulator import operations, services
+from simulator import operations, pictures, services
 from simulator.forms import DecisionForm, SettingsForm
 from simulator.models import (
     SimCall,
@@ -222,6 +223,19 @@ def decide(request, auditid: int):
     else:
         messages.success(request, f"Audit {auditid} is now {submission.get_status_display()}.")
     return redirect("simulator:console")
+
+
+MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+@staff_only
+def console_media(request, media_id: str):
+    """The picture a screenshot media id stands for, for the reviewer's previews in the console."""
+    if not MEDIA_ID.fullmatch(media_id):
+        raise Http404("Not a media id.")
+    response = HttpResponse(pictures.screenshot(media_id), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @staff_only
