@@ -160,6 +160,33 @@ def next_opening(policy: dict, moment: datetime) -> datetime | None:
     return None
 
 
+CLOSING_HORIZON_DAYS = 31
+
+
+def next_closing(policy: dict, moment: datetime) -> datetime | None:
+    """While publishing is open at `moment`: when it closes (the end of the open hours, joined
+    across midnight when the next day opens at once, or an earlier freeze); None when it is closed
+    now or stays open beyond CLOSING_HORIZON_DAYS (no windows, no freeze ahead)."""
+    if not is_open(policy, moment):
+        return None
+    local = moment.astimezone(clock.BEIJING)
+    end = None
+    for offset in range(-1, CLOSING_HORIZON_DAYS):
+        for start, stop in _intervals(policy, local.date() + timedelta(days=offset)):
+            if end is None and start <= local < stop:
+                end = stop
+            elif end is not None and start <= end < stop:
+                end = stop  # the next open hours begin where these end
+        if end is not None and end < datetime.combine(
+            local.date() + timedelta(days=offset + 1), time(0), clock.BEIJING
+        ):
+            break
+    else:
+        end = None  # open through the whole horizon
+    starts = [f.start for f in freezes_of(policy) if f.start > moment and (end is None or f.start < end)]
+    return min(starts, default=end)
+
+
 def closed_reason(policy: dict, moment: datetime) -> str:
     """Why publishing is closed at `moment`, naming the next opening."""
     frozen = freeze_at(policy, moment)
