@@ -9,6 +9,7 @@ first call worked; a second change of the visit status to the same value changes
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.errors import Forbidden, Invalid, Refused
@@ -24,7 +25,11 @@ ALREADY_SPED_UP = "wechat_89404"
 def _reason(reason: str, doing: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("reason_required", f"Say why you {doing}.", details={"reason": "Required."})
+        raise Invalid(
+            "reason_required",
+            gettext_noop("Say why you %(doing)s.") % {"doing": doing},
+            details={"reason": gettext_noop("Required.")},
+        )
     return reason
 
 
@@ -44,10 +49,13 @@ def _unanswered_request(release: Release) -> bool:
 def release_speedup(*, release: Release, actor, reason: str = "", ip: str | None = None) -> Release:
     """Spend one of the month's speed-ups on a release in review. 409 `speedup_exhausted` when none
     is left (nothing called); the platform's refusal (89402-89404) is a 409 with its reason."""
-    reason = _reason(reason, "speed up this review")
+    reason = _reason(reason, gettext_noop("speed up this review"))
     adapter = adapter_for(release.app.platform_account)
     if not adapter.supports_speedup:
-        raise Refused("speedup_unsupported", f"{release.app.platform_account} offers no speed-up.")
+        raise Refused(
+            "speedup_unsupported",
+            gettext_noop("%(account)s offers no speed-up.") % {"account": release.app.platform_account},
+        )
     unanswered = _unanswered_request(release)
     _transition(release, "speedup", actor=actor, ip=ip, action="speedup_requested", data={"reason": reason})
     try:
@@ -57,7 +65,9 @@ def release_speedup(*, release: Release, actor, reason: str = "", ip: str | None
             return _transition(release, "speedup_succeeded", actor=None, data={"reconciled": True})
         error = {"code": exc.code, "message": exc.message}
         _transition(release, "speedup_failed", actor=None, args=error, data=error)
-        raise Refused(exc.code, f"The platform refused the speed-up: {exc.message}") from exc
+        raise Refused(
+            exc.code, gettext_noop("The platform refused the speed-up: %(error)s") % {"error": exc.message}
+        ) from exc
     return _transition(release, "speedup_succeeded", actor=None, data={})
 
 
@@ -67,10 +77,15 @@ def app_service_set(*, app: App, actor, online: bool, reason: str = "", ip: str 
     The request is audited first, then the platform is called, then the new status is recorded;
     pressing again after a crash repeats an idempotent call."""
     if not role_at_least(role_for(actor, app.team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can take an app's service offline or back.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can take an app's service offline or back.")
+        )
     if not isinstance(online, bool):
         raise Invalid("invalid_field", "“online” must be true or false.", details={"online": "true or false"})
-    reason = _reason(reason, "take the service offline" if not online else "bring the service back")
+    reason = _reason(
+        reason,
+        gettext_noop("take the service offline") if not online else gettext_noop("bring the service back"),
+    )
     adapter = adapter_for(app.platform_account)
     with transaction.atomic():
         App.objects.select_for_update().filter(pk=app.pk).first()
@@ -85,7 +100,9 @@ def app_service_set(*, app: App, actor, online: bool, reason: str = "", ip: str 
                 app=app,
                 data={"online": online, "code": exc.code, "message": exc.message},
             )
-        raise Refused(exc.code, f"The platform refused: {exc.message}") from exc
+        raise Refused(
+            exc.code, gettext_noop("The platform refused: %(error)s") % {"error": exc.message}
+        ) from exc
     with transaction.atomic():
         locked = App.objects.select_for_update().get(pk=app.pk)
         locked.service_online, locked.service_reason = online, reason

@@ -1,0 +1,99 @@
+"""The services' refusals are message ids (issue 15): stored and answered by the API in English, read
+in Chinese on the pages, the field-level details too."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from releases import draft_services, onboarding, services
+from releases.errors import SluiceError
+from releases.messages import localize
+from releases.remediation import remediation_override
+from tests.web.test_no_english_in_chinese_pages import english_words
+from web.language import set_preferred_language
+
+
+def _refusal(call, **kwargs) -> SluiceError:
+    with pytest.raises(SluiceError) as caught:
+        call(**kwargs)
+    return caught.value
+
+
+@pytest.fixture
+def refusals(app, alice, adam, mike, manual_account, team, make_release):
+    """The refusals people meet most: creating and editing a release, approving, remediation, onboarding."""
+    published = make_release("1.0.0", upto="published")
+    draft = make_release("1.1.0")
+    checked = make_release("1.2.0", upto="checked")
+    services.release_approve(release=checked, actor=mike)
+    stale = draft_services.release_update(release=draft, actor=alice, changes={"review_notes": "更新说明。"})
+    return [
+        _refusal(services.release_create, app=app, actor=alice, version="one"),
+        _refusal(services.release_create, app=app, actor=alice, version="0.9.0"),
+        _refusal(draft_services.release_update, release=published, actor=mike, changes={"review_notes": "x"}),
+        _refusal(
+            draft_services.release_update,
+            release=stale,
+            actor=alice,
+            changes={"review_notes": "y"},
+            revision=1,
+        ),
+        _refusal(services.release_approve, release=checked, actor=mike),
+        _refusal(remediation_override, release=draft, actor=mike, reason="ok"),
+        _refusal(remediation_override, release=draft, actor=mike, reason=""),
+        _refusal(
+            onboarding.app_create, account=manual_account, actor=mike, name="Cafe", appid="not an appid"
+        ),
+        _refusal(onboarding.app_create, account=manual_account, actor=alice, name="Cafe", appid="wxcafe"),
+        _refusal(onboarding.member_add, team_id=team.pk, actor=adam, username="ghost", role="viewer"),
+        _refusal(onboarding.member_add, team_id=team.pk, actor=adam, username="mike", role="viewer"),
+        _refusal(onboarding.member_add, team_id=team.pk, actor=adam, username="mike", role="boss"),
+        _refusal(
+            onboarding.platform_account_create, team_id=team.pk, actor=adam, platform="wechat", name="WeChat"
+        ),
+        _refusal(
+            onboarding.platform_account_create, team_id=team.pk, actor=alice, platform="manual", name="M"
+        ),
+    ]
+
+
+def test_the_most_seen_refusals_are_english_when_stored_and_chinese_when_read(refusals):
+    for refusal in refusals:
+        chinese = localize(refusal.message, "zh-hans")
+        assert chinese != refusal.message, refusal.message
+        names = {"mike", "ghost", "boss", "one", "appid", "Shop", "component_appid", "not"}
+        assert [w for w in english_words(f"<p>{chinese}</p>") if w not in names] == [], (
+            refusal.message,
+            chinese,
+        )
+        for problem in refusal.details.values():
+            if isinstance(problem, str) and not re.fullmatch(r"[a-z_]+(, [a-z_]+)*", problem):  # codes stay
+                assert localize(problem, "zh-hans") != problem, problem
+
+
+def test_the_release_form_shows_the_refusal_and_its_field_in_the_reader_s_language(login, alice, app):
+    client = login(alice)
+    url = reverse("web:release-create", args=[app.pk])
+    english = client.post(url, {"version": "one"}).content.decode()
+    assert "“one” is not a semantic version such as 1.4.0." in english
+    assert "Use MAJOR.MINOR.PATCH, e.g. 1.4.0." in english
+    set_preferred_language(alice, "zh-hans")
+    chinese = login(alice).post(url, {"version": "one"}).content.decode()
+    assert "“one”不是语义化版本号（例如 1.4.0）。" in chinese
+    assert "使用 主版本.次版本.修订号 格式，例如 1.4.0。" in chinese
+
+
+def test_an_onboarding_refusal_reads_in_chinese(login, adam, team):
+    set_preferred_language(adam, "zh-hans")
+    page = login(adam).post(
+        reverse("web:member-add", args=[team.pk]), {"username": "ghost", "role": "viewer"}
+    )
+    assert "没有名为“ghost”的有效用户。" in page.content.decode()
+
+
+def test_the_api_answers_a_refusal_in_english_whatever_the_user_s_language(api, alice, app):
+    set_preferred_language(alice, "zh-hans")
+    answer = api("post", f"/apps/{app.pk}/releases", user=alice, version="one", review_notes="x")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "“one” is not a semantic version such as 1.4.0."
