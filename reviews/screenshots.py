@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from releases.models import Rejection
+from releases.models import Rejection, Release
 from releases.platforms import PlatformError, adapter_for
 from reviews.models import RejectionScreenshot
 
@@ -158,7 +158,7 @@ def screenshots_fetch(rejection_id: int) -> int:
         return 0
     app = rejection.release.app
     adapter = adapter_for(app.platform_account)
-    fetched, retry_in = 0, []
+    fetched, settled, retry_in = 0, 0, []
     pending = RejectionScreenshot.objects.filter(rejection=rejection, state=State.PENDING).defer("data")
     for row in pending:
         if not _claim(row.pk):
@@ -173,6 +173,9 @@ def screenshots_fetch(rejection_id: int) -> int:
             wait = _failed(row, exc)
             if wait is not None:
                 retry_in.append(wait)
+        settled += 1
+    if settled:  # the release page shows them: its live stamp (web/live.py) includes updated_at
+        Release.objects.filter(pk=rejection.release_id).update(updated_at=timezone.now())
     if retry_in:
         _enqueue(rejection_id, delay=min(retry_in))
     return fetched

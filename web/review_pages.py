@@ -89,7 +89,8 @@ def release_context(release, user) -> dict:
     tasks = [task_out(task) for task in tasks_for(release)]
     return {
         "rejection": rejection,
-        "rejection_pictures": pictures_of(latest.pk if latest is not None else None),
+        # one query, and only when the platform attached screenshots
+        "rejection_pictures": pictures_of(latest.pk) if latest is not None and latest.screenshots else [],
         "remediation_tasks": tasks,
         "remediation_open": sum(1 for t in tasks if t["required"] and not t["done"] and not t["waived"]),
         "can_complete_tasks": role_at_least(role, Role.DEVELOPER),

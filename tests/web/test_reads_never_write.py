@@ -138,6 +138,7 @@ def _screenshots(rejection):
         RejectionScreenshot(rejection=rejection, position=2, media_id="m3"),
     ]
     RejectionScreenshot.objects.bulk_create(shots)
+    type(rejection).objects.filter(pk=rejection.pk).update(screenshots=["m1", "m2", "m3"])
     return RejectionScreenshot.objects.get(rejection=rejection, position=0)
 
 

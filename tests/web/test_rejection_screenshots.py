@@ -19,6 +19,7 @@ def rejected(make_release, mike):
     release = make_release(upto="submitted")
     services.release_record_outcome(release=release, actor=mike, outcome="rejected", reason=REASON)
     rejection = Rejection.objects.get(release=release)
+    Rejection.objects.filter(pk=rejection.pk).update(screenshots=["m1", "m2", "m3"])  # WeChat's media ids
     fetched = RejectionScreenshot.objects.create(
         rejection=rejection,
         position=0,
