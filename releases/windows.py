@@ -16,6 +16,8 @@ releases.workdays). A freeze closes everything between its two moments, whatever
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.utils.translation import gettext_noop
+
 from releases.errors import Invalid
 from releases.limits import clock
 from releases.workdays import is_working_day
@@ -39,14 +41,20 @@ def _clock_time(value, where: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise _bad(f"{where}: “{value}” is not a time of day like 10:00.") from None
+        raise _bad(
+            gettext_noop("%(where)s: “%(value)s” is not a time of day like 10:00.")
+            % {"where": where, "value": value}
+        ) from None
 
 
 def _moment(value, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise _bad(f"{where}: “{value}” is not a date and time like 2026-11-09T00:00.") from None
+        raise _bad(
+            gettext_noop("%(where)s: “%(value)s” is not a date and time like 2026-11-09T00:00.")
+            % {"where": where, "value": value}
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
 
 
@@ -60,30 +68,40 @@ def parse_policy(value) -> dict:
         "freezes",
         "advance_in_window",
     }:
-        raise _bad("A publish policy has windows, working_days_only, freezes and advance_in_window.")
+        raise _bad(
+            gettext_noop("A publish policy has windows, working_days_only, freezes and advance_in_window.")
+        )
     windows = []
     for number, window in enumerate(value.get("windows") or [], start=1):
         if not isinstance(window, dict) or not isinstance(window.get("days"), list):
             raise _bad(f'Window {number} needs “days” (e.g. ["mon", "tue"]), “from” and “to”.')
         days = [str(day).lower()[:3] for day in window["days"]]
         if not days or set(days) - set(DAYS):
-            raise _bad(f"Window {number}: days are {', '.join(DAYS)}.")
-        start = _clock_time(window.get("from"), f"Window {number}")
-        end = _clock_time(window.get("to"), f"Window {number}")
+            raise _bad(
+                gettext_noop("Window %(number)s: days are %(days)s.")
+                % {"number": number, "days": ", ".join(DAYS)}
+            )
+        where = gettext_noop("Window %(number)s") % {"number": number}
+        start = _clock_time(window.get("from"), where)
+        end = _clock_time(window.get("to"), where)
         if end <= start:
-            raise _bad(f"Window {number} must end after it starts.")
+            raise _bad(gettext_noop("Window %(number)s must end after it starts.") % {"number": number})
         windows.append({"days": days, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")})
     freezes = []
     for number, freeze in enumerate(value.get("freezes") or [], start=1):
         if not isinstance(freeze, dict):
-            raise _bad(f"Freeze {number} needs “from”, “to” and “reason”.")
+            raise _bad(
+                gettext_noop("Freeze %(number)s needs “from”, “to” and “reason”.") % {"number": number}
+            )
         start, end = (
-            _moment(freeze.get("from"), f"Freeze {number}"),
-            _moment(freeze.get("to"), f"Freeze {number}"),
+            _moment(freeze.get("from"), gettext_noop("Freeze %(number)s") % {"number": number}),
+            _moment(freeze.get("to"), gettext_noop("Freeze %(number)s") % {"number": number}),
         )
         reason = str(freeze.get("reason") or "").strip()
         if end <= start or not reason:
-            raise _bad(f"Freeze {number} must end after it starts and say why.")
+            raise _bad(
+                gettext_noop("Freeze %(number)s must end after it starts and say why.") % {"number": number}
+            )
         freezes.append({"from": start.isoformat(), "to": end.isoformat(), "reason": reason})
     return {
         "windows": windows,
@@ -191,10 +209,18 @@ def closed_reason(policy: dict, moment: datetime) -> str:
     """Why publishing is closed at `moment`, naming the next opening."""
     frozen = freeze_at(policy, moment)
     opening = next_opening(policy, moment)
-    when = f"The next opening is {clock.when(opening)}." if opening else "No opening is planned."
+    when = (
+        gettext_noop("The next opening is %(when)s.") % {"when": clock.when(opening)}
+        if opening
+        else gettext_noop("No opening is planned.")
+    )
     if frozen is not None:
-        return f"Publishing is frozen until {clock.when(frozen.end)}: {frozen.reason}. {when}"
-    return f"This is outside the app's publish window. {when}"
+        return gettext_noop("Publishing is frozen until %(until)s: %(reason)s. %(next)s") % {
+            "until": clock.when(frozen.end),
+            "reason": frozen.reason,
+            "next": when,
+        }
+    return gettext_noop("This is outside the app's publish window. %(next)s") % {"next": when}
 
 
 def window_refusal(app, now: datetime | None = None, policy: dict | None = None):

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from releases import draft_services, onboarding, services
+from releases import app_services, draft_services, onboarding, services
 from releases.errors import SluiceError
 from releases.messages import localize
 from releases.remediation import remediation_override
@@ -55,6 +55,21 @@ def refusals(app, alice, adam, mike, manual_account, team, make_release):
         _refusal(
             onboarding.platform_account_create, team_id=team.pk, actor=alice, platform="manual", name="M"
         ),
+        _refusal(
+            app_services.app_suppress_check, app=app, actor=mike, key="nope", reason="x", expires_on=None
+        ),
+        _refusal(
+            app_services.app_suppress_check,
+            app=app,
+            actor=mike,
+            key="review_notes",
+            reason="x",
+            expires_on="soon",
+        ),
+        _refusal(app_services.app_add_qualification, app=app, actor=mike, kind="licence", number="1"),
+        _refusal(app_services.app_set_checklist, app=app, actor=mike, items=[{"label": ""}]),
+        _refusal(app_services.app_update, app=app, actor=mike, changes={"privacy_policy_url": "ftp://x"}),
+        _refusal(app_services.app_update, app=app, actor=alice, changes={"categories": ["餐饮"]}),
     ]
 
 
@@ -62,7 +77,8 @@ def test_the_most_seen_refusals_are_english_when_stored_and_chinese_when_read(re
     for refusal in refusals:
         chinese = localize(refusal.message, "zh-hans")
         assert chinese != refusal.message, refusal.message
-        names = {"mike", "ghost", "boss", "one", "appid", "Shop", "component_appid", "not"}
+        names = {"mike", "ghost", "boss", "one", "appid", "Shop", "component_appid", "not", "nope", "licence",
+                 "soon", "ftp", "expires", "on", "review", "notes"}  # fmt: skip
         assert [w for w in english_words(f"<p>{chinese}</p>") if w not in names] == [], (
             refusal.message,
             chinese,
@@ -97,3 +113,31 @@ def test_the_api_answers_a_refusal_in_english_whatever_the_user_s_language(api, 
     answer = api("post", f"/apps/{app.pk}/releases", user=alice, version="one", review_notes="x")
     assert answer.status_code == 400
     assert answer.json()["error"]["message"] == "“one” is not a semantic version such as 1.4.0."
+
+
+def test_publish_windows_and_rollout_plans_refuse_in_english_and_read_in_chinese():
+    from datetime import datetime
+
+    from releases import rollout, windows
+    from releases.limits.clock import BEIJING
+
+    policy = windows.parse_policy({"windows": [{"days": ["mon"], "from": "10:00", "to": "16:00"}]})
+    sunday = datetime(2026, 12, 6, 12, 0, tzinfo=BEIJING)
+    closed = windows.closed_reason(policy, sunday)
+    assert closed == (
+        "This is outside the app's publish window. The next opening is 2026-12-07 10:00 Beijing time."
+    )
+    assert (
+        localize(closed, "zh-hans")
+        == "当前不在此小程序的发布时段内。下次开放时间为北京时间 2026-12-07 10:00。"
+    )
+    refusals = [
+        _refusal(rollout.parse_plan, value=[{"percentage": 50, "hold_minutes": 60}, {"percentage": 20}]),
+        _refusal(rollout.parse_plan, value=[{"percentage": 50, "hold_minutes": 60}]),
+        _refusal(
+            windows.parse_policy, value={"windows": [{"days": ["mon"], "from": "25:00", "to": "10:00"}]}
+        ),
+    ]
+    for refusal in refusals:
+        chinese = localize(refusal.message, "zh-hans")
+        assert chinese != refusal.message and not english_words(f"<p>{chinese}</p>"), chinese

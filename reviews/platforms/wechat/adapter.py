@@ -8,6 +8,8 @@ call and the database write). The lower-level methods mirror WeChat's code-manag
 API one to one (platform-apis.md §2) and take the App they act for.
 """
 
+import logging
+
 from releases import rollout as phased
 from releases.models import State
 from releases.platforms import PlatformAdapter, Submission
@@ -29,6 +31,8 @@ from reviews.platforms.wechat.schemas import (
 )
 from reviews.platforms.wechat.tokens import Tokens
 from reviews.rejections import classify_reason
+
+logger = logging.getLogger(__name__)
 
 # WeChat stamps submissions in whole seconds with its own clock; allow for both. Too little
 # slack risks a second submit_audit (refused with 85009, shown); too much risks adopting an
@@ -159,6 +163,7 @@ class WeChatAdapter(PlatformAdapter):
         except WeChatError as exc:
             if exc.errcode != 40007:
                 raise
+        logger.info("get_material: 40007 for %s of %s, trying media/get (experimental)", media_id, app.appid)
         return self.tokens.as_app(
             app,
             lambda token: self.client.download(
