@@ -209,18 +209,25 @@ def closed_reason(policy: dict, moment: datetime) -> str:
     """Why publishing is closed at `moment`, naming the next opening."""
     frozen = freeze_at(policy, moment)
     opening = next_opening(policy, moment)
-    when = (
-        gettext_noop("The next opening is %(when)s.") % {"when": clock.when(opening)}
-        if opening
-        else gettext_noop("No opening is planned.")
-    )
+    # Whole sentences, one message id each: a reader's language translates them with their times.
+    params = {"when": clock.when(opening)} if opening else {}
     if frozen is not None:
-        return gettext_noop("Publishing is frozen until %(until)s: %(reason)s. %(next)s") % {
-            "until": clock.when(frozen.end),
-            "reason": frozen.reason,
-            "next": when,
-        }
-    return gettext_noop("This is outside the app's publish window. %(next)s") % {"next": when}
+        params |= {"until": clock.when(frozen.end), "reason": frozen.reason}
+        if opening:
+            return (
+                gettext_noop(
+                    "Publishing is frozen until %(until)s: %(reason)s. The next opening is %(when)s."
+                )
+                % params
+            )
+        return (
+            gettext_noop("Publishing is frozen until %(until)s: %(reason)s. No opening is planned.") % params
+        )
+    if opening:
+        return (
+            gettext_noop("This is outside the app's publish window. The next opening is %(when)s.") % params
+        )
+    return gettext_noop("This is outside the app's publish window. No opening is planned.")
 
 
 def window_refusal(app, now: datetime | None = None, policy: dict | None = None):
