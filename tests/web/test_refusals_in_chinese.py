@@ -141,3 +141,13 @@ def test_publish_windows_and_rollout_plans_refuse_in_english_and_read_in_chinese
     for refusal in refusals:
         chinese = localize(refusal.message, "zh-hans")
         assert chinese != refusal.message and not english_words(f"<p>{chinese}</p>"), chinese
+
+
+def test_an_app_page_refusal_and_its_field_read_in_chinese(login, mike, app):
+    set_preferred_language(mike, "zh-hans")
+    page = login(mike).post(
+        reverse("web:suppression-create", args=[app.pk]),
+        {"key": "review_notes", "reason": "法务已确认。", "expires_on": "2020-01-01"},
+        follow=True,
+    )
+    assert "到期日期已过。 expires_on: 今天或以后。" in page.content.decode()
