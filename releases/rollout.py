@@ -114,7 +114,8 @@ def from_text(text: str):
                 stage["hold_minutes"] = int(hold.strip())
         except ValueError:
             raise _bad(
-                f"“{part.strip()}” is not a stage; write percentage:minutes, e.g. 5:120, 20:480, 100."
+                gettext_noop("“%(part)s” is not a stage; write percentage:minutes, e.g. 5:120, 20:480, 100.")
+                % {"part": part.strip()}
             ) from None
         stages.append(stage)
     return stages

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases import rollout as phased
 from releases.draft_services import release_check_finish
@@ -96,7 +97,9 @@ def _override_or_refuse(release: Release, actor, refusal, override_reason: str) 
     if not override_reason:
         raise Refused(refusal.code, refusal.message, details=refusal.details)
     if actor is None or not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can publish outside the publish window.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can publish outside the publish window.")
+        )
 
 
 def release_rollback(

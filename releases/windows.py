@@ -253,7 +253,9 @@ def team_publish_policy_set(*, team, actor, policy, ip: str | None = None):
     from releases.selectors import role_for
 
     if not role_at_least(role_for(actor, team.pk), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can change the publish windows and freezes.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can change the publish windows and freezes.")
+        )
     parsed = parse_policy(policy)
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=team.pk)
