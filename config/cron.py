@@ -8,7 +8,7 @@ from releases.audit_verification import VERIFY_EVERY_SECONDS, VERIFY_JOB_TIMEOUT
 from releases.campaigns.jobs import campaigns_tick_job
 from releases.jobs import rollout_tick_job, sweep_in_flight_job
 from releases.limits.jobs import expire_overdue_releases_job, refresh_quotas_job, sync_rejections_job
-from reviews.jobs import summarise_refusals, sweep_reviews
+from reviews.jobs import summarise_refusals, sweep_reviews, sweep_screenshots
 from simulator.jobs import push_tickets_job
 
 # Finish platform steps whose worker died (see release_sweep_in_flight).
@@ -19,6 +19,8 @@ cron.register(rollout_tick_job, queue_name="platform", interval=60)
 cron.register(campaigns_tick_job, queue_name="default", interval=30)
 # Poll submitted WeChat reviews whose scheduled poll was lost (see reviews.polling.review_sweep).
 cron.register(sweep_reviews, queue_name="default", interval=300)
+# Rejection screenshots whose fetch failed or was never queued (see reviews.screenshots).
+cron.register(sweep_screenshots, queue_name="default", interval=300)
 # Refused callback deliveries: one audit event per account and minute (see reviews.refusals).
 cron.register(summarise_refusals, queue_name="default", interval=60)
 # The simulator pushes a component_verify_ticket every 10 minutes, as WeChat does (no-op when off).

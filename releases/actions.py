@@ -8,6 +8,7 @@ a button whose guard is unmet is shown disabled with the guard's sentence.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from releases import approvals, services
 from releases import rollout as phased
@@ -163,7 +164,7 @@ def perform(release: Release, name: str, *, actor, payload: dict, ip: str | None
     if name != "check":  # release_check decides the role first, in its own words
         services.refuse_unless_permitted(release, action.transition, actor)  # 403 before 400 or 409
     if action.min_role and not role_at_least(role_for(actor, release.app.team_id), action.min_role):
-        raise Forbidden("forbidden", "Only a team admin can approve by override.")
+        raise Forbidden("forbidden", gettext_noop("Only a team admin can approve by override."))
     text = {key: _text(payload, key) for key in ("comment", "outcome", "reason", "capacity")}
     revision = _revision(payload)
     match name:

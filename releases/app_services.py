@@ -46,10 +46,12 @@ def _require(actor, app: App, minimum: str, doing: str) -> None:
 def _required_text(value, field: str, message: str, *, max_length: int) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
-        raise Invalid(f"{field}_required", message, details={field: "Required."})
+        raise Invalid(f"{field}_required", message, details={field: gettext_noop("Required.")})
     if len(text) > max_length:
         raise Invalid(
-            "invalid_field", f"“{field}” is too long.", details={field: f"At most {max_length} characters."}
+            "invalid_field",
+            gettext_noop("“%(field)s” is too long.") % {"field": field},
+            details={field: gettext_noop("At most %(count)s characters.") % {"count": max_length}},
         )
     return text
 
@@ -58,7 +60,9 @@ def _date(value, field: str, *, required: bool) -> date | None:
     if value in (None, ""):
         if required:
             raise Invalid(
-                f"{field}_required", f"Give the {field.replace('_', ' ')}.", details={field: "Required."}
+                f"{field}_required",
+                gettext_noop("Give the %(field)s.") % {"field": field.replace("_", " ")},
+                details={field: gettext_noop("Required.")},
             )
         return None
     if isinstance(value, date):
@@ -67,7 +71,9 @@ def _date(value, field: str, *, required: bool) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise Invalid(
-            "invalid_date", f"“{value}” is not a date.", details={field: "Use YYYY-MM-DD, e.g. 2025-06-30."}
+            "invalid_date",
+            gettext_noop("“%(value)s” is not a date.") % {"value": value},
+            details={field: gettext_noop("Use YYYY-MM-DD, e.g. 2025-06-30.")},
         ) from None
 
 
@@ -80,24 +86,31 @@ def app_suppress_check(*, app: App, actor, key: str, reason: str, expires_on, ip
     A live suppression of the same check is replaced (and its removal recorded), so there
     is never more than one reason in force.
     """
-    _require(actor, app, Role.RELEASE_MANAGER, "suppress a check")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("suppress a check"))
     if key not in REGISTRY:
         raise Invalid(
             "unknown_check",
-            f"“{key}” is not an automated check.",
+            gettext_noop("“%(key)s” is not an automated check.") % {"key": key},
             details={"key": f"One of {', '.join(sorted(REGISTRY))}."},
         )
-    reason = _required_text(reason, "reason", "Say why this check does not apply.", max_length=2000)
+    reason = _required_text(
+        reason, "reason", gettext_noop("Say why this check does not apply."), max_length=2000
+    )
     expires_on = _date(expires_on, "expires_on", required=True)
     if expires_on < timezone.localdate():
         raise Invalid(
-            "invalid_date", "The expiry date is in the past.", details={"expires_on": "Today or later."}
+            "invalid_date",
+            gettext_noop("The expiry date is in the past."),
+            details={"expires_on": gettext_noop("Today or later.")},
         )
     if expires_on > timezone.localdate() + timedelta(days=SUPPRESSION_MAX_DAYS):
         raise Invalid(
             "invalid_date",
-            f"A suppression lasts at most {SUPPRESSION_MAX_DAYS} days; renew it when it expires.",
-            details={"expires_on": f"At most {SUPPRESSION_MAX_DAYS} days ahead."},
+            gettext_noop("A suppression lasts at most %(days)s days; renew it when it expires.")
+            % {"days": SUPPRESSION_MAX_DAYS},
+            details={
+                "expires_on": gettext_noop("At most %(days)s days ahead.") % {"days": SUPPRESSION_MAX_DAYS}
+            },
         )
     with transaction.atomic():
         App.objects.select_for_update().filter(pk=app.pk).first()
@@ -132,7 +145,7 @@ def _remove(suppression: CheckSuppression, actor, ip, *, replaced: bool = False)
 
 
 def app_unsuppress_check(*, app: App, actor, suppression_id: int, ip=None) -> CheckSuppression:
-    _require(actor, app, Role.RELEASE_MANAGER, "remove a suppression")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("remove a suppression"))
     with transaction.atomic():
         suppression = (
             CheckSuppression.objects.select_for_update()
@@ -140,7 +153,7 @@ def app_unsuppress_check(*, app: App, actor, suppression_id: int, ip=None) -> Ch
             .first()
         )
         if suppression is None:
-            raise NotFound("not_found", "No such suppression in force on this app.")
+            raise NotFound("not_found", gettext_noop("No such suppression in force on this app."))
         _remove(suppression, actor, ip)
     return suppression
 
@@ -151,17 +164,23 @@ def app_unsuppress_check(*, app: App, actor, suppression_id: int, ip=None) -> Ch
 def app_add_qualification(
     *, app: App, actor, kind: str, number: str, expires_on=None, name: str = "", ip=None
 ) -> Qualification:
-    _require(actor, app, Role.RELEASE_MANAGER, "record qualifications")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("record qualifications"))
     if kind not in Qualification.Kind.values:
         raise Invalid(
             "invalid_kind",
-            f"“{kind}” is not a kind of qualification.",
+            gettext_noop("“%(kind)s” is not a kind of qualification.") % {"kind": kind},
             details={"kind": f"One of {', '.join(Qualification.Kind.values)}."},
         )
-    number = _required_text(number, "number", "Give the licence or permit number.", max_length=64)
+    number = _required_text(
+        number, "number", gettext_noop("Give the licence or permit number."), max_length=64
+    )
     name = (name or "").strip()
     if len(name) > 120:
-        raise Invalid("invalid_field", "“name” is too long.", details={"name": "At most 120 characters."})
+        raise Invalid(
+            "invalid_field",
+            gettext_noop("“%(field)s” is too long.") % {"field": "name"},
+            details={"name": gettext_noop("At most %(count)s characters.") % {"count": 120}},
+        )
     expires_on = _date(expires_on, "expires_on", required=False)
     with transaction.atomic():
         qualification = Qualification.objects.create(
@@ -184,11 +203,11 @@ def app_add_qualification(
 
 
 def app_remove_qualification(*, app: App, actor, qualification_id: int, ip=None) -> None:
-    _require(actor, app, Role.RELEASE_MANAGER, "remove qualifications")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("remove qualifications"))
     with transaction.atomic():
         qualification = Qualification.objects.filter(app=app, pk=qualification_id).first()
         if qualification is None:
-            raise NotFound("not_found", "No such qualification on this app.")
+            raise NotFound("not_found", gettext_noop("No such qualification on this app."))
         audit_record(
             action="qualification_remove",
             actor=actor,
@@ -218,12 +237,14 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
     label, or kept from the current item with the same label (so its ticks still count)."""
     if not isinstance(items, list):
         raise Invalid(
-            "invalid_checklist", "The checklist must be a list of items.", details={"items": "A list."}
+            "invalid_checklist",
+            gettext_noop("The checklist must be a list of items."),
+            details={"items": gettext_noop("A list.")},
         )
     if len(items) > MAX_CHECKLIST_ITEMS:
         raise Invalid(
             "invalid_checklist",
-            f"At most {MAX_CHECKLIST_ITEMS} checklist items.",
+            gettext_noop("At most %(count)s checklist items.") % {"count": MAX_CHECKLIST_ITEMS},
             details={"items": f"At most {MAX_CHECKLIST_ITEMS}."},
         )
     known = {i.get("label"): i.get("key") for i in current or [] if isinstance(i, dict)}
@@ -236,8 +257,8 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
         if not label or len(label) > 200:
             raise Invalid(
                 "invalid_checklist",
-                f"Item {n + 1} needs a label of 1 to 200 characters.",
-                details={f"items.{n}.label": "1 to 200 characters."},
+                gettext_noop("Item %(number)s needs a label of 1 to 200 characters.") % {"number": n + 1},
+                details={f"items.{n}.label": gettext_noop("1 to 200 characters.")},
             )
         key = (item.get("key") or "").strip()
         if not key:
@@ -246,8 +267,11 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
         if not CHECKLIST_KEY.match(key) or key in REGISTRY or key in taken:
             raise Invalid(
                 "invalid_checklist",
-                f"Item {n + 1}: “{key}” cannot be a key (lowercase letters, digits and _, unique, "
-                "and not the key of an automated check).",
+                gettext_noop(
+                    "Item %(number)s: “%(key)s” cannot be a key (lowercase letters, digits and _, unique, "
+                    "and not the key of an automated check)."
+                )
+                % {"number": n + 1, "key": key},
                 details={f"items.{n}.key": "Lowercase letters, digits and _; unique."},
             )
         taken.add(key)
@@ -257,7 +281,7 @@ def normalize_checklist(items, current: list[dict] | None = None) -> list[dict]:
 
 def app_set_checklist(*, app: App, actor, items, ip=None) -> list[dict]:
     """Replace the manual checklist. Ticks are per item key, so unchanged items keep theirs."""
-    _require(actor, app, Role.RELEASE_MANAGER, "edit the checklist")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("edit the checklist"))
     checklist = normalize_checklist(items, app.checklist)
     if checklist == app.checklist:
         return checklist
@@ -281,11 +305,11 @@ def app_set_checklist(*, app: App, actor, items, ip=None) -> list[dict]:
 def app_set_approval_policy(*, app: App, actor, required, ip=None) -> list[str]:
     """Which capacities must approve each revision. A release manager always must; only a
     team admin changes the policy (it decides who stands behind a submission)."""
-    _require(actor, app, Role.ADMIN, "change the approval policy")
+    _require(actor, app, Role.ADMIN, gettext_noop("change the approval policy"))
     if not isinstance(required, list) or any(c not in Capacity.values for c in required):
         raise Invalid(
             "invalid_capacity",
-            "The policy lists unknown capacities.",
+            gettext_noop("The policy lists unknown capacities."),
             details={"required": f"A list drawn from {', '.join(Capacity.values)}."},
         )
     policy = [c.value for c in Capacity if c in set(required) | {Capacity.RELEASE_MANAGER}]
@@ -308,18 +332,18 @@ def app_set_approval_policy(*, app: App, actor, required, ip=None) -> list[str]:
 def member_set_capacities(*, team_id: int, actor, user, capacities, ip=None) -> Membership:
     """Give a member approval capacities besides their role (e.g. QA). Team admins only."""
     if not role_at_least(role_for(actor, team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can change approval capacities.")
+        raise Forbidden("forbidden", gettext_noop("Only a team admin can change approval capacities."))
     allowed = [c.value for c in MEMBER_CAPACITIES]
     if not isinstance(capacities, list) or any(c not in allowed for c in capacities):
         raise Invalid(
             "invalid_capacity",
-            "Unknown capacities.",
+            gettext_noop("Unknown capacities."),
             details={"capacities": f"A list drawn from {', '.join(allowed)}."},
         )
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(team_id=team_id, user=user).first()
         if membership is None:
-            raise NotFound("not_found", "No such member of this team.")
+            raise NotFound("not_found", gettext_noop("No such member of this team."))
         chosen = [c for c in allowed if c in capacities]
         if chosen != membership.capacities:
             before = membership.capacities
@@ -346,18 +370,22 @@ def _http_url(value, field: str, limit: int, example: str) -> str:
     if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise Invalid(
             "invalid_url",
-            f"“{url}” is not an http(s) URL.",
-            details={field: f"An http(s) URL, e.g. {example}."},
+            gettext_noop("“%(url)s” is not an http(s) URL.") % {"url": url},
+            details={field: gettext_noop("An http(s) URL, e.g. %(example)s.") % {"example": example}},
         )
     if len(url) > limit:
-        raise Invalid("invalid_url", "The URL is too long.", details={field: f"At most {limit}."})
+        raise Invalid(
+            "invalid_url",
+            gettext_noop("The URL is too long."),
+            details={field: gettext_noop("At most %(count)s characters.") % {"count": limit}},
+        )
     return url
 
 
 def app_update(*, app: App, actor, changes: dict, ip=None) -> App:
     """Change the privacy policy URL, the repository URL or the service categories (release
     managers and above)."""
-    _require(actor, app, Role.RELEASE_MANAGER, "change the app")
+    _require(actor, app, Role.RELEASE_MANAGER, gettext_noop("change the app"))
     changed = {}
     for field, limit, example in (
         ("privacy_policy_url", 200, "https://example.com/privacy"),
@@ -372,8 +400,8 @@ def app_update(*, app: App, actor, changes: dict, ip=None) -> App:
         if not isinstance(categories, list) or not all(isinstance(c, str) and c.strip() for c in categories):
             raise Invalid(
                 "invalid_field",
-                "Categories must be a list of names.",
-                details={"categories": "A list of strings."},
+                gettext_noop("Categories must be a list of names."),
+                details={"categories": gettext_noop("A list of names.")},
             )
         categories = [c.strip() for c in categories]
         if categories != app.categories:

@@ -21,13 +21,16 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
         if capacity not in Capacity.values:
             raise Invalid(
                 "invalid_capacity",
-                f"“{capacity}” is not an approval capacity.",
-                details={"capacity": f"One of {', '.join(Capacity.values)}."},
+                gettext_noop("“%(capacity)s” is not an approval capacity.") % {"capacity": capacity},
+                details={
+                    "capacity": gettext_noop("One of %(values)s.") % {"values": ", ".join(Capacity.values)}
+                },
             )
         if capacity not in held:
             raise Forbidden(
                 "capacity_not_held",
-                f"You do not approve as {english(approvals.capacity_label(capacity))} in {release.app.team}.",
+                gettext_noop("You do not approve as %(capacity)s in %(team)s.")
+                % {"capacity": english(approvals.capacity_label(capacity)), "team": release.app.team},
             )
         if capacity not in status.missing:
             raise Refused(
@@ -40,7 +43,8 @@ def _approval_capacity(release: Release, actor, capacity: str) -> str:
     if not open_:
         raise Refused(
             "approval_not_needed",
-            "Your approval is not needed: " + approvals.missing_message(release),
+            gettext_noop("Your approval is not needed: %(why)s")
+            % {"why": approvals.missing_message(release)},
         )
     return open_[0]
 
@@ -61,7 +65,7 @@ def release_approve(
     based_on = release.revision if revision is None else revision
     with transaction.atomic():
         _lock(release)
-        _refuse_stale(release, based_on, "nothing was approved")
+        _refuse_stale(release, based_on, gettext_noop("nothing was approved"))
         _refuse_unless_allowed(release, "approve", actor)
         capacity = _approval_capacity(release, actor, capacity)
         data = {"revision": release.revision, "comment": comment}
@@ -88,12 +92,12 @@ def release_approve_override(
         raise Invalid(
             "reason_required",
             gettext_noop("Write why the approval policy is overridden for this revision."),
-            details={"reason": "Required."},
+            details={"reason": gettext_noop("Required.")},
         )
     based_on = release.revision if revision is None else revision
     with transaction.atomic():
         _lock(release)
-        _refuse_stale(release, based_on, "nothing was approved")
+        _refuse_stale(release, based_on, gettext_noop("nothing was approved"))
         why = approvals.self_approval_reason(release, actor)
         if why:
             raise Forbidden(
@@ -126,6 +130,6 @@ def release_send_back(*, release: Release, actor, comment: str, ip: str | None =
         raise Invalid(
             "comment_required",
             gettext_noop("Say what must change before sending the release back."),
-            details={"comment": "Required."},
+            details={"comment": gettext_noop("Required.")},
         )
     return _transition(release, "send_back", actor=actor, ip=ip, data={"comment": comment.strip()})

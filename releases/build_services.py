@@ -9,6 +9,7 @@ approved, published) is a 409 `version_exists`: its code is what the reviewer sa
 """
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from releases.builds import derive_build_report, validate_build_source
 from releases.draft_services import release_create, release_update
@@ -36,13 +37,15 @@ def build_record(
     commit, branch = commit.lower(), branch.strip()
     if errors := validate_build_source(commit=commit, branch=branch, ci_url=ci_url):
         raise Invalid(
-            "invalid_build", "The build has malformed fields: " + ", ".join(errors) + ".", details=errors
+            "invalid_build",
+            gettext_noop("The build has malformed fields: %(fields)s.") % {"fields": ", ".join(errors)},
+            details=errors,
         )
     if parse((version or "").strip()) is None:
         raise Invalid(
             "invalid_version",
-            f"“{version}” is not a semantic version such as 1.4.0.",
-            details={"version": "Use MAJOR.MINOR.PATCH, e.g. 1.4.0."},
+            gettext_noop("“%(version)s” is not a semantic version such as 1.4.0.") % {"version": version},
+            details={"version": gettext_noop("Use MAJOR.MINOR.PATCH, e.g. 1.4.0.")},
         )
     version = version.strip()
     report = derive_build_report(miniprogram_ci, app_json, keep=build_report)
@@ -76,8 +79,11 @@ def build_record(
             if release.state not in EDITABLE:
                 raise Refused(
                     "version_exists",
-                    f"{app} {version} is {_state_label(release.state)}: its code can no longer change; "
-                    "build a new version.",
+                    gettext_noop(
+                        "%(app)s %(version)s is %(state)s: its code can no longer change; "
+                        "build a new version."
+                    )
+                    % {"app": app, "version": version, "state": _state_label(release.state)},
                 )
             changes = {"build_report": report, **source}
             if description:

@@ -17,6 +17,8 @@ Pure: no database, no HTTP.
 import re
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from releases.errors import Invalid
 
 # A git object name: SHA-1 (40) or SHA-256 (64) hex, or an abbreviation of at least 7.
@@ -164,7 +166,7 @@ def derive_build_report(miniprogram_ci: Any, app_json: Any, *, keep: dict | None
     if errors:
         raise Invalid(
             "invalid_build",
-            "The build has malformed fields: " + ", ".join(errors) + ".",
+            gettext_noop("The build has malformed fields: %(fields)s.") % {"fields": ", ".join(errors)},
             details=dict(errors),
         )
     return report

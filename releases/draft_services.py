@@ -27,8 +27,8 @@ def _validate_version(app: App, version: str, *, exclude_release_id: int | None 
     if parse(version) is None:
         raise Invalid(
             "invalid_version",
-            f"“{version}” is not a semantic version such as 1.4.0.",
-            details={"version": "Use MAJOR.MINOR.PATCH, e.g. 1.4.0."},
+            gettext_noop("“%(version)s” is not a semantic version such as 1.4.0.") % {"version": version},
+            details={"version": gettext_noop("Use MAJOR.MINOR.PATCH, e.g. 1.4.0.")},
         )
     if app.releases.filter(version=version).exclude(pk=exclude_release_id).exists():
         raise Refused(
@@ -39,8 +39,9 @@ def _validate_version(app: App, version: str, *, exclude_release_id: int | None 
     if latest is not None and parse(version) <= parse(latest):
         raise Invalid(
             "version_not_greater",
-            f"{version} must be greater than the published {latest}.",
-            details={"version": f"Must be greater than {latest}."},
+            gettext_noop("%(version)s must be greater than the published %(latest)s.")
+            % {"version": version, "latest": latest},
+            details={"version": gettext_noop("Must be greater than %(latest)s.") % {"latest": latest}},
         )
     return version
 
@@ -51,7 +52,7 @@ def _validate_build_report(report) -> dict:
         fields = ", ".join(f"build_report.{k}" if k != "build_report" else k for k in errors)
         raise Invalid(
             "invalid_build_report",
-            f"The build report has fields of the wrong type: {fields}.",
+            gettext_noop("The build report has fields of the wrong type: %(fields)s.") % {"fields": fields},
             details={(f"build_report.{k}" if k != "build_report" else k): v for k, v in errors.items()},
         )
     return report
@@ -121,7 +122,7 @@ def release_update(
     based_on = release.revision if revision is None else revision
     with transaction.atomic():
         _lock(release)
-        _refuse_stale(release, based_on, "nothing was saved")
+        _refuse_stale(release, based_on, gettext_noop("nothing was saved"))
         if "target_date" in changes and changes["target_date"] != release.target_date:
             _set_target_date(release, actor, changes["target_date"], ip)
         editable = (*CONTENT_FIELDS, *BUILD_FIELDS, *CODE_FIELDS)
@@ -130,7 +131,9 @@ def release_update(
             return release
         if release.state not in EDITABLE:
             raise Refused(
-                "invalid_state", f"A release that is {_state_label(release.state)} can no longer be edited."
+                "invalid_state",
+                gettext_noop("A release that is %(state)s can no longer be edited.")
+                % {"state": _state_label(release.state)},
             )
         if "version" in changed:
             changed["version"] = _validate_version(
@@ -278,13 +281,18 @@ def release_confirm_check(*, release: Release, actor, key: str, ip: str | None =
     _require_role(actor, release.app.team_id, Role.DEVELOPER, "tick the checklist")
     item = next((i for i in checklist_of(release.app) if i["key"] == key), None)
     if item is None:
-        raise NotFound("unknown_check", f"“{key}” is not an item of {release.app}'s manual checklist.")
+        raise NotFound(
+            "unknown_check",
+            gettext_noop("“%(key)s” is not an item of %(app)s's manual checklist.")
+            % {"key": key, "app": release.app},
+        )
     with transaction.atomic():
         _lock(release)
         if release.state != State.DRAFT:
             raise Refused(
                 "invalid_state",
-                f"The checklist is ticked on drafts; this release is {_state_label(release.state)}.",
+                gettext_noop("The checklist is ticked on drafts; this release is %(state)s.")
+                % {"state": _state_label(release.state)},
             )
         tick = fresh_facts(release).ticks.get(key)
         if tick is not None:

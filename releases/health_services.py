@@ -17,6 +17,7 @@ import math
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from releases import rollout as phased
 from releases.audit import audit_record
@@ -64,7 +65,7 @@ def release_health_report(*, release: Release, actor, metric, value, ip: str | N
     """Record one value; a breach during a running or paused phased release halts it (and, if the
     app says so, reverts it). Developers and above may report (monitoring uses their token)."""
     if not role_at_least(role_for(actor, release.app.team_id), Role.DEVELOPER):
-        raise Forbidden("forbidden", "Only a developer or above can report health metrics.")
+        raise Forbidden("forbidden", gettext_noop("Only a developer or above can report health metrics."))
     metric, value = _valid(metric, value)
     breach = breach_of(release.app, metric, value)
     with transaction.atomic():

@@ -93,8 +93,12 @@ def _tables(language: str) -> tuple[dict, list]:
         if PLACEHOLDER.search(msgid):
             pattern = _pattern(msgid)
             if pattern is not None:
-                patterns.append((pattern, PLACEHOLDER.sub(r"%(\1)s", msgstr)))
-    patterns.sort(key=lambda item: -len(item[0].pattern))  # the most specific first
+                literal = len(PLACEHOLDER.sub("", msgid))  # the text a match must contain
+                patterns.append((literal, pattern, PLACEHOLDER.sub(r"%(\1)s", msgstr)))
+    # The most specific first: the most literal text (“The next opening is %(when)s.” before
+    # “%(app)s %(version)s is %(state)s.”, whose three placeholders match almost anything).
+    patterns.sort(key=lambda item: (-item[0], -len(item[1].pattern)))
+    patterns = [(pattern, translated) for _literal, pattern, translated in patterns]
     return exact, patterns
 
 

@@ -11,6 +11,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.errors import Forbidden, Invalid, NotFound, Refused
@@ -35,33 +36,42 @@ OPTIONAL_URL = re.compile(r"^(https?://[^\x00]*)?$")
 
 def _require_admin(actor, team_id: int, doing: str) -> None:
     if not role_at_least(role_for(actor, team_id), Role.ADMIN):
-        raise Forbidden("forbidden", f"Only a team admin can {doing}.")
+        raise Forbidden("forbidden", gettext_noop("Only a team admin can %(doing)s.") % {"doing": doing})
 
 
 def _text(fields: dict, name: str, *, required: bool, strip: bool = True) -> str:
     value = fields.get(name) or ""
     value = value.strip() if strip else value
     if required and not value:
-        raise Invalid("required", f"{name} is required.", details={name: "Required."})
+        raise Invalid(
+            "required",
+            gettext_noop("%(field)s is required.") % {"field": name},
+            details={name: gettext_noop("Required.")},
+        )
     if len(value) > LIMITS.get(name, 10_000):
         raise Invalid(
-            "too_long", f"{name} is too long.", details={name: f"At most {LIMITS[name]} characters."}
+            "too_long",
+            gettext_noop("%(field)s is too long.") % {"field": name},
+            details={name: gettext_noop("At most %(count)s characters.") % {"count": LIMITS[name]}},
         )
     return value
 
 
 # The platforms whose accounts need all four credentials: who they are, where the credentials are
-# found, and what the 43-character key is called there. (English: refusals of the API.)
+# found, and what the 43-character key is called there (message ids: English in the API, the
+# reader's language on the pages).
 API_PLATFORMS = {
     Platform.WECHAT: (
-        "A WeChat third-party platform",
-        "from the WeChat Open Platform console",
-        "WeChat's EncodingAESKey",
+        gettext_noop(
+            "A WeChat third-party platform needs its %(field)s (from the WeChat Open Platform console)."
+        ),
+        gettext_noop("WeChat's EncodingAESKey is 43 characters long."),
     ),
     Platform.DOUYIN: (
-        "A Douyin third-party mini-program app",
-        "from the Douyin console, 开发配置",
-        "Douyin's 消息加密解密 KEY",
+        gettext_noop(
+            "A Douyin third-party mini-program app needs its %(field)s (from the Douyin console, 开发配置)."
+        ),
+        gettext_noop("Douyin's 消息加密解密 KEY is 43 characters long."),
     ),
 }
 
@@ -81,22 +91,28 @@ def _credentials(platform: str, fields: dict, *, keep: PlatformAccount | None = 
         for name in CREDENTIALS:
             if not ((values.get(name) or "").strip() or (keep is not None and getattr(keep, name))):
                 raise Invalid(
-                    "required", f"{where[0]} needs its {name} ({where[1]}).", details={name: "Required."}
+                    "required",
+                    where[0] % {"field": name},
+                    details={name: gettext_noop("Required.")},
                 )
         key = values.get("encoding_aes_key")
         if key is not None and len(key) != 43:
             raise Invalid(
                 "invalid_aes_key",
-                f"{where[2]} is 43 characters long.",
-                details={"encoding_aes_key": "43 characters, as the console shows it."},
+                where[1],
+                details={"encoding_aes_key": gettext_noop("43 characters, as the console shows it.")},
             )
     return values
 
 
 def platform_account_create(*, team_id: int, actor, platform: str, ip=None, **fields) -> PlatformAccount:
-    _require_admin(actor, team_id, "add platform accounts")
+    _require_admin(actor, team_id, gettext_noop("add platform accounts"))
     if platform not in Platform.values:
-        raise Invalid("invalid_platform", f"Unknown platform {platform!r}.", details={"platform": "Unknown."})
+        raise Invalid(
+            "invalid_platform",
+            gettext_noop("Unknown platform “%(platform)s”.") % {"platform": platform},
+            details={"platform": gettext_noop("Unknown.")},
+        )
     name = _text(fields, "name", required=True)
     values = _credentials(platform, fields)
     try:
@@ -113,15 +129,15 @@ def platform_account_create(*, team_id: int, actor, platform: str, ip=None, **fi
     except IntegrityError:
         raise Refused(
             "name_taken",
-            f"The team already has an account named “{name}”.",
-            details={"name": "Already used."},
+            gettext_noop("The team already has an account named “%(name)s”.") % {"name": name},
+            details={"name": gettext_noop("Already used.")},
         ) from None
     return account
 
 
 def platform_account_update(*, account: PlatformAccount, actor, changes: dict, ip=None) -> PlatformAccount:
     """Rename, or replace credentials; an empty secret keeps the stored one."""
-    _require_admin(actor, account.team_id, "change platform accounts")
+    _require_admin(actor, account.team_id, gettext_noop("change platform accounts"))
     values = _credentials(account.platform, changes, keep=account)
     if "name" in changes:
         values["name"] = _text(changes, "name", required=True)
@@ -147,8 +163,8 @@ def platform_account_update(*, account: PlatformAccount, actor, changes: dict, i
     except IntegrityError:
         raise Refused(
             "name_taken",
-            f"The team already has an account named “{values['name']}”.",
-            details={"name": "Already used."},
+            gettext_noop("The team already has an account named “%(name)s”.") % {"name": values["name"]},
+            details={"name": gettext_noop("Already used.")},
         ) from None
     return account
 
@@ -169,23 +185,29 @@ def app_create(
     """An app of the account's team (release managers and above); its platform learns of it in
     the same transaction (the adapter queues what it needs, e.g. WeChat's original id)."""
     if not role_at_least(role_for(actor, account.team_id), Role.RELEASE_MANAGER):
-        raise Forbidden("forbidden", "Only a release manager or admin can add apps.")
+        raise Forbidden("forbidden", gettext_noop("Only a release manager or admin can add apps."))
     fields = {"name": name}
     name = _text(fields, "name", required=True)
     appid = (appid or "").strip()
     if not APPID.match(appid) or len(appid) > 64:
         raise Invalid(
-            "invalid_appid", f"“{appid}” is not an appid.", details={"appid": "Letters, digits, _ and -."}
+            "invalid_appid",
+            gettext_noop("“%(appid)s” is not an appid.") % {"appid": appid},
+            details={"appid": gettext_noop("Letters, digits, _ and -.")},
         )
     for field, url in (("privacy_policy_url", privacy_policy_url), ("repository_url", repository_url)):
         if not OPTIONAL_URL.match(url or ""):
             raise Invalid(
-                "invalid_url", f"“{url}” is not an http(s) URL.", details={field: "An http(s) URL."}
+                "invalid_url",
+                gettext_noop("“%(url)s” is not an http(s) URL.") % {"url": url},
+                details={field: gettext_noop("An http(s) URL.")},
             )
     categories = list(categories or [])
     if not all(isinstance(c, str) and c.strip() for c in categories):
         raise Invalid(
-            "invalid_field", "Categories must be names.", details={"categories": "A list of names."}
+            "invalid_field",
+            gettext_noop("Categories must be names."),
+            details={"categories": gettext_noop("A list of names.")},
         )
     try:
         with transaction.atomic():
@@ -207,8 +229,8 @@ def app_create(
     except IntegrityError:
         raise Refused(
             "appid_taken",
-            f"{appid} is already registered on this platform account.",
-            details={"appid": "Already registered."},
+            gettext_noop("%(appid)s is already registered on this platform account.") % {"appid": appid},
+            details={"appid": gettext_noop("Already registered.")},
         ) from None
     return app
 
@@ -218,7 +240,11 @@ def app_create(
 
 def _role(value: str) -> str:
     if value not in Role.values:
-        raise Invalid("invalid_role", f"Unknown role {value!r}.", details={"role": ", ".join(Role.values)})
+        raise Invalid(
+            "invalid_role",
+            gettext_noop("Unknown role “%(role)s”.") % {"role": value},
+            details={"role": ", ".join(Role.values)},
+        )
     return value
 
 
@@ -227,17 +253,21 @@ def _keep_an_admin(team_id: int, membership: Membership, new_role: str | None) -
     if membership.role != Role.ADMIN or new_role == Role.ADMIN:
         return
     if not Membership.objects.filter(team_id=team_id, role=Role.ADMIN).exclude(pk=membership.pk).exists():
-        raise Refused("last_admin", "The team's last admin stays an admin: make someone else admin first.")
+        raise Refused(
+            "last_admin", gettext_noop("The team's last admin stays an admin: make someone else admin first.")
+        )
 
 
 def member_add(*, team_id: int, actor, username: str, role: str, ip=None) -> Membership:
     """Add an existing Sluice user to the team (team admins only)."""
-    _require_admin(actor, team_id, "add members")
+    _require_admin(actor, team_id, gettext_noop("add members"))
     role = _role(role)
     user = get_user_model().objects.filter(username=(username or "").strip(), is_active=True).first()
     if user is None:
         raise NotFound(
-            "no_such_user", f"No active user named “{username}”.", details={"username": "Unknown."}
+            "no_such_user",
+            gettext_noop("No active user named “%(username)s”.") % {"username": username},
+            details={"username": gettext_noop("Unknown.")},
         )
     try:
         with transaction.atomic():
@@ -251,7 +281,9 @@ def member_add(*, team_id: int, actor, username: str, role: str, ip=None) -> Mem
                 ip=ip,
             )
     except IntegrityError:
-        raise Refused("already_member", f"{user.get_username()} is already in the team.") from None
+        raise Refused(
+            "already_member", gettext_noop("%(user)s is already in the team.") % {"user": user.get_username()}
+        ) from None
     forget_memberships(user)
     return membership
 
@@ -259,12 +291,12 @@ def member_add(*, team_id: int, actor, username: str, role: str, ip=None) -> Mem
 def _membership(team_id: int, user_id: int) -> Membership:
     membership = Membership.objects.select_for_update().filter(team_id=team_id, user_id=user_id).first()
     if membership is None:
-        raise NotFound("not_found", "No such member of this team.")
+        raise NotFound("not_found", gettext_noop("No such member of this team."))
     return membership
 
 
 def member_set_role(*, team_id: int, actor, user_id: int, role: str, ip=None) -> Membership:
-    _require_admin(actor, team_id, "change roles")
+    _require_admin(actor, team_id, gettext_noop("change roles"))
     role = _role(role)
     with transaction.atomic():
         membership = _membership(team_id, user_id)
@@ -287,7 +319,7 @@ def member_set_role(*, team_id: int, actor, user_id: int, role: str, ip=None) ->
 
 
 def member_remove(*, team_id: int, actor, user_id: int, ip=None) -> None:
-    _require_admin(actor, team_id, "remove members")
+    _require_admin(actor, team_id, gettext_noop("remove members"))
     with transaction.atomic():
         membership = _membership(team_id, user_id)
         _keep_an_admin(team_id, membership, None)

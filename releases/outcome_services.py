@@ -2,6 +2,8 @@
 person typing it in for the manual platform, a rejection recorded whole with it), the
 resubmission window passing, and a withdrawal or resubmission made outside Sluice."""
 
+from django.utils.translation import gettext_noop
+
 from releases.errors import Invalid, Refused
 from releases.models import AuditEvent, Release
 from releases.platforms import adapter_for
@@ -32,14 +34,14 @@ def release_review_decided(
     if outcome not in OUTCOMES:
         raise Invalid(
             "invalid_outcome",
-            f"Outcome must be one of: {', '.join(OUTCOMES)}.",
-            details={"outcome": f"One of {', '.join(OUTCOMES)}."},
+            gettext_noop("Outcome must be one of: %(outcomes)s.") % {"outcomes": ", ".join(OUTCOMES)},
+            details={"outcome": gettext_noop("One of %(values)s.") % {"values": ", ".join(OUTCOMES)}},
         )
     if outcome == "rejected" and not reason.strip():
         raise Invalid(
             "reason_required",
-            "A rejection needs the platform's reason text.",
-            details={"reason": "Required for a rejection."},
+            gettext_noop("A rejection needs the platform's reason text."),
+            details={"reason": gettext_noop("Required for a rejection.")},
         )
     name = {"approved": "review_approved", "rejected": "review_rejected", "delayed": "review_delayed"}[
         outcome
@@ -93,6 +95,7 @@ def release_record_outcome(
     """The manual platform: a person types in what the platform's console said."""
     if not adapter_for(release.app.platform_account).outcomes_recorded_by_hand:
         raise Refused(
-            "outcome_from_platform", "This platform reports review outcomes itself; they cannot be typed in."
+            "outcome_from_platform",
+            gettext_noop("This platform reports review outcomes itself; they cannot be typed in."),
         )
     return release_review_decided(release=release, outcome=outcome, reason=reason, actor=actor, ip=ip)

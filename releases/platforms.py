@@ -180,6 +180,14 @@ class PlatformAdapter:
         """
         return None
 
+    # The platform attaches screenshots to a rejection that `fetch_screenshot` can download.
+    fetches_screenshots: bool = False
+
+    def fetch_screenshot(self, app, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """One rejection screenshot as (bytes, the content type the platform claimed). Called from a
+        worker, never in a transaction; raise PlatformError (transient ones are retried later)."""
+        raise PlatformError("This platform attaches no screenshots.", code="not_supported", permanent=True)
+
     def rejection_items(self, reason: str) -> list[dict]:
         """The platform's rejection text as numbered items, each sorted into a RejectionCategory.
 

@@ -56,15 +56,17 @@ def _steps(category: str) -> tuple[object | None, list[dict]]:
     playbook = Playbook.objects.filter(category=category).first()
     version = playbook.current if playbook is not None else None
     if version is None:
-        label = RejectionCategory(category).label.lower()
+        label = english(RejectionCategory(category).label).lower()
         return None, [
             {
                 "key": f"{category}.fix",
-                "title": f"Fix the {label} problem the reviewer named",
-                "description": "No playbook covers this category yet: read the reason and the screenshots.",
+                "title": gettext_noop("Fix the %(problem)s problem the reviewer named") % {"problem": label},
+                "description": gettext_noop(
+                    "No playbook covers this category yet: read the reason and the screenshots."
+                ),
                 "required": True,
                 "check_key": "",
-                "evidence": "What was changed, and where.",
+                "evidence": gettext_noop("What was changed, and where."),
             }
         ]
     fields = ("key", "title", "description", "required", "check_key", "evidence")
@@ -146,7 +148,7 @@ def _clean_note(note, *, key: str) -> str:
         raise Invalid(
             "note_required",
             gettext_noop("Say what was done (the evidence) to complete this task."),
-            details={"note": "Required."},
+            details={"note": gettext_noop("Required.")},
         )
     limit = FEEDBACK_MAX if key == EXPLAIN_KEY else NOTE_MAX
     if len(note) > limit:
@@ -154,7 +156,7 @@ def _clean_note(note, *, key: str) -> str:
             "note_too_long",
             gettext_noop("The note is %(count)s characters; at most %(limit)s are allowed here.")
             % {"count": len(note), "limit": limit},
-            details={"note": f"At most {limit} characters."},
+            details={"note": gettext_noop("At most %(count)s characters.") % {"count": limit}},
         )
     return note
 
@@ -184,13 +186,15 @@ def remediation_override(*, release: Release, actor, reason: str, ip: str | None
     if not reason:
         raise Invalid(
             "reason_required",
-            "Say why the open tasks may be skipped.",
-            details={"reason": "Required for an override."},
+            gettext_noop("Say why the open tasks may be skipped."),
+            details={"reason": gettext_noop("Required for an override.")},
         )
     with transaction.atomic():
         tasks = [t for t in release.remediation_tasks.select_for_update() if t.required and t.is_open]
         if not tasks:
-            raise Refused("nothing_to_override", "No required remediation task is open on this release.")
+            raise Refused(
+                "nothing_to_override", gettext_noop("No required remediation task is open on this release.")
+            )
         now = timezone.now()
         for task in tasks:
             task.waived_by, task.waived_at, task.waive_reason = actor, now, reason

@@ -14,6 +14,7 @@ WeChat refuses a percentage that does not grow (85082), so a plan must strictly 
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.errors import Invalid
 
@@ -44,38 +45,57 @@ def parse_plan(value) -> dict:
     if isinstance(value, dict):
         unknown = set(value) - {"plan", *options}
         if unknown:
-            raise _bad(f"Unknown rollout field(s): {', '.join(sorted(unknown))}.")
+            raise _bad(
+                gettext_noop("Unknown rollout field(s): %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+            )
         for key in options:
             flag = value.get(key, False)
             if not isinstance(flag, bool):
-                raise _bad(f"“{key}” must be true or false.")
+                raise _bad(gettext_noop("“%(key)s” must be true or false.") % {"key": key})
             options[key] = flag
         value = value.get("plan")
     if not isinstance(value, list) or not value:
-        raise _bad("A rollout plan is a non-empty list of stages, each with a percentage.")
+        raise _bad(gettext_noop("A rollout plan is a non-empty list of stages, each with a percentage."))
     if len(value) > MAX_STAGES:
-        raise _bad(f"A rollout plan has at most {MAX_STAGES} stages.")
+        raise _bad(gettext_noop("A rollout plan has at most %(count)s stages.") % {"count": MAX_STAGES})
     stages, previous = [], -1
     for number, stage in enumerate(value, start=1):
         if not isinstance(stage, dict) or set(stage) - {"percentage", "hold_minutes"}:
-            raise _bad(f"Stage {number} must be an object with “percentage” and “hold_minutes”.")
+            raise _bad(
+                gettext_noop("Stage %(number)s must be an object with “percentage” and “hold_minutes”.")
+                % {"number": number}
+            )
         percentage, last = stage.get("percentage"), number == len(value)
         if isinstance(percentage, bool) or not isinstance(percentage, int) or not 0 <= percentage <= 100:
-            raise _bad(f"Stage {number}: the percentage must be a whole number from 0 to 100.")
+            raise _bad(
+                gettext_noop("Stage %(number)s: the percentage must be a whole number from 0 to 100.")
+                % {"number": number}
+            )
         if percentage <= previous:
             raise _bad(
-                f"Stage {number}: percentages must only increase ({percentage}% after {previous}%); "
-                "the platform refuses a lower or equal one (85082)."
+                gettext_noop(
+                    "Stage %(number)s: percentages must only increase (%(percentage)s after %(previous)s); "
+                    "the platform refuses a lower or equal one (85082)."
+                )
+                % {"number": number, "percentage": f"{percentage}%", "previous": f"{previous}%"}
             )
         if percentage == 0 and not (options["experiencer_first"] or options["debuger_first"]):
-            raise _bad("A 0% stage only makes sense with experience or project members first.")
+            raise _bad(
+                gettext_noop("A %(zero)s stage only makes sense with experience or project members first.")
+                % {"zero": "0%"}
+            )
         hold = stage.get("hold_minutes", 0 if last else None)
         if isinstance(hold, bool) or not isinstance(hold, int) or not 0 <= hold <= MAX_HOLD_MINUTES:
-            raise _bad(f"Stage {number}: “hold_minutes” must be a whole number of minutes (0 to 43200).")
+            raise _bad(
+                gettext_noop(
+                    "Stage %(number)s: “hold_minutes” must be a whole number of minutes (0 to 43200)."
+                )
+                % {"number": number}
+            )
         stages.append({"percentage": percentage, **({} if last else {"hold_minutes": hold})})
         previous = percentage
     if previous != 100:
-        raise _bad("The last stage of a rollout plan must be 100%.")
+        raise _bad(gettext_noop("The last stage of a rollout plan must be %(full)s.") % {"full": "100%"})
     return {"plan": stages, **options}
 
 
@@ -94,7 +114,8 @@ def from_text(text: str):
                 stage["hold_minutes"] = int(hold.strip())
         except ValueError:
             raise _bad(
-                f"“{part.strip()}” is not a stage; write percentage:minutes, e.g. 5:120, 20:480, 100."
+                gettext_noop("“%(part)s” is not a stage; write percentage:minutes, e.g. 5:120, 20:480, 100.")
+                % {"part": part.strip()}
             ) from None
         stages.append(stage)
     return stages

@@ -108,7 +108,9 @@ def _override_or_refuse(release: Release, actor, refusal, override_reason: str) 
     if not override_reason:
         raise Refused(refusal.code, refusal.message, details=refusal.details)
     if actor is None or not role_at_least(role_for(actor, release.app.team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can publish outside the publish window.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can publish outside the publish window.")
+        )
 
 
 def release_rollback(

@@ -13,6 +13,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from releases.audit import audit_record
 from releases.errors import NotFound
@@ -54,7 +55,7 @@ def api_token_revoke(*, user, token_id: int, ip: str | None = None) -> None:
     with transaction.atomic():
         row = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
         if row is None:
-            raise NotFound("not_found", "No such token of yours.")
+            raise NotFound("not_found", gettext_noop("No such token of yours."))
         audit_record(
             action="api_token_revoke",
             actor=user,

@@ -191,13 +191,14 @@ def _transition(
         release.refresh_from_db()
         raise Refused(
             "concurrent_transition",
-            f"Someone else changed this release at the same moment; it is now {_state_label(release.state)}.",
+            gettext_noop("Someone else changed this release at the same moment; it is now %(state)s.")
+            % {"state": _state_label(release.state)},
         ) from None
     return release
 
 
 # Transitions that start a new revision (the audit actions a stale refusal looks for).
-NEW_REVISION = {"edit": "edited it", "send_back": "sent it back"}
+NEW_REVISION = {"edit": gettext_noop("edited it"), "send_back": gettext_noop("sent it back")}
 
 
 def _refuse_stale(release: Release, based_on: int, nothing: str) -> None:
@@ -217,10 +218,16 @@ def _refuse_stale(release: Release, based_on: int, nothing: str) -> None:
         )
     bumps = AuditEvent.objects.filter(release_id=release.pk, action__in=list(NEW_REVISION))
     last = bumps.order_by("-id").first()
-    who = f"{last.actor_name or 'The system'} ({NEW_REVISION[last.action]})" if last else "Someone"
-    raise Refused(
-        "stale_revision",
-        f"{who} changed this release to revision {release.revision} while you had revision {based_on} "
-        f"open; {nothing}. Read revision {release.revision}, then try again.",
-        details=details,
-    )
+    params = {"current": release.revision, "based_on": based_on, "nothing": nothing}
+    if last is None:
+        message = gettext_noop(
+            "Someone changed this release to revision %(current)s while you had revision %(based_on)s "
+            "open; %(nothing)s. Read revision %(current)s, then try again."
+        )
+    else:
+        message = gettext_noop(
+            "%(who)s (%(how)s) changed this release to revision %(current)s while you had revision "
+            "%(based_on)s open; %(nothing)s. Read revision %(current)s, then try again."
+        )
+        params |= {"who": last.actor_name or gettext_noop("The system"), "how": NEW_REVISION[last.action]}
+    raise Refused("stale_revision", message % params, details=details)

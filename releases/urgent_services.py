@@ -36,24 +36,34 @@ ALREADY_SPED_UP = "wechat_89404"
 def _reason(reason: str, doing: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("reason_required", f"Say why you {doing}.", details={"reason": "Required."})
+        raise Invalid(
+            "reason_required",
+            gettext_noop("Say why you %(doing)s.") % {"doing": doing},
+            details={"reason": gettext_noop("Required.")},
+        )
     return reason
 
 
 def release_speedup(*, release: Release, actor, reason: str = "", ip: str | None = None) -> Release:
     """Spend one of the month's speed-ups on a release in review. 409 `speedup_exhausted` when none
     is left (nothing called); the platform's refusal (89402-89404) is a 409 with its reason."""
-    reason = _reason(reason, "speed up this review")
+    reason = _reason(reason, gettext_noop("speed up this review"))
     adapter = adapter_for(release.app.platform_account)
     if not adapter.supports_speedup:
-        raise Refused("speedup_unsupported", f"{release.app.platform_account} offers no speed-up.")
+        raise Refused(
+            "speedup_unsupported",
+            gettext_noop("%(account)s offers no speed-up.") % {"account": release.app.platform_account},
+        )
     _transition(release, "speedup", actor=actor, ip=ip, action="speedup_requested", data={"reason": reason})
     finished = release_speedup_perform(release_id=release.pk, reserved=release.step_claimed_by, retried=False)
     if finished is None:
         return Release.objects.get(pk=release.pk)
     if finished.speedup_state == "failed":
         code = finished.speedup_error_code or "platform_error"
-        raise Refused(code, f"The platform refused the speed-up: {finished.speedup_error}")
+        raise Refused(
+            code,
+            gettext_noop("The platform refused the speed-up: %(error)s") % {"error": finished.speedup_error},
+        )
     return finished
 
 
@@ -122,10 +132,15 @@ def app_service_set(*, app: App, actor, online: bool, reason: str = "", ip: str 
     """The emergency stop (admins): the app's service offline (nobody can open it) or back online.
     A failure lands in `stop_failed` / `start_failed` with the platform's reason (409)."""
     if not role_at_least(role_for(actor, app.team_id), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can take an app's service offline or back.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can take an app's service offline or back.")
+        )
     if not isinstance(online, bool):
         raise Invalid("invalid_field", "“online” must be true or false.", details={"online": "true or false"})
-    reason = _reason(reason, "take the service offline" if not online else "bring the service back")
+    reason = _reason(
+        reason,
+        gettext_noop("take the service offline") if not online else gettext_noop("bring the service back"),
+    )
     if not adapter_for(app.platform_account).supports_service_stop:
         raise Refused("service_stop_unsupported", f"{app.platform_account} offers no emergency stop.")
     app = _app_transition(
@@ -141,7 +156,10 @@ def app_service_set(*, app: App, actor, online: bool, reason: str = "", ip: str 
     if finished is None:
         return App.objects.get(pk=app.pk)
     if finished.service_state in (SS.STOP_FAILED, SS.START_FAILED):
-        raise Refused(finished.service_error_code, f"The platform refused: {finished.service_error}")
+        raise Refused(
+            finished.service_error_code,
+            gettext_noop("The platform refused: %(error)s") % {"error": finished.service_error},
+        )
     return finished
 
 

@@ -16,6 +16,8 @@ releases.workdays). A freeze closes everything between its two moments, whatever
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.utils.translation import gettext_noop
+
 from releases.errors import Invalid
 from releases.limits import clock
 from releases.workdays import is_working_day
@@ -39,14 +41,20 @@ def _clock_time(value, where: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise _bad(f"{where}: “{value}” is not a time of day like 10:00.") from None
+        raise _bad(
+            gettext_noop("%(where)s: “%(value)s” is not a time of day like 10:00.")
+            % {"where": where, "value": value}
+        ) from None
 
 
 def _moment(value, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise _bad(f"{where}: “{value}” is not a date and time like 2026-11-09T00:00.") from None
+        raise _bad(
+            gettext_noop("%(where)s: “%(value)s” is not a date and time like 2026-11-09T00:00.")
+            % {"where": where, "value": value}
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.BEIJING)
 
 
@@ -60,30 +68,40 @@ def parse_policy(value) -> dict:
         "freezes",
         "advance_in_window",
     }:
-        raise _bad("A publish policy has windows, working_days_only, freezes and advance_in_window.")
+        raise _bad(
+            gettext_noop("A publish policy has windows, working_days_only, freezes and advance_in_window.")
+        )
     windows = []
     for number, window in enumerate(value.get("windows") or [], start=1):
         if not isinstance(window, dict) or not isinstance(window.get("days"), list):
             raise _bad(f'Window {number} needs “days” (e.g. ["mon", "tue"]), “from” and “to”.')
         days = [str(day).lower()[:3] for day in window["days"]]
         if not days or set(days) - set(DAYS):
-            raise _bad(f"Window {number}: days are {', '.join(DAYS)}.")
-        start = _clock_time(window.get("from"), f"Window {number}")
-        end = _clock_time(window.get("to"), f"Window {number}")
+            raise _bad(
+                gettext_noop("Window %(number)s: days are %(days)s.")
+                % {"number": number, "days": ", ".join(DAYS)}
+            )
+        where = gettext_noop("Window %(number)s") % {"number": number}
+        start = _clock_time(window.get("from"), where)
+        end = _clock_time(window.get("to"), where)
         if end <= start:
-            raise _bad(f"Window {number} must end after it starts.")
+            raise _bad(gettext_noop("Window %(number)s must end after it starts.") % {"number": number})
         windows.append({"days": days, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")})
     freezes = []
     for number, freeze in enumerate(value.get("freezes") or [], start=1):
         if not isinstance(freeze, dict):
-            raise _bad(f"Freeze {number} needs “from”, “to” and “reason”.")
+            raise _bad(
+                gettext_noop("Freeze %(number)s needs “from”, “to” and “reason”.") % {"number": number}
+            )
         start, end = (
-            _moment(freeze.get("from"), f"Freeze {number}"),
-            _moment(freeze.get("to"), f"Freeze {number}"),
+            _moment(freeze.get("from"), gettext_noop("Freeze %(number)s") % {"number": number}),
+            _moment(freeze.get("to"), gettext_noop("Freeze %(number)s") % {"number": number}),
         )
         reason = str(freeze.get("reason") or "").strip()
         if end <= start or not reason:
-            raise _bad(f"Freeze {number} must end after it starts and say why.")
+            raise _bad(
+                gettext_noop("Freeze %(number)s must end after it starts and say why.") % {"number": number}
+            )
         freezes.append({"from": start.isoformat(), "to": end.isoformat(), "reason": reason})
     return {
         "windows": windows,
@@ -160,14 +178,56 @@ def next_opening(policy: dict, moment: datetime) -> datetime | None:
     return None
 
 
+CLOSING_HORIZON_DAYS = 31
+
+
+def next_closing(policy: dict, moment: datetime) -> datetime | None:
+    """While publishing is open at `moment`: when it closes (the end of the open hours, joined
+    across midnight when the next day opens at once, or an earlier freeze); None when it is closed
+    now or stays open beyond CLOSING_HORIZON_DAYS (no windows, no freeze ahead)."""
+    if not is_open(policy, moment):
+        return None
+    local = moment.astimezone(clock.BEIJING)
+    end = None
+    for offset in range(-1, CLOSING_HORIZON_DAYS):
+        for start, stop in _intervals(policy, local.date() + timedelta(days=offset)):
+            if end is None and start <= local < stop:
+                end = stop
+            elif end is not None and start <= end < stop:
+                end = stop  # the next open hours begin where these end
+        if end is not None and end < datetime.combine(
+            local.date() + timedelta(days=offset + 1), time(0), clock.BEIJING
+        ):
+            break
+    else:
+        end = None  # open through the whole horizon
+    starts = [f.start for f in freezes_of(policy) if f.start > moment and (end is None or f.start < end)]
+    return min(starts, default=end)
+
+
 def closed_reason(policy: dict, moment: datetime) -> str:
     """Why publishing is closed at `moment`, naming the next opening."""
     frozen = freeze_at(policy, moment)
     opening = next_opening(policy, moment)
-    when = f"The next opening is {clock.when(opening)}." if opening else "No opening is planned."
+    # Whole sentences, one message id each: a reader's language translates them with their times.
+    params = {"when": clock.when(opening)} if opening else {}
     if frozen is not None:
-        return f"Publishing is frozen until {clock.when(frozen.end)}: {frozen.reason}. {when}"
-    return f"This is outside the app's publish window. {when}"
+        params |= {"until": clock.when(frozen.end), "reason": frozen.reason}
+        if opening:
+            return (
+                gettext_noop(
+                    "Publishing is frozen until %(until)s: %(reason)s. The next opening is %(when)s."
+                )
+                % params
+            )
+        return (
+            gettext_noop("Publishing is frozen until %(until)s: %(reason)s. No opening is planned.") % params
+        )
+    if opening:
+        return (
+            gettext_noop("This is outside the app's publish window. The next opening is %(when)s.") % params
+        )
+    return gettext_noop("This is outside the app's publish window. No opening is planned.")
 
 
 def window_refusal(app, now: datetime | None = None, policy: dict | None = None):
@@ -193,7 +253,9 @@ def team_publish_policy_set(*, team, actor, policy, ip: str | None = None):
     from releases.selectors import role_for
 
     if not role_at_least(role_for(actor, team.pk), Role.ADMIN):
-        raise Forbidden("forbidden", "Only a team admin can change the publish windows and freezes.")
+        raise Forbidden(
+            "forbidden", gettext_noop("Only a team admin can change the publish windows and freezes.")
+        )
     parsed = parse_policy(policy)
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=team.pk)

@@ -69,3 +69,18 @@ def import_authorizers(account_id: int) -> dict | None:
 
     account = PlatformAccount.objects.filter(pk=account_id).first()
     return None if account is None else authorizers_import(account=account)
+
+
+def fetch_screenshots(rejection_id: int) -> int:
+    """A rejection's screenshots as pictures, best effort (reviews.screenshots); never raises for a
+    failed picture: its row records why and a later attempt is queued."""
+    from reviews.screenshots import screenshots_fetch
+
+    return screenshots_fetch(rejection_id)
+
+
+def sweep_screenshots() -> int:
+    """Periodic (config/cron.py): queue the screenshots whose fetch is due or was never queued."""
+    from reviews.screenshots import screenshots_sweep
+
+    return screenshots_sweep()

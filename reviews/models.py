@@ -129,3 +129,38 @@ class CodeTemplate(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "template_id"], name="one_template_per_id")]
         ordering = ["-template_id"]
+
+
+class RejectionScreenshot(models.Model):
+    """One screenshot a platform attached to a rejection, fetched as a picture (issue 15).
+
+    WeChat names them by media id (`ScreenShot` = "id1|id2"); the pictures are fetched after the
+    rejection is recorded, in a worker, best effort (reviews.screenshots): a row starts pending, is
+    retried with backoff and ends fetched (the bytes, their sniffed type) or failed (why). The
+    rejection and its reason never wait for it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        FETCHED = "fetched"
+        FAILED = "failed"
+
+    rejection = models.ForeignKey("releases.Rejection", on_delete=models.CASCADE, related_name="pictures")
+    position = models.PositiveSmallIntegerField(default=0)
+    media_id = models.CharField(max_length=200)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    content_type = models.CharField(max_length=20, blank=True)
+    data = models.BinaryField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rejection", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rejection", "media_id"], name="rejection_screenshot_once")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="screenshot_due_idx")]

@@ -74,7 +74,14 @@ def review_outcome_apply(
         }
         if at is not None:
             data["platform_at"] = at.isoformat()
-        return release_review_decided(release=release, outcome=outcome, reason=reason, actor=None, data=data)
+        changed = release_review_decided(
+            release=release, outcome=outcome, reason=reason, actor=None, data=data
+        )
+        if changed is not None and outcome == "rejected" and data["screenshots"]:
+            from reviews.screenshots import screenshots_plan_for
+
+            screenshots_plan_for(changed)  # fetched after commit, in a worker, best effort
+        return changed
 
 
 def _is_newer(audit_id: str, current: str) -> bool:

@@ -4,6 +4,8 @@ These tables belong to the simulator, never to Sluice: Sluice only ever sees the
 (the API under /sim/ and the pushes it receives), exactly as it would see WeChat.
 """
 
+import re
+
 from django.db import models
 from django.utils import timezone
 
@@ -143,6 +145,11 @@ class SimSubmission(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+
+    @property
+    def screenshot_previews(self) -> list[str]:
+        """The attached media ids the console can preview (what a person typed may be anything)."""
+        return [m for m in self.screenshot.split("|") if re.fullmatch(r"[A-Za-z0-9_-]{1,100}", m)]
 
     @property
     def in_review(self) -> bool:

@@ -31,6 +31,7 @@ Status = SimSubmission.Status
 ERRMSG = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
+    40007: "invalid media_id",
     40097: "invalid args",
     40125: "invalid appsecret",
     41001: "access_token missing",
@@ -499,3 +500,20 @@ def _version_json(version: SimVersion) -> dict:
         "user_desc": version.user_desc,
         "app_version": version.app_version,
     }
+
+
+# --- rejection screenshots (wechat-fleet.md §6) -------------------------------------------------
+
+
+def material(authorizer: SimAuthorizer, media_id) -> bytes:
+    """get_material (and media/get): the picture of a screenshot this app's reviewer attached;
+    a media id the app's rejections never carried is 40007, as WeChat answers an unknown one."""
+    media_id = str(media_id or "").strip()
+    if not media_id:
+        raise SimError(40007)
+    attached = SimSubmission.objects.filter(authorizer=authorizer, screenshot__contains=media_id)
+    if not any(media_id in submission.screenshot.split("|") for submission in attached):
+        raise SimError(40007)
+    from simulator.pictures import screenshot
+
+    return screenshot(media_id)

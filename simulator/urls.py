@@ -47,8 +47,11 @@ urlpatterns: list = [
     path("cgi-bin/componentloginpage", auth_views.authorize_page, name="authorize"),
     path("wxaopen/safe/bindcomponent", auth_views.authorize_page, name="authorize-mobile"),
     path("console/fleet", auth_views.fleet_settings, name="fleet"),
+    path("cgi-bin/material/get_material", views.material_view, name="get_material"),
+    path("cgi-bin/media/get", views.material_view, {"temporary": True}, name="media_get"),
     path("console/", views.console, name="console"),
     path("console/audits/<int:auditid>/decide", views.decide, name="decide"),
+    path("console/media/<str:media_id>.png", views.console_media, name="console-media"),
     path("console/settings", views.update_settings, name="settings"),
     path("console/tickets", views.push_tickets, name="push-tickets"),
 ]

@@ -3,6 +3,7 @@ reviewer console. Everything is a 404 unless settings.SIMULATOR is on, checked p
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -12,12 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from simulator import operations, services
+from simulator import operations, pictures, services
 from simulator.forms import DecisionForm, SettingsForm
 from simulator.models import (
     SimCall,
@@ -114,6 +115,38 @@ def api_view(path: str, method: str, operation: Callable, auth: str = "authorize
     return view
 
 
+@csrf_exempt
+def material_view(request, temporary: bool = False):
+    """get_material (POST {"media_id"}) or the temporary media/get (GET ?media_id=): the picture's
+    bytes as a file, or WeChat's JSON error."""
+    _require_simulator()
+    started, seen = time.monotonic(), {"appid": ""}
+    path = "cgi-bin/media/get" if temporary else "cgi-bin/material/get_material"
+
+    def fetch(authorizer, body_or_query):
+        return operations.material(authorizer, (body_or_query or {}).get("media_id"))
+
+    try:
+        picture = _answer(request, "GET" if temporary else "POST", fetch, "authorizer", seen)
+    except SimError as error:
+        answer = {"errcode": error.errcode, "errmsg": error.errmsg}
+        response = JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
+    else:
+        answer = {"file": f"image/png, {len(picture)} bytes"}
+        response = HttpResponse(picture, content_type="image/png")
+        response["Content-Disposition"] = 'attachment; filename="screenshot.png"'
+    services.record_call(
+        method=request.method,
+        path=path,
+        appid=seen["appid"],
+        query=request.GET.dict(),
+        raw_body=request.body.decode("utf-8", errors="replace"),
+        response=answer,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    return response
+
+
 def _appid_in_body(request) -> str:
     """For the log of the token calls and of calls refused before the token was read."""
     try:
@@ -190,6 +223,19 @@ def decide(request, auditid: int):
     else:
         messages.success(request, f"Audit {auditid} is now {submission.get_status_display()}.")
     return redirect("simulator:console")
+
+
+MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+@staff_only
+def console_media(request, media_id: str):
+    """The picture a screenshot media id stands for, for the reviewer's previews in the console."""
+    if not MEDIA_ID.fullmatch(media_id):
+        raise Http404("Not a media id.")
+    response = HttpResponse(pictures.screenshot(media_id), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @staff_only

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from releases import app_services, selectors
 from releases.checks import REGISTRY
 from releases.errors import SluiceError
+from releases.messages import localize
 from releases.models import Membership
 from web.forms import ChecklistForm, QualificationForm, SuppressionForm
 from web.page_helpers import request_ip
@@ -30,8 +31,9 @@ def _run_app_service(request, app, anchor: str, call, done: str):
     try:
         call()
     except SluiceError as exc:
-        details = " ".join(f"{k}: {v}" for k, v in exc.details.items())
-        messages.error(request, f"{exc.message} {details}".strip())
+        # in the reader's language now: the field details follow their key, which no sentence splits
+        details = " ".join(f"{k}: {localize(str(v))}" for k, v in exc.details.items())
+        messages.error(request, f"{localize(exc.message)} {details}".strip())
     else:
         messages.success(request, done)
     return _back_to_app(app, anchor)

@@ -44,6 +44,7 @@ from web.audit_labels import action_label, state_text
 from web.live import overview_stamp_of
 from web.needs_action import KINDS, Access, ActionItem, needs_action  # noqa: F401 -- the page's parts
 from web.overview_accounts import account_meters
+from web.overview_limits import limits_table
 from web.overview_reviews import (
     SHOWN_REVIEWS,
     _late_before,
@@ -256,16 +257,19 @@ def overview(user, now: datetime | None = None) -> dict:
     in_review = counted.get(State.SUBMITTED.value, {"n": 0, "late": 0})
     local_now, now_iso, _ = _times(now)
     events = recent_events(access)
+    limits = limits_table(access, now)
     return {
         "access": access,
         "app_count": App.objects.filter(team_id__in=access.team_ids).count(),
         "pipeline": pipeline(access, counted),
         "actions": action_rows(actions[:SHOWN_ACTIONS], now),
         "actions_total": len(actions),
+        "limits": limits,
+        "soon": limits.soon,
         "reviews": review_rows(reviews),
         "reviews_total": in_review["n"],
         "reviews_late": in_review["late"],
-        "accounts": account_meters(access, now),
+        "accounts": account_meters(access, now, limits.every),
         "events": events,
         # what the page's live script compares with /live/overview: from the newest event read above
         "live_stamp": overview_stamp_of(events[0]["event"].pk if events else None, now),

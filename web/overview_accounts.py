@@ -1,6 +1,7 @@
 """The overview's platform accounts: the review and speed-up quota of each, with countdowns, and
 the apps whose own limits (same-reason lock, withdrawals) are reached now."""
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.db.models import (
@@ -9,7 +10,13 @@ from django.db.models import (
 from django.utils.translation import gettext, ngettext
 
 from releases.limits import clock
-from releases.limits.bulk import account_budgets, locks_in_force, withdrawals_reached
+from releases.limits.bulk import (
+    AppLimits,
+    account_budgets,
+    locks_in_force,
+    withdrawals_reached,
+    withdrawals_reached_of,
+)
 from releases.limits.labels import label as limit_label
 from releases.models import (
     App,
@@ -63,9 +70,28 @@ SNAPSHOT_FIELDS = [
 ]
 
 
-def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
+def _reached(access: Access, now: datetime, every: list[AppLimits] | None) -> list:
+    """The apps' limits reached now: from the overview's table of every app when it was read
+    (releases.limits.bulk.apps_limits), else counted for the user's teams."""
+    if every is None:
+        apps_of_teams = App.objects.filter(team_id__in=access.team_ids)
+        return locks_in_force(apps_of_teams, now) + withdrawals_reached(apps_of_teams, now)
+    named = {limits.app_id: limits for limits in every}
+    withdrawals = withdrawals_reached_of(
+        {a.app_id: (a.withdrawals_today, a.withdrawals_month) for a in every if a.withdrawals_month}, now
+    )
+    return [limits.lock for limits in every if limits.lock is not None] + [
+        replace(limit, app_name=named[limit.app_id].app_name, account_id=named[limit.app_id].account_id)
+        for limit in withdrawals
+    ]
+
+
+def account_meters(
+    access: Access, now: datetime | None = None, every: list[AppLimits] | None = None
+) -> list[dict]:
     """Per platform account: the review and speed-up quota (shared by its apps) with countdowns,
-    and the apps whose own limits (same-reason lock, withdrawals) are reached now."""
+    and the apps whose own limits (same-reason lock, withdrawals) are reached now (from `every`,
+    the overview's table of every app's limits, when given)."""
     now = clock.now_or(now)
     accounts = list(
         PlatformAccount.objects.filter(team_id__in=access.team_ids)
@@ -77,8 +103,7 @@ def account_meters(access: Access, now: datetime | None = None) -> list[dict]:
     # A manual account submits by hand in the platform's console: no meter is shown for it, so
     # its submissions are not counted (that would read every manual submission of the month).
     budgets = account_budgets([a for a in accounts if a.platform != Platform.MANUAL], now)
-    apps_of_teams = App.objects.filter(team_id__in=access.team_ids)
-    reached = locks_in_force(apps_of_teams, now) + withdrawals_reached(apps_of_teams, now)
+    reached = _reached(access, now, every)
     # The locks come with their app's name and account; the withdrawals (rare) are looked up.
     unnamed = {limit.app_id for limit in reached if limit.account_id is None}
     apps = {}

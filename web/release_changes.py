@@ -8,12 +8,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from releases import actions, selectors, services
 from releases.errors import SluiceError
 from releases.gate.facts import facts_for
+from releases.messages import localize
 from releases.models import EDITABLE, Release, State
 from web.page_helpers import request_ip, require_developer
 from web.release_form import ReleaseForm
@@ -173,8 +174,12 @@ def release_action(request, release_id: int, name: str):
         actions.perform(release, name, actor=request.user, payload=payload, ip=request_ip(request))
     except SluiceError as exc:
         still = exc.details.get("pending") if isinstance(exc.details, dict) else None
-        # part of the service's refusal, which stays English like every SluiceError message
-        messages.error(request, exc.message + (f" {len(still)} more still running." if still else ""))
+        running = ""
+        if still:
+            running = " " + ngettext(
+                "%(count)s more still running.", "%(count)s more still running.", len(still)
+            ) % {"count": len(still)}
+        messages.error(request, localize(exc.message) + running)
     else:
         release = selectors.releases_for(request.user).get(pk=release.pk)
         if name == "check":

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from releases import selectors
 from releases.errors import SluiceError
@@ -29,6 +30,8 @@ from releases.remediation import (
     task_out,
     tasks_for,
 )
+from reviews.models import RejectionScreenshot
+from reviews.screenshots import pictures_of
 from web.throttle import client_address
 
 # The pages include these by the names the context carries, so releases/ names no reviews template.
@@ -81,10 +84,13 @@ def app_context(app) -> dict:
 def release_context(release, user) -> dict:
     """For the release page: `{% include remediation_template %}` and `{% include limits_template %}`."""
     role = selectors.role_for(user, release.app.team_id)
-    rejection = rejection_out(latest_rejection(release))
+    latest = latest_rejection(release)
+    rejection = rejection_out(latest)
     tasks = [task_out(task) for task in tasks_for(release)]
     return {
         "rejection": rejection,
+        # one query, and only when the platform attached screenshots
+        "rejection_pictures": pictures_of(latest.pk) if latest is not None and latest.screenshots else [],
         "remediation_tasks": tasks,
         "remediation_open": sum(1 for t in tasks if t["required"] and not t["done"] and not t["waived"]),
         "can_complete_tasks": role_at_least(role, Role.DEVELOPER),
@@ -96,6 +102,29 @@ def release_context(release, user) -> dict:
         "remediation_template": REMEDIATION_TEMPLATE,
         "limits_template": LIMITS_TEMPLATE,
     }
+
+
+@login_required
+@require_GET
+def rejection_screenshot(request, release_id: int, picture_id: int):
+    """A fetched rejection screenshot, only to members of the release's team (another team's is a
+    404). The type is the one sniffed from the bytes when they were stored; nosniff, no caching by
+    shared caches, and a sandbox so the picture, opened on its own, can run nothing."""
+    release = get_object_or_404(selectors.releases_for(request.user), pk=release_id)
+    picture = get_object_or_404(
+        RejectionScreenshot,
+        pk=picture_id,
+        rejection__release=release,
+        state=RejectionScreenshot.State.FETCHED,
+    )
+    response = HttpResponse(bytes(picture.data), content_type=picture.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Disposition"] = (
+        f'inline; filename="screenshot-{picture.position + 1}.{picture.content_type.split("/")[-1]}"'
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _back(release_id: int):

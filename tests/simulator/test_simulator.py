@@ -571,3 +571,51 @@ def test_a_pushed_rejection_reaches_sluices_callback_and_rejects_the_release(
     assert SimPush.objects.get(auditid=auditid).http_status == 200
     release.refresh_from_db()
     assert release.state == "rejected" and "服务类目不符" in release.rejection_reason
+
+
+# --- rejection screenshots (wechat-fleet.md §6) ---------------------------------------------------
+
+
+def test_get_material_serves_a_picture_for_a_screenshot_the_reviewer_attached_and_40007_otherwise(wechat):
+    auditid = wechat.submit()["auditid"]
+    services.sim_decide(auditid=auditid, outcome="rejected", reason="1:x:<br>", screenshots=["sim_media_1"])
+    params = {"access_token": wechat.token}
+    picture = wechat.http.post(
+        "/cgi-bin/material/get_material", params=params, json={"media_id": "sim_media_1"}
+    )
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert picture.content.startswith(b"\x89PNG\r\n\x1a\n")
+    unknown = wechat.post("/cgi-bin/material/get_material", {"media_id": "sim_media_2"})
+    assert unknown["errcode"] == 40007
+    temporary = wechat.http.get("/cgi-bin/media/get", params={**params, "media_id": "sim_media_1"})
+    assert temporary.content == picture.content
+    assert wechat.http.post("/cgi-bin/material/get_material", json={"media_id": "sim_media_1"}).json()[
+        "errcode"
+    ] in (40001, 41001)  # no token, no picture
+    assert SimCall.objects.filter(path="cgi-bin/material/get_material", errcode=0).count() == 1
+
+
+def test_the_console_previews_the_screenshots_a_rejection_attaches(sim_on, client, staff, platform):
+    auditid = operations.submit_audit(platform.authorizers.get(), {})["auditid"]
+    client.force_login(staff)
+    page = client.get("/sim/console/").content.decode()
+    media_ids = (
+        page.split(f'name="{auditid}-screenshots" maxlength="1000" value="')[1].split('"')[0].split("|")
+    )
+    assert len(media_ids) == 2 and f"/sim/console/media/{media_ids[0]}.png" in page
+    preview = client.get(f"/sim/console/media/{media_ids[0]}.png")
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/png"
+
+    client.post(
+        f"/sim/console/audits/{auditid}/decide",
+        {
+            f"{auditid}-outcome": "rejected",
+            f"{auditid}-reasons": ["account-porn"],
+            f"{auditid}-screenshots": "|".join(media_ids),
+        },
+    )
+    assert SimSubmission.objects.get(auditid=auditid).screenshot == "|".join(media_ids)
+    page = client.get("/sim/console/").content.decode()
+    assert f'src="/sim/console/media/{media_ids[1]}.png"' in page
+    client.logout()
+    assert client.get(f"/sim/console/media/{media_ids[0]}.png").status_code == 302

@@ -81,6 +81,7 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         wechat_release("2.0.0"),
     ]
     assert Rejection.objects.filter(release=rejected).exists() and not legacy.rejections.exists()
+    picture = _screenshots(Rejection.objects.get(release=rejected))
     suppression = app_services.app_suppress_check(
         app=app,
         actor=mike,
@@ -151,7 +152,32 @@ def world(settings, monkeypatch, make_release, app, mike, alice, nina, vera, ada
         "campaign_id": [campaign.pk],
         "template_id": [template.template_id],
         "group_id": [group.pk],
+        "picture_id": [picture.pk],
     }
+
+
+def _screenshots(rejection):
+    """The rejection's screenshots: one fetched (returned), one given up, one still being fetched."""
+    from reviews.models import RejectionScreenshot
+    from simulator.pictures import screenshot
+
+    shots = [
+        RejectionScreenshot(
+            rejection=rejection,
+            position=0,
+            media_id="m1",
+            state="fetched",
+            content_type="image/png",
+            data=screenshot("m1"),
+        ),
+        RejectionScreenshot(
+            rejection=rejection, position=1, media_id="m2", state="failed", last_error="40007"
+        ),
+        RejectionScreenshot(rejection=rejection, position=2, media_id="m3"),
+    ]
+    RejectionScreenshot.objects.bulk_create(shots)
+    type(rejection).objects.filter(pk=rejection.pk).update(screenshots=["m1", "m2", "m3"])
+    return RejectionScreenshot.objects.get(rejection=rejection, position=0)
 
 
 def _routes(patterns, prefix=""):

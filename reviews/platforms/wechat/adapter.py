@@ -9,6 +9,7 @@ API one to one (platform-apis.md §2) and take the App they act for.
 """
 
 import json
+import logging
 
 from releases import rollout as phased
 from releases.models import State
@@ -32,6 +33,8 @@ from reviews.platforms.wechat.schemas import (
 )
 from reviews.platforms.wechat.tokens import Tokens
 from reviews.rejections import classify_reason
+
+logger = logging.getLogger(__name__)
 
 # WeChat stamps submissions in whole seconds with its own clock; allow for both. Too little
 # slack risks a second submit_audit (refused with 85009, shown); too much risks adopting an
@@ -173,6 +176,39 @@ class WeChatAdapter(FleetCalls, PlatformAdapter):
     def rejection_items(self, reason: str) -> list[dict]:
         """WeChat's numbered reason, split and sorted into categories by reviews/rejections/."""
         return classify_reason(reason)
+
+    fetches_screenshots = True
+
+    def fetch_screenshot(self, app, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """A rejection screenshot (wechat-fleet.md §6): get_material with the rejected app's own token.
+
+        Field reports see 40007 (invalid media_id) there, so on 40007 the temporary-media call is
+        tried once; that fallback is experimental (WeChat documents get_material only).
+        """
+        try:
+            return self.tokens.as_app(
+                app,
+                lambda token: self.client.download(
+                    "POST",
+                    "/cgi-bin/material/get_material",
+                    params={"access_token": token},
+                    body={"media_id": media_id},
+                    max_bytes=max_bytes,
+                ),
+            )
+        except WeChatError as exc:
+            if exc.errcode != 40007:
+                raise
+        logger.info("get_material: 40007 for %s of %s, trying media/get (experimental)", media_id, app.appid)
+        return self.tokens.as_app(
+            app,
+            lambda token: self.client.download(
+                "GET",
+                "/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                max_bytes=max_bytes,
+            ),
+        )
 
     def withdraw(self, release) -> None:
         """undocodeaudit, unless WeChat already shows our submission withdrawn (a retried step)."""

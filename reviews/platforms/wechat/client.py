@@ -26,6 +26,10 @@ A = TypeVar("A", bound=Answer)
 NO_BODY = object()
 
 
+# The largest picture a GET for an image (get_qrcode) may answer; more is refused as permanent.
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
 class WeChatClient:
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None, transport=None) -> None:
         self.base_url = (base_url or settings.WECHAT_API_BASE).rstrip("/")
@@ -56,12 +60,56 @@ class WeChatClient:
     def get_image(self, path: str, *, params: dict | None = None) -> bytes:
         """A GET answered with image bytes (get_qrcode): an error comes back as JSON instead, so the
         Content-Type decides (wechat-fleet.md §3.2)."""
+        data, content_type = self.download("GET", path, params=params or {}, max_bytes=IMAGE_MAX_BYTES)
+        if not content_type.startswith("image/"):
+            api = path.rsplit("/", 1)[-1]
+            raise transient("malformed", f"WeChat's answer to {api} is neither an image nor an error.")
+        return data
+
+    def download(
+        self, method: str, path: str, *, params: dict, body=NO_BODY, max_bytes: int
+    ) -> tuple[bytes, str]:
+        """A call whose success is a file (get_material's picture): (bytes, Content-Type).
+
+        A JSON answer is WeChat's error and raises like any call; the body is read at most
+        `max_bytes` + 1 bytes far, so a huge answer costs no memory (a longer one is permanent).
+        """
         api = path.rsplit("/", 1)[-1]
-        response = self._send("GET", path, params=params, content=None, api=api)
-        if response.status_code == 200 and response.headers.get("content-type", "").startswith("image/"):
-            return response.content
-        self._decode(response, Answer, api=api)  # raises the errcode's error
-        raise transient("malformed", f"WeChat's answer to {api} is neither an image nor an error.")
+        content = None if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else {}
+        try:
+            with (
+                httpx.Client(timeout=self.timeout, transport=self.transport) as http,
+                http.stream(
+                    method, self.base_url + path, params=params, content=content, headers=headers
+                ) as response,
+            ):
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise WeChatError(
+                            f"WeChat's answer to {api} is larger than {max_bytes} bytes.",
+                            name="too_large",
+                            permanent=True,
+                        )
+        except httpx.TimeoutException:
+            raise transient("timeout", f"WeChat did not answer {api} within {self.timeout} s.") from None
+        except httpx.HTTPError as exc:
+            raise transient("connection", f"Could not reach WeChat for {api}: {exc}.") from None
+        data = bytes(data)
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if (
+            response.status_code != 200
+            or content_type in ("application/json", "text/plain")
+            or data[:1] == b"{"
+        ):
+            answered = httpx.Response(response.status_code, content=data)
+            self._decode(answered, Answer, api=api)  # raises the error it names
+            raise WeChatError(
+                f"WeChat answered {api} with JSON, not a file.", name="not_a_file", permanent=True
+            )
+        return data, content_type
 
     def _send(self, method: str, path: str, *, params, content, api: str) -> httpx.Response:
         headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else {}
