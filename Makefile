@@ -23,14 +23,17 @@ run: venv
 	$(PY) scripts/run_demo.py
 
 # The suite against real PostgreSQL and Redis; any of these may be overridden from the environment.
+# TEST_WORKERS=2 shares it out to pytest-xdist workers (0, the default: one process; README says why);
+# worker gwN uses test_<name>_gwN and REDIS_URL's database + N (tests/fixtures/parallel.py).
+TEST_WORKERS ?= 0
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sluice
-test: export REDIS_URL ?= redis://127.0.0.1:6379/15
+test: export REDIS_URL ?= redis://127.0.0.1:6379/10
 test: export SLUICE_TESTING = 1
 test: venv
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/preflight.py
 	@bash scripts/cjk_font.sh
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Releases through the WeChat simulator while it fails and workers are killed (bench/chaos.py);
 # drops and recreates the database of CHAOS_DATABASE_URL (its name must contain chaos).

@@ -15,7 +15,7 @@ import psycopg2
 import redis
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sluice"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (

@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.robots",
     "tests.fixtures.sqlite",
     "tests.fixtures.douyin",
+    "tests.fixtures.parallel",
 ]
 
 GOOD_NOTES = "New points page under 我的 > 积分; points are granted after payment."

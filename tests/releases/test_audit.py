@@ -1,5 +1,6 @@
 """The audit trail: one event per change, in the change's transaction, tamper-evident."""
 
+import itertools
 import threading
 
 import pytest
@@ -164,13 +165,13 @@ def test_two_connections_transitioning_one_release_have_one_winner(make_release,
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_hash_chain(app, alice):
-    outcomes = _race(
-        lambda: [
-            services.release_create(app=app, actor=alice, version=f"1.{i}.{threading.get_ident() % 1000}")
-            for i in range(5)
-        ],
-        count=4,
-    )
+    writers = itertools.count()  # a number per thread: its ident % 1000 was not unique (two threads 1.0.512)
+
+    def write():
+        writer = next(writers)
+        return [services.release_create(app=app, actor=alice, version=f"1.{i}.{writer}") for i in range(5)]
+
+    outcomes = _race(write, count=4)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     report = audit_verify()
     assert report.ok, report
