@@ -12,6 +12,7 @@ import logging
 
 import django_rq
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from releases.campaigns.models import CampaignApp, CampaignQrCode
@@ -61,7 +62,10 @@ def qr_codes_queue(campaign) -> int:
 
 
 def _finish(entry_id: int, state: str, error: str = "") -> None:
-    CampaignApp.objects.filter(pk=entry_id, qr_state=QUEUED).update(qr_state=state, qr_error=error)
+    """updated_at moves too, so the campaign page (its live stamp) shows the code as it arrives."""
+    CampaignApp.objects.filter(pk=entry_id, qr_state=QUEUED).update(
+        qr_state=state, qr_error=error, updated_at=timezone.now()
+    )
 
 
 def campaign_qr_fetch(entry_id: int) -> str | None:
