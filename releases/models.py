@@ -208,7 +208,7 @@ class UserPreference(models.Model):
 # are imported from here by the rest of the code.
 from releases.audit_records import AuditChainHead, AuditEvent, AuditVerification  # noqa: E402, F401
 from releases.build_records import Build  # noqa: E402, F401
-from releases.campaigns.models import Campaign, CampaignApp, CampaignState, Held  # noqa: E402, F401
+from releases.campaigns.models import Campaign, CampaignApp, CampaignQrCode, CampaignState, Held  # noqa: E402, F401
 from releases.gate_records import (  # noqa: E402, F401
     Approval,
     ChecklistTick,

@@ -106,6 +106,12 @@ class PlatformAdapter:
     def submit(self, release) -> Submission:
         raise NotImplementedError
 
+    def preview_qr_code(self, release) -> bytes | None:
+        """The image a tester scans to open the app's test version, once `upload` put the release's
+        code there (WeChat's experience QR code); None when the platform draws none. Raise
+        PlatformError when it cannot be read. The caller checks what the bytes are."""
+        return None
+
     def review_status(self, release, audit_id: str = "") -> ReviewStatus | None:
         """The platform's word on the submission `audit_id` (the latest one when empty); None when
         the app was never submitted. The one status call of a poll and of a pushed event."""

@@ -86,6 +86,11 @@ urlpatterns: list = [
     path("campaigns/<int:campaign_id>/", campaign_pages.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:campaign_id>/live", campaign_pages.campaign_live, name="campaign-live"),
     path(
+        "campaigns/<int:campaign_id>/apps/<int:app_id>/qr-code",
+        campaign_pages.campaign_qr_code,
+        name="campaign-qr-code",
+    ),
+    path(
         "campaigns/<int:campaign_id>/groups/<str:key>/<str:action>",
         campaign_pages.campaign_group_action,
         name="campaign-group-action",

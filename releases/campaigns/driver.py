@@ -31,6 +31,7 @@ from releases.audit import audit_record
 from releases.campaigns import plan as planning
 from releases.campaigns import ratelimit
 from releases.campaigns.models import DRIVEN, Campaign, CampaignApp, CampaignState, Held
+from releases.campaigns.qr import qr_codes_queue
 from releases.campaigns.render import render_text, variables_for
 from releases.errors import Refused, SluiceError
 from releases.gate.facts import checklist_of, latest_check_runs
@@ -96,6 +97,7 @@ def campaign_drive(campaign_id: int) -> bool | None:
             _submit_wave(campaign, halt)
         if campaign.state == CampaignState.PUBLISHING:
             _publish_wave(campaign, halt)
+        qr_codes_queue(campaign)  # best effort, after each app's commit; never holds an app
         _settle(campaign)
         Campaign.objects.filter(pk=campaign.pk).update(
             halt_code=halt.code,

@@ -110,8 +110,24 @@ class CampaignApp(models.Model):
     wave = models.PositiveIntegerField(null=True, blank=True)
     # Retry this app: a rejection group sent for resubmission, or retry-failed (the driver does it, in waves).
     retry_requested = models.BooleanField(default=False)
+    # The experience version's QR code, fetched once the app's code is committed (best effort:
+    # never holds the app). "" not asked yet, then queued, fetched, failed (qr_error says why) or
+    # none (the platform has no such code). The image itself is a CampaignQrCode.
+    qr_state = models.CharField(max_length=10, blank=True)
+    qr_error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "pk"]
         constraints = [models.UniqueConstraint(fields=["campaign", "app"], name="campaign_app_once")]
+
+
+class CampaignQrCode(models.Model):
+    """One app's experience QR code as the platform drew it: a PNG or JPEG of at most
+    releases.campaigns.qr.MAX_BYTES, its type read from the bytes themselves. A table of its own,
+    so reading a campaign's rows never loads the images."""
+
+    entry = models.OneToOneField(CampaignApp, on_delete=models.CASCADE, related_name="qr_code")
+    content_type = models.CharField(max_length=20)
+    image = models.BinaryField()
+    fetched_at = models.DateTimeField(default=timezone.now)

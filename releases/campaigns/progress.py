@@ -151,6 +151,9 @@ def campaign_out(campaign: Campaign) -> dict:
                 "held": entry.held or None,
                 "last_error": last_error(entry) or None,
                 "wave": entry.wave,
+                # The experience QR code: queued, fetched, failed (qr_error), none, or null (not yet).
+                "qr_code": entry.qr_state or None,
+                "qr_error": entry.qr_error or None,
             }
             for entry in entries
         ],

@@ -10,6 +10,8 @@ that app alone (RenderError), so one bad row never stops the campaign.
 
 import re
 
+from django.utils.translation import gettext_noop
+
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 WHOLE = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
 
@@ -32,7 +34,9 @@ def variables_for(app, given: dict) -> dict:
 
 def _text(value) -> str:
     if isinstance(value, (dict, list)):
-        raise RenderError("a list or object can only fill a value of its own, not part of a text")
+        raise RenderError(
+            gettext_noop("a list or object can only fill a value of its own, not part of a text")
+        )
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -44,11 +48,13 @@ def render_text(template: str, variables: dict) -> str:
     def one(match: re.Match) -> str:
         name = match.group(1)
         if name not in variables:
-            raise RenderError(f"no variable “{name}” for this app")
+            raise RenderError(gettext_noop("no variable “%(name)s” for this app") % {"name": name})
         try:
             return _text(variables[name])
         except RenderError as exc:
-            raise RenderError(f"“{name}”: {exc.message}") from None
+            raise RenderError(
+                gettext_noop("“%(name)s”: %(error)s") % {"name": name, "error": exc.message}
+            ) from None
 
     return PLACEHOLDER.sub(one, template or "")
 
@@ -60,7 +66,7 @@ def render_json(template, variables: dict):
         if whole:
             name = whole.group(1)
             if name not in variables:
-                raise RenderError(f"no variable “{name}” for this app")
+                raise RenderError(gettext_noop("no variable “%(name)s” for this app") % {"name": name})
             return variables[name]
         return render_text(template, variables)
     if isinstance(template, list):

@@ -89,3 +89,67 @@ def test_another_team_never_sees_a_campaign(client, alice, olga, manual_account,
     assert client.get(f"/campaigns/{campaign.pk}/live").status_code == 404
     assert client.post(f"/campaigns/{campaign.pk}/cancel").status_code == 404
     assert "Store 0" not in client.get("/campaigns/").content.decode()
+
+
+def test_apps_picked_one_by_one_or_by_appid_are_the_campaigns_targets(client, alice, manual_account, stores):
+    other = App.objects.create(
+        team=stores[0].team, platform_account=manual_account, name="Store 9", appid="wxstore0009"
+    )
+    client.force_login(alice)
+    page = client.get("/campaigns/new").content.decode()
+    assert f'<option value="{stores[1].pk}">Store 1 · wxstore0001</option>' in page
+
+    client.post(
+        "/campaigns/new",
+        form(manual_account, target_kind="apps", apps=[str(stores[1].pk)], appids="wxstore0009"),
+    )
+    campaign = Campaign.objects.get()
+    assert campaign.targets == {"apps": sorted([stores[1].pk, other.pk])}
+    assert set(campaign.entries.values_list("app__appid", flat=True)) == {"wxstore0001", "wxstore0009"}
+
+
+def test_an_appid_of_no_app_of_the_account_is_refused_and_creates_nothing(
+    client, alice, manual_account, stores
+):
+    client.force_login(alice)
+    response = client.post(
+        "/campaigns/new", form(manual_account, target_kind="apps", appids="wxstore0001 wxnobody"), follow=True
+    )
+    assert (
+        "These AppIDs are not apps of" in response.content.decode()
+        and "wxnobody" in response.content.decode()
+    )
+    assert not Campaign.objects.exists()
+
+
+def test_the_dry_run_shows_a_few_apps_rendered_and_those_held_and_creates_nothing(
+    client, alice, manual_account, stores
+):
+    App.objects.filter(pk=stores[1].pk).update(authorization_lost_at="2026-01-01T00:00:00Z")
+    App.objects.create(
+        team=stores[0].team, platform_account=manual_account, name="Store 7", appid="wxstore0007"
+    )
+    client.force_login(alice)
+    response = client.post(
+        "/campaigns/new",
+        form(
+            manual_account,
+            preview="1",
+            ext_json=json.dumps({"extAppid": "{{ appid }}", "ext": {"city": "{{ city }}"}}),
+            variables=json.dumps({"wxstore0000": {"city": "<b>Hangzhou</b>"}}),
+            release_notes="Spring menu for {{ merchant_name }}",
+        ),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    preview = page[
+        page.index('id="campaign-preview"') : page.index("</section>", page.index('id="campaign-preview"'))
+    ]
+    assert "3 apps are targeted." in preview
+    assert "&quot;city&quot;: &quot;&lt;b&gt;Hangzhou&lt;/b&gt;&quot;" in preview  # escaped
+    assert "Spring menu for Store 0" in preview
+    assert "2 apps would be held back" in preview
+    assert "Store 1" in preview and "Authorization lost" in preview
+    assert "Store 7" in preview and "no variable “city” for this app" in preview
+    assert 'value="Spring menu for {{ merchant_name }}"' not in page  # the form keeps what was typed
+    assert "Spring menu for {{ merchant_name }}</textarea>" in page

@@ -125,3 +125,34 @@ def test_a_manual_campaign_runs_to_submitted_through_the_api(
     assert set(Release.objects.values_list("state", flat=True)) == {State.SUBMITTED}
     release = Release.objects.get(app__appid="wxstore0001")
     assert release.ext_json == {"ext": {"shop": 2, "name": "Store 1"}}
+
+
+def test_a_dry_run_renders_a_few_apps_names_those_held_and_creates_nothing(
+    api_client, alice, olga, manual_account, fleet
+):
+    from releases.campaigns.models import Campaign
+
+    response = api_client(
+        "post", "/campaigns/preview", user=alice, **body(manual_account, targets={"all": True})
+    )
+
+    assert response.status_code == 200, response.json()
+    found = response.json()
+    assert found["apps"] == 3 and found["held_count"] == 1
+    assert [(s["appid"], s["ext_json"]) for s in found["samples"]] == [
+        ("wxstore0000", {"ext": {"shop": 1, "name": "Store 0"}}),
+        ("wxstore0001", {"ext": {"shop": 2, "name": "Store 1"}}),
+    ]
+    assert found["samples"][0]["review_notes"].endswith(" Store 0")
+    assert found["held"] == [
+        {
+            "app": fleet[2].pk,
+            "appid": "wxstore0002",
+            "name": "Store 2",
+            "held": "render_failed",
+            "error": "no variable “shop_id” for this app",
+        }
+    ]
+    assert not Campaign.objects.exists()
+    other = api_client("post", "/campaigns/preview", user=olga, **body(manual_account, targets={"all": True}))
+    assert other.status_code == 404

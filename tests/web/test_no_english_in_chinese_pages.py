@@ -18,6 +18,7 @@ When this fails it names each page and the English it shows: wrap the string for
 its msgstr to locale/zh_Hans/LC_MESSAGES/django.po; only a name or identifier goes on ALLOWED.
 """
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -189,6 +190,28 @@ def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, a
     words = english_words(invalid.content.decode())
     if words:
         english["publish-policy (invalid)"] = (words, visible_text(invalid.content.decode()))
+    # The campaign form's dry run: one app rendered, one held back for a variable it lacks.
+    shop = App.objects.get(pk=talking_world["app_id"][0])
+    App.objects.create(
+        team=shop.team, platform_account=shop.platform_account, name="甜品店", appid="wxdessert01"
+    )
+    dry_run = client.post(
+        "/campaigns/new",
+        {
+            "platform_account": shop.platform_account_id,
+            "template_id": "7",
+            "version": "9.1.0",
+            "target_kind": "all",
+            "ext_json": '{"城市": "{{ shop_city }}"}',
+            "variables": json.dumps({shop.appid: {"shop_city": "杭州"}}),
+            "release_notes": "{{ merchant_name }} 的春季菜单",
+            "preview": "1",
+        },
+    )
+    assert "campaign-preview" in dry_run.content.decode()
+    words = english_words(dry_run.content.decode())
+    if words:
+        english["/campaigns/new (dry run)"] = (words, visible_text(dry_run.content.decode()))
     release_id = talking_world["release_id"][1]
     assert {"/", f"/releases/{release_id}/", "/audit/", "/analytics/", "/sim/console/"} <= read
     assert any("publish-policy" in path for path in read)

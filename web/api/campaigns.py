@@ -13,6 +13,7 @@ from pydantic import Field
 
 from releases import selectors
 from releases.campaigns import groups, services
+from releases.campaigns.preview import campaign_preview
 from releases.campaigns.progress import campaign_out, campaigns_for
 from releases.memo import in_read_scope
 from web.api.core import client_ip, get_or_404
@@ -100,6 +101,12 @@ class CampaignAppOut(Schema):
     held: str | None
     last_error: str | None
     wave: int | None
+    qr_code: str | None = Field(
+        None,
+        description="The experience QR code, fetched after the commit (best effort): queued, fetched "
+        "(the campaign page shows it), failed (qr_error says why), none; null before the commit.",
+    )
+    qr_error: str | None = None
 
 
 class GroupAppOut(Schema):
@@ -171,6 +178,30 @@ class GroupActionOut(GroupOut):
     parked: list[str] | None = None
 
 
+class PreviewAppOut(Schema):
+    app: int
+    appid: str
+    name: str
+    ext_json: JsonObject
+    release_notes: str
+    review_notes: str
+
+
+class PreviewHeldOut(Schema):
+    app: int
+    appid: str
+    name: str
+    held: str
+    error: str
+
+
+class PreviewOut(Schema):
+    apps: int
+    samples: list[PreviewAppOut]
+    held: list[PreviewHeldOut]
+    held_count: int
+
+
 def _summary(campaign) -> dict:
     return {
         "id": campaign.pk,
@@ -196,6 +227,16 @@ def create_campaign(request, payload: CampaignIn):
         account=account, actor=request.user, ip=client_ip(request), **data
     )
     return Status(201, campaign_out(campaigns_for(request.user).get(pk=campaign.pk)))
+
+
+@router.post("/campaigns/preview", response={200: PreviewOut, **ERRORS}, tags=["campaigns"])
+def preview_campaign(request, payload: CampaignIn):
+    """A dry run of POST /campaigns with the same body: the rendered ext.json, release notes and
+    review notes of the first few apps, and every app that would be held back (a render error, a
+    lost authorization; the first 50 listed, all counted). Nothing is created or asked of WeChat."""
+    account = get_or_404(selectors.platform_accounts_for(request.user), payload.platform_account)
+    data = payload.model_dump(exclude={"platform_account", "name", "reserve", "build_report"})
+    return campaign_preview(account=account, actor=request.user, **data)
 
 
 @router.get("/campaigns", response={200: CampaignPage, **ERRORS}, tags=["campaigns"])

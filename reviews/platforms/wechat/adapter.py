@@ -117,6 +117,10 @@ class WeChatAdapter(FleetCalls, PlatformAdapter):
             user_desc=(release.release_notes or release.version)[:USER_DESC_MAX],
         )
 
+    def preview_qr_code(self, release) -> bytes | None:
+        """get_qrcode: the trial version's QR code, which wxa/commit (upload) made."""
+        return self.get_qrcode(release.app)
+
     def submit(self, release) -> Submission:
         """feedback_info is WeChat's note to the reviewer, allowed only on a resubmission after a
         rejection: the explanation written in the remediation tasks, else the review notes."""
