@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from releases import selectors
 from releases.campaigns import groups, services
@@ -43,7 +43,7 @@ class TagTargets(Strict):
 
 
 class AppTargets(Strict):
-    apps: list[Annotated[int, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
+    apps: list[Annotated[StrictInt, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
 
 
 class AllTargets(Strict):

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
+from pydantic import StrictInt
 
 from notify import services
 from notify.kinds import KINDS
@@ -56,7 +57,7 @@ def _clock(value: time | None) -> str | None:
 class _ChannelIn(Strict):
     name: str = Field(max_length=120, pattern=SOME_TEXT)
     events: list[EventKind] | None = Field(None, description="Event kinds sent; all when left out or empty.")
-    apps: list[int] | None = Field(None, description="App ids of the team; empty: every app.")
+    apps: list[StrictInt] | None = Field(None, description="App ids of the team; empty: every app.")
     language: Literal["zh-Hans", "en"] | None = Field(
         None, description="Default zh-Hans for robots, en for email and webhooks."
     )

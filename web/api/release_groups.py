@@ -6,7 +6,7 @@ publish) acts on every member that allows it and says, per member, what it did o
 """
 
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from releases import selectors
 from releases.errors import NotFound
@@ -24,7 +24,9 @@ class ReleaseGroupIn(Strict):
     release_notes: str = text(10_000)
     review_notes: str = text(10_000)
     build_report: BuildReport = Field(default_factory=dict)
-    apps: list[int] = Field(min_length=1, max_length=10, description="One app per platform, of one team.")
+    apps: list[StrictInt] = Field(
+        min_length=1, max_length=10, description="One app per platform, of one team."
+    )
     hold_on_rejection: bool = Field(
         False, description="A rejection on one platform holds the group's submit and publish for all."
     )

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from web.api.schemas.common import NO_NUL, SPACE, Strict
 
@@ -71,7 +71,7 @@ class SyncOut(Schema):
 
 
 class TargetApps(Strict):
-    apps: list[int] = Field(max_length=10000, description="App ids; ids of other teams match nothing.")
+    apps: list[StrictInt] = Field(max_length=10000, description="App ids; ids of other teams match nothing.")
 
 
 class TargetTags(Strict):
