@@ -75,7 +75,9 @@ class ReleaseGroupForm(ReleaseForm):
         if not builds:
             del self.fields["build"]
         templates: dict[int, list] = {}
-        for template in CodeTemplate.objects.filter(account__apps__in=self.offered).order_by("-template_id"):
+        for template in (
+            CodeTemplate.objects.filter(account__apps__in=self.offered).distinct().order_by("-template_id")
+        ):
             templates.setdefault(template.account_id, []).append(template)
         # Per app whose account keeps templates: which one it ships, and its ext.json.
         self.code_fields = []
