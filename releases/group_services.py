@@ -22,18 +22,26 @@ MAX_APPS = 10
 
 def _apps_of_one_product(apps: list[App]) -> None:
     if not apps:
-        raise Invalid("apps_required", "Name the apps to ship to (`apps`).", details={"apps": "Required."})
+        raise Invalid(
+            "apps_required", gettext_noop("Name the apps to ship to."), details={"apps": "Required."}
+        )
     if len(apps) > MAX_APPS:
-        raise Invalid("too_many_apps", f"At most {MAX_APPS} apps.", details={"apps": "Too many."})
+        raise Invalid(
+            "too_many_apps",
+            gettext_noop("At most %(count)s apps.") % {"count": MAX_APPS},
+            details={"apps": "Too many."},
+        )
     if len({app.team_id for app in apps}) > 1:
         raise Invalid(
-            "mixed_teams", "The apps of a group belong to one team.", details={"apps": "Mixed teams."}
+            "mixed_teams",
+            gettext_noop("The apps of a group belong to one team."),
+            details={"apps": "Mixed teams."},
         )
     platforms = [app.platform_account.platform for app in apps]
     if len(set(platforms)) != len(platforms):
         raise Invalid(
             "same_platform",
-            "A group ships one product to different platforms: name one app per platform.",
+            gettext_noop("A group ships one product to different platforms: name one app per platform."),
             details={"apps": "Two apps on one platform."},
         )
 
@@ -47,9 +55,15 @@ def release_group_create(
     review_notes: str = "",
     build_report: dict | None = None,
     hold_on_rejection: bool = False,
+    build: dict | None = None,
+    code: dict[int, dict] | None = None,
     ip: str | None = None,
 ) -> ReleaseGroup:
-    """The group and one draft per app, all or none (a refusal for one app creates nothing)."""
+    """The group and one draft per app, all or none (a refusal for one app creates nothing).
+
+    `build` ({"build_commit", "build_branch", "build_ci_url"}) when the notes and report come from
+    a CI build; `code` maps an app's id to the code its platform ships ({"template_id",
+    "ext_json"}): each platform's template library is its own, so the template is per app."""
     _apps_of_one_product(apps)
     with transaction.atomic():
         group = ReleaseGroup.objects.create(
@@ -69,6 +83,8 @@ def release_group_create(
                 release_notes=release_notes,
                 review_notes=review_notes,
                 build_report=build_report,
+                build=build,
+                **(code or {}).get(app.pk, {}),
                 ip=ip,
             )
             ReleaseGroupMember.objects.create(group=group, release=release)

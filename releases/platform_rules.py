@@ -18,7 +18,8 @@ class PlatformRules:
     withdraw_monthly: int | None
     # Whether repeated rejections for one reason lock the app's resubmissions for a while.
     same_reason_lock: bool
-    # The shortest wait between two submissions of an app (Douyin's 11301: 10 seconds).
+    # The shortest wait between two submissions of an app (Douyin's 11301: 10 seconds): the
+    # submit step puts its job off until it has passed (releases.step_services.submit_wait_seconds).
     submit_interval: timedelta
     # When a decision usually comes (the poll tightens inside it): (earliest, latest).
     decision_window: tuple[timedelta, timedelta]

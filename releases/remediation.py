@@ -51,9 +51,16 @@ APPROVED_SINCE = {
 # -- tasks ----------------------------------------------------------------------------------
 
 
-def _steps(category: str) -> tuple[object | None, list[dict]]:
+def playbook_for(category: str, platform: str) -> Playbook | None:
+    """The platform's own playbook for the category where it has one, else every platform's."""
+    return (
+        Playbook.objects.filter(category=category, platform__in=[platform, ""]).order_by("-platform").first()
+    )
+
+
+def _steps(category: str, platform: str) -> tuple[object | None, list[dict]]:
     """The current playbook version's steps, or one generic step when there is no playbook."""
-    playbook = Playbook.objects.filter(category=category).first()
+    playbook = playbook_for(category, platform)
     version = playbook.current if playbook is not None else None
     if version is None:
         label = english(RejectionCategory(category).label).lower()
@@ -84,8 +91,9 @@ def plan_tasks(release: Release, rejection: Rejection) -> tuple[list[str], list[
     existing = {task.key: task for task in release.remediation_tasks.select_for_update()}
     position = max((t.position for t in existing.values()), default=0)
     created, reopened = [], []
+    platform = release.app.platform_account.platform
     for category in rejection.categories:
-        version, steps = _steps(category)
+        version, steps = _steps(category, platform)
         for step in steps:
             task = existing.get(step["key"])
             if task is None:

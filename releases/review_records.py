@@ -72,15 +72,26 @@ class UnclassifiedReason(models.Model):
 
 
 class Playbook(models.Model):
-    """What to do about one rejection category. Its steps live in immutable versions."""
+    """What to do about one rejection category. Its steps live in immutable versions.
 
-    category = models.CharField(max_length=40, choices=RejectionCategory.choices, unique=True)
+    `platform` "" is the playbook of every platform; a platform's own playbook for a category
+    (its console, its words) is chosen before it for that platform's rejections (issue 16)."""
+
+    category = models.CharField(max_length=40, choices=RejectionCategory.choices)
+    platform = models.CharField(
+        max_length=20, blank=True, default="", help_text="Empty: every platform without its own playbook."
+    )
     title = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "reviews_playbook"
-        ordering = ["category"]
+        ordering = ["category", "platform"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "category"], name="one_playbook_per_platform_category"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -7,9 +7,11 @@ records what came of it. Each attempt claims the step first (releases.steps).
 """
 
 import logging
+import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -28,6 +30,7 @@ from releases.steps import (
     step_claim,
     step_defer,
     step_reserve,
+    step_wait,
     steps_due,
 )
 from releases.transitions import _transition
@@ -159,6 +162,10 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     step = IN_FLIGHT.get(release.state)
     if step is None:
         return None
+    if step == "submit" and (wait := submit_wait_seconds(release)):
+        step_wait(release, claim, seconds=wait)
+        logger.info("Release %s waits %s s: the platform's interval between submissions", release.pk, wait)
+        return None
     adapter = adapter_for(release.app.platform_account)
     try:
         outcome = _step_call(adapter, step, release, claim)
@@ -176,6 +183,22 @@ def release_step_perform(*, release_id: int, reserved: str = "") -> Release | No
     if finished is not None and step == "submit":
         adapter.on_submitted(finished)
     return _after_stage(finished)
+
+
+def submit_wait_seconds(release: Release) -> int:
+    """Seconds until the app may be submitted again under its platform's `submit_interval`
+    (Douyin: 10 s, else 11301), counted from the app's latest submission; 0 when it may now."""
+    interval = rules_for(release.app.platform_account.platform).submit_interval
+    if not interval:
+        return 0
+    last = (
+        Release.objects.filter(app_id=release.app_id, submitted_at__isnull=False)
+        .aggregate(last=Max("submitted_at"))
+        .get("last")
+    )
+    if last is None:
+        return 0
+    return max(0, math.ceil((last + interval - timezone.now()).total_seconds()))
 
 
 def _after_stage(finished: Release | None) -> Release | None:

@@ -142,6 +142,25 @@ def step_defer(release: Release, claim: str, *, code: str, message: str) -> int 
     return delay
 
 
+def step_wait(release: Release, claim: str, *, seconds: int) -> bool:
+    """Hand the step back unattempted, reserved for a job `seconds` from now: the platform's
+    shortest interval between two submissions has not passed (releases.platform_rules
+    `submit_interval`). Not a failure: no error is shown and no attempt is spent. False if the
+    claim was lost meanwhile (nothing scheduled)."""
+    token, pickup = reservation()
+    handed_back = Release.objects.filter(pk=release.pk, step_claimed_by=claim, state=release.state).update(
+        step_claimed_by=token,
+        step_lease_until=pickup + timedelta(seconds=seconds),
+        step_attempts=F("step_attempts") - 1,
+    )
+    if not handed_back:
+        return False
+    from releases.jobs import enqueue_step
+
+    enqueue_step(release.pk, reserved=token, delay=seconds)
+    return True
+
+
 def steps_due():
     """In-flight releases nobody is on: the lease ran out (a worker died), or the reservation did
     (the job that was to take it was lost, or waited in the queue longer than it holds). A step

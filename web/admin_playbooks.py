@@ -67,10 +67,11 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
 
 @admin.register(Playbook)
 class PlaybookAdmin(admin.ModelAdmin):
-    list_display = ["category", "title", "current_version", "edit_steps"]
+    list_display = ["category", "platform", "title", "current_version", "edit_steps"]
+    list_filter = ["platform"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["category"] if obj is not None else []
+        return ["category", "platform"] if obj is not None else []
 
     @admin.display(description="Current version")
     def current_version(self, obj):

@@ -178,6 +178,7 @@ def app_list(request):
             "tag": tag,
             "query": urlencode({k: v for k, v in (("q", q), ("tag", tag)) if v}),
             "can_add_app": bool(selectors.team_ids_for(request.user, Role.RELEASE_MANAGER)),
+            "can_group": bool(selectors.team_ids_for(request.user, Role.DEVELOPER)),
         },
     )
 

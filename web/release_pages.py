@@ -3,6 +3,7 @@ polls while slow checks run. Reads only; what its buttons and forms post is
 web.release_changes."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -12,7 +13,16 @@ from django.views.decorators.http import require_GET
 from releases import actions, approvals, selectors
 from releases.checks import REGISTRY
 from releases.memo import in_read_scope
-from releases.models import EDITABLE, AuditEvent, CheckResult, Release, Role, State, role_at_least
+from releases.models import (
+    EDITABLE,
+    AuditEvent,
+    CheckResult,
+    Release,
+    ReleaseGroupMember,
+    Role,
+    State,
+    role_at_least,
+)
 from web.audit_labels import CODE_KEYS, action_label, data_key_label, data_value_text
 from web.page_helpers import page_context, request_role
 from web.rollout_pages import CONFIRMED, rollout_context
@@ -147,9 +157,19 @@ UNSHOWN_COLUMNS = (
 
 def _shown_releases(user):
     """The user's releases (the selector: team isolation) joined with what the page shows: the
-    app, its platform account, the author and the owner; not the team row, nor UNSHOWN_COLUMNS."""
+    app, its platform account, the author and the owner, its release group (issue 16); not the
+    team row, nor UNSHOWN_COLUMNS. The group's other platforms come in one query, only for a
+    release that has a group."""
     shown = selectors.releases_for(user).select_related(None)
-    return shown.select_related("app__platform_account", "author", "owner").defer(*UNSHOWN_COLUMNS)
+    siblings = Prefetch(
+        "group_membership__group__members",
+        queryset=ReleaseGroupMember.objects.select_related("release__app__platform_account"),
+    )
+    return (
+        shown.select_related("app__platform_account", "author", "owner", "group_membership__group")
+        .prefetch_related(siblings)
+        .defer(*UNSHOWN_COLUMNS)
+    )
 
 
 @login_required
@@ -171,6 +191,7 @@ def release_detail(request, release_id: int):
     checklist = _checklist_rows(release)
     events, last_event = _event_rows(release)
     policy = approvals.policy_status(release)
+    membership = getattr(release, "group_membership", None)  # fetched with the release
     return render(
         request,
         "releases/release_detail.html",
@@ -180,6 +201,12 @@ def release_detail(request, release_id: int):
             "confirmed_actions": CONFIRMED,
             "release": release,
             "app": release.app,
+            "group": membership.group if membership else None,
+            "group_siblings": [
+                m.release for m in membership.group.members.all() if m.release_id != release.pk
+            ]
+            if membership
+            else [],
             "role": role,
             "role_label": Role(role).label,
             "live_stamp": _live_stamp(release, check_run, last_event),

@@ -53,6 +53,7 @@ urlpatterns: list = [
     ),
     path("apps/<int:app_id>/releases/new", release_changes.release_create, name="release-create"),
     path("releases/<int:release_id>/", release_pages.release_detail, name="release-detail"),
+    path("release-groups/new", group_pages.release_group_create_page, name="release-group-create"),
     path("release-groups/<int:group_id>/", group_pages.release_group_detail, name="release-group"),
     path(
         "release-groups/<int:group_id>/<str:action>",

@@ -59,7 +59,7 @@ def current_steps(playbook: Playbook) -> list[dict]:
 def library() -> list[tuple[Playbook, PlaybookVersion | None, list[PlaybookStep]]]:
     """Every playbook with its current version and steps, for the list page."""
     rows = []
-    for playbook in Playbook.objects.prefetch_related("versions__steps").order_by("category"):
+    for playbook in Playbook.objects.prefetch_related("versions__steps").order_by("category", "platform"):
         versions = sorted(playbook.versions.all(), key=lambda v: v.number, reverse=True)
         current = versions[0] if versions else None
         steps = sorted(current.steps.all(), key=lambda s: (s.position, s.pk)) if current else []

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from releases.models import Playbook, RejectionCategory
+from releases.playbooks import seed_douyin
 from releases.playbooks.library import playbook_publish
 
 C = RejectionCategory
@@ -279,13 +280,16 @@ SEED: dict[str, tuple[str, list[dict]]] = {
 
 
 def seed_playbooks() -> list[str]:
-    """Create the missing playbooks (version 1). Returns the categories created."""
+    """Create the missing playbooks (version 1): every platform's, then each platform's own
+    (releases/playbooks/seed_douyin.py). Returns the categories created ("douyin:privacy_policy"
+    for a platform's own)."""
     created = []
     with transaction.atomic():
-        for category, (title, steps) in SEED.items():
-            if Playbook.objects.filter(category=category).exists():
-                continue
-            playbook = Playbook.objects.create(category=category, title=title)
-            playbook_publish(playbook, steps=steps, actor=None, note="Seeded from the domain notes.")
-            created.append(str(category))
+        for platform, seed in (("", SEED), (seed_douyin.PLATFORM, seed_douyin.SEED)):
+            for category, (title, steps) in seed.items():
+                if Playbook.objects.filter(category=category, platform=platform).exists():
+                    continue
+                playbook = Playbook.objects.create(category=category, platform=platform, title=title)
+                playbook_publish(playbook, steps=steps, actor=None, note="Seeded from the domain notes.")
+                created.append(f"{platform}:{category}" if platform else str(category))
     return created

@@ -8,25 +8,29 @@ from django.core.management import call_command
 
 from releases.errors import Invalid
 from releases.models import Playbook, PlaybookVersion, RejectionCategory
+from releases.playbooks import seed_douyin
 from releases.playbooks.library import current_steps, library, playbook_publish
 from releases.playbooks.seed import seed_playbooks
 
 
-def test_seeding_creates_a_playbook_for_every_category_once(db):
-    assert len(seed_playbooks()) == len(RejectionCategory)
+def test_seeding_creates_a_playbook_for_every_category_once_and_douyins_own_once(db):
+    assert len(seed_playbooks()) == len(RejectionCategory) + len(seed_douyin.SEED)
     assert seed_playbooks() == []
-    assert Playbook.objects.count() == len(RejectionCategory)
+    assert Playbook.objects.filter(platform="").count() == len(RejectionCategory)
+    assert Playbook.objects.filter(platform="douyin").count() == len(seed_douyin.SEED)
     assert set(PlaybookVersion.objects.values_list("number", flat=True)) == {1}
 
 
 def test_the_seed_follows_the_domain_table_of_remedies(db):
     seed_playbooks()
-    privacy = current_steps(Playbook.objects.get(category="privacy_policy"))
+    privacy = current_steps(Playbook.objects.get(category="privacy_policy", platform=""))
     assert privacy[0]["title"] == "Explain every permission in the privacy policy"
     assert privacy[0]["check_key"] == "privacy_policy"
-    performance = [s["check_key"] for s in current_steps(Playbook.objects.get(category="performance"))]
+    performance = [
+        s["check_key"] for s in current_steps(Playbook.objects.get(category="performance", platform=""))
+    ]
     assert performance[:2] == ["package_size", "first_screen"]
-    mismatch = current_steps(Playbook.objects.get(category="category_mismatch"))
+    mismatch = current_steps(Playbook.objects.get(category="category_mismatch", platform=""))
     assert mismatch[0]["check_key"] == "category_features"
 
 
@@ -34,13 +38,13 @@ def test_the_command_is_idempotent(db):
     out = io.StringIO()
     call_command("seed_playbooks", stdout=out)
     call_command("seed_playbooks", stdout=out)
-    assert "Created 11 playbook(s)" in out.getvalue()
+    assert f"Created {len(RejectionCategory) + len(seed_douyin.SEED)} playbook(s)" in out.getvalue()
     assert "nothing changed" in out.getvalue()
 
 
 def test_seeding_never_overwrites_an_edited_playbook(db, adam):
     seed_playbooks()
-    playbook = Playbook.objects.get(category="other")
+    playbook = Playbook.objects.get(category="other", platform="")
     playbook_publish(playbook, steps=[{"key": "other.ask", "title": "Ask the reviewer"}], actor=adam)
     seed_playbooks()
     assert [s["key"] for s in current_steps(playbook)] == ["other.ask"]
@@ -48,7 +52,7 @@ def test_seeding_never_overwrites_an_edited_playbook(db, adam):
 
 def test_an_edit_is_a_new_version_and_the_old_one_stays(db, adam):
     seed_playbooks()
-    playbook = Playbook.objects.get(category="performance")
+    playbook = Playbook.objects.get(category="performance", platform="")
     before = current_steps(playbook)
     version = playbook_publish(
         playbook,
@@ -72,7 +76,7 @@ def test_an_edit_is_a_new_version_and_the_old_one_stays(db, adam):
 )
 def test_a_bad_edit_is_refused_and_changes_nothing(db, steps, code):
     seed_playbooks()
-    playbook = Playbook.objects.get(category="other")
+    playbook = Playbook.objects.get(category="other", platform="")
     with pytest.raises(Invalid) as refused:
         playbook_publish(playbook, steps=steps)
     assert refused.value.code == code
@@ -113,7 +117,7 @@ def _inline_post(version, changes: dict) -> dict:
 
 def test_saving_a_version_in_the_admin_publishes_a_new_one(client, staff):
     seed_playbooks()
-    playbook = Playbook.objects.get(category="account_information")
+    playbook = Playbook.objects.get(category="account_information", platform="")
     original = playbook.current
     client.force_login(staff)
     url = f"/admin/releases/playbookversion/{original.pk}/change/"
@@ -142,5 +146,6 @@ def test_the_admin_lists_the_library_and_the_unknown_reasons(client, staff):
 def test_the_library_lists_each_playbook_with_its_current_steps(db):
     seed_playbooks()
     rows = library()
-    assert [p.category for p, _, _ in rows] == sorted(c.value for c in RejectionCategory)
+    expected = [(c.value, "") for c in RejectionCategory] + [(c, "douyin") for c in seed_douyin.SEED]
+    assert [(p.category, p.platform) for p, _, _ in rows] == sorted(expected)
     assert all(version.number == 1 and steps for _, version, steps in rows)

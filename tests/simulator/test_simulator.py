@@ -484,6 +484,13 @@ def test_the_console_requires_a_staff_user(sim_on, client, platform, django_user
     assert client.post("/sim/console/settings", {"error_rate_pct": 100}).status_code == 403
 
 
+def test_each_simulator_console_links_to_the_other_platforms(sim_on, client, staff):
+    client.force_login(staff)
+    assert 'href="/sim/douyin/console/"' in client.get("/sim/console/").content.decode()
+    douyin = client.get("/sim/douyin/console/").content.decode()
+    assert 'href="/sim/console/"' in douyin and 'aria-current="page">Simulator<' in douyin
+
+
 def test_a_staff_reviewer_rejects_with_catalogue_reasons(sim_on, client, staff, platform):
     auditid = operations.submit_audit(platform.authorizers.get(), {"version_desc": "<script>x</script>"})[
         "auditid"

@@ -149,7 +149,8 @@ def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, a
     client = Client()
     client.force_login(mike)
     english, read = {}, set()
-    for path in [*page_paths(talking_world), reverse("simulator:console")]:
+    consoles = [reverse("simulator:console"), reverse("douyin_sim:console")]
+    for path in [*page_paths(talking_world), *consoles]:
         if path.startswith(NOT_UI):
             continue
         response = client.get(path)
@@ -212,8 +213,15 @@ def test_every_page_in_chinese_shows_no_english_but_names(talking_world, mike, a
     words = english_words(dry_run.content.decode())
     if words:
         english["/campaigns/new (dry run)"] = (words, visible_text(dry_run.content.decode()))
+    # The release group form (issue 16), its refusals in place: no app, a version that is none.
+    invalid = client.post(reverse("web:release-group-create"), {"version": "下一版", "total_kb": "大"})
+    assert invalid.status_code == 200
+    words = english_words(invalid.content.decode())
+    if words:
+        english["release-groups/new (invalid)"] = (words, visible_text(invalid.content.decode()))
     release_id = talking_world["release_id"][1]
     assert {"/", f"/releases/{release_id}/", "/audit/", "/analytics/", "/sim/console/"} <= read
+    assert {"/sim/douyin/console/", "/release-groups/new"} <= read
     assert any("publish-policy" in path for path in read)
     report = "\n".join(
         f"  {path}: {' '.join(words)}\n"

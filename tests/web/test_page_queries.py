@@ -3,6 +3,7 @@ few releases as for many apps with many: the bounds below hold on small and larg
 
 import pytest
 
+from releases.group_services import release_group_create
 from releases.models import App, Release, State
 from releases.tokens import api_token_create
 from tests.web.test_overview import populate
@@ -110,3 +111,15 @@ def test_the_api_release_list_says_whether_each_release_is_approved(client, make
     assert rows[draft.pk]["approved"] is False
     assert rows[draft.pk]["url"] == f"/api/v1/releases/{draft.pk}"
     assert listed["next"] is None
+
+
+def test_a_release_in_a_group_links_its_group_and_the_other_platforms_within_the_same_cap(
+    login, alice, mike, wechat_app, douyin_app, django_assert_max_num_queries
+):
+    group = release_group_create(apps=[wechat_app, douyin_app], actor=alice, version="2.0.0")
+    mine, other = (m.release for m in group.members.order_by("release__app__name"))
+    client = login(mike)
+    with django_assert_max_num_queries(RELEASE_PAGE_QUERIES):
+        page = client.get(f"/releases/{other.pk}/").content.decode()
+    assert f'href="/release-groups/{group.pk}/"' in page
+    assert 'data-platform="douyin"' in page and f'href="/releases/{mine.pk}/"' in page

@@ -12,10 +12,9 @@ from releases import services
 from releases.models import CheckRun, Release, ReleaseGroup, RemediationTask, State
 from reviews.polling import review_ask
 from simulator.douyin import operations as douyin
-from simulator.douyin import state as douyin_state
 from simulator.services import sim_decide
 from tests.conftest import GOOD_NOTES, GOOD_REPORT
-from tests.fixtures.douyin import DY_APPID
+from tests.fixtures.douyin import DY_APPID, ten_seconds_later
 
 
 def work() -> None:
@@ -129,8 +128,7 @@ def test_douyin_rejects_wechat_approves_wechat_is_published_and_douyin_resubmitt
     }
     assert states == {"wechat": State.PUBLISHED, "douyin": State.REJECTED}
 
-    with douyin_state.changing("app", DY_APPID) as doc:  # Douyin takes one submission per 10 s
-        doc["last_audit_at"] = 0
+    ten_seconds_later()  # Douyin takes one submission per 10 s
     for task in RemediationTask.objects.filter(release=dy, done_at__isnull=True):  # remediate on Douyin
         note = {"note": "服务类目已改为餐饮 (category fixed)"}
         assert (
