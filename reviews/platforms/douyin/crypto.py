@@ -15,49 +15,23 @@ The encrypting half is here too, so the simulator and the tests push exactly wha
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import secrets
 import struct
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from reviews.platforms.message_crypto import (  # noqa: F401 -- the shared scheme, named here for callers
+    AppIdMismatch,
+    CryptoError,
+    msg_signature,
+    signature_matches,
+)
+from reviews.platforms.message_crypto import aes_key as _aes_key
+from reviews.platforms.message_crypto import cipher as _cipher
 
 BLOCK = 32
 RANDOM_BYTES = 32
 ENVELOPE_FIELDS = ("Nonce", "TimeStamp", "Encrypt", "MsgSignature")
-
-
-class CryptoError(Exception):
-    """The push cannot be read: bad envelope, base64, padding, length or key."""
-
-
-class AppIdMismatch(CryptoError):
-    """The message decrypted, but was encrypted for another component app."""
-
-
-def msg_signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
-    joined = "".join(sorted([token, timestamp, nonce, encrypted]))
-    return hashlib.sha1(joined.encode()).hexdigest()  # noqa: S324 - the protocol mandates SHA-1
-
-
-def signature_matches(expected: str, token: str, timestamp: str, nonce: str, encrypted: str) -> bool:
-    """Constant time, so a forger learns nothing from response times; case does not matter."""
-    return hmac.compare_digest(msg_signature(token, timestamp, nonce, encrypted), (expected or "").lower())
-
-
-def _aes_key(encoding_aes_key: str) -> bytes:
-    try:
-        key = base64.b64decode((encoding_aes_key or "") + "=", validate=True)
-    except (binascii.Error, ValueError):
-        raise CryptoError("The EncodingAESKey is not valid base64.") from None
-    if len(encoding_aes_key) != 43 or len(key) != 32:
-        raise CryptoError("The EncodingAESKey must be 43 characters encoding 32 bytes.")
-    return key
-
-
-def _cipher(key: bytes) -> Cipher:
-    return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
 
 
 def _unpad(data: bytes) -> bytes:
