@@ -23,55 +23,36 @@ once, before the access token is even cached, and only one worker refreshes at a
 import json
 import logging
 import time
-from collections.abc import Callable
-from contextlib import contextmanager, suppress
-from typing import TypeVar
-
-from django.conf import settings
-from redis.exceptions import LockError
 
 from releases.crypto import decrypt, encrypt
 from reviews.models import ComponentTicket
 from reviews.platforms.douyin.client import DouyinClient, require
 from reviews.platforms.douyin.errors import DouyinError, transient
-from reviews.platforms.wechat.tokens import cache_redis, cache_seconds
+from reviews.platforms.token_cache import CachedTokens, cache_seconds
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 COMPONENT_TOKEN_PATH = "/openapi/v2/auth/tp/token/"  # noqa: S105 - a path, not a secret
 AUTH_TOKEN_PATH = "/api/tpapp/v2/auth/get_auth_token/"  # noqa: S105 - a path, not a secret
 
 
-class Tokens:
+class Tokens(CachedTokens):
+    platform = "douyin"
+    display = "Douyin"
+    error = DouyinError
+    timeout_setting = "DOUYIN_HTTP_TIMEOUT_SECONDS"
+
     def __init__(self, account, client: DouyinClient | None = None, redis=None) -> None:
-        self.account = account
-        self.client = client or DouyinClient()
-        self.redis = redis or cache_redis(settings.CACHE_URL)
+        super().__init__(account, client or DouyinClient(), redis)
 
-    # -- public -----------------------------------------------------------------------
+    def _transient(self, name: str, message: str) -> DouyinError:
+        return transient(name, message)
 
-    def component_token(self) -> str:
-        return self._cached(self._component_key(), self._fetch_component_token)
-
-    def authorizer_token(self, app) -> str:
-        return self._cached(self._authorizer_key(app), lambda: self._fetch_authorizer_token(app))
-
-    def as_component(self, call: Callable[[str], T]) -> T:
-        return self._with_refresh(self._component_key(), self.component_token, call)
-
-    def as_app(self, app, call: Callable[[str], T]) -> T:
-        return self._with_refresh(self._authorizer_key(app), lambda: self.authorizer_token(app), call)
-
-    def renew_component_token(self) -> str:
-        """A fresh component token now (the connection test): it retires the cached one after Douyin's
-        grace period, so it replaces it in the cache at once and every worker moves to it."""
-        key = self._component_key()
-        with self._lock(key):
-            token, expires_in = self._fetch_component_token()
-            self._store(key, token, expires_in)
-            return token
+    def _refused_again(self, exc: DouyinError) -> DouyinError:
+        return DouyinError(
+            exc.message, err_no=exc.err_no, err_msg=exc.err_msg, name=exc.name, permanent=False
+        )
 
     def authorize(self, app, authorization_code: str) -> None:
         """Exchange an authorization code (an AUTHORIZED push, or a retrieved code) for the app's tokens."""
@@ -145,12 +126,6 @@ class Tokens:
 
     # -- cache, lock, refresh ---------------------------------------------------------
 
-    def _component_key(self) -> str:
-        return f"sluice:douyin:{self.account.pk}:component_token"
-
-    def _authorizer_key(self, app) -> str:
-        return f"sluice:douyin:{self.account.pk}:authorizer_token:{app.appid}"
-
     def _read(self, key: str) -> str | None:
         """The cached token while it is good by this clock (Redis's own expiry is only a backstop)."""
         value = self.redis.get(key)
@@ -163,52 +138,3 @@ class Tokens:
         keep = cache_seconds(expires_in)
         held = json.dumps({"token": token, "until": time.time() + keep})
         self.redis.set(key, encrypt(held), ex=keep + 60)
-
-    def _cached(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
-        token = self._read(key)
-        if token:
-            return token
-        with self._lock(key):
-            token = self._read(key)  # another worker fetched it while we waited
-            if token:
-                return token
-            token, expires_in = fetch()
-            self._store(key, token, expires_in)
-            return token
-
-    @contextmanager
-    def _lock(self, key: str):
-        hold = 3 * settings.DOUYIN_HTTP_TIMEOUT_SECONDS + 5
-        lock = self.redis.lock(f"{key}:lock", timeout=hold, blocking_timeout=hold)
-        if not lock.acquire():
-            raise transient("token_lock", "Another worker is fetching the Douyin token; retrying.")
-        try:
-            yield
-        finally:
-            with suppress(LockError):
-                lock.release()
-
-    def forget(self, key: str, token: str) -> None:
-        """Drop `token` unless another worker already replaced it (then the newer one is used)."""
-        if self._read(key) == token:
-            self.redis.delete(key)
-
-    def _with_refresh(self, key: str, get_token: Callable[[], str], call: Callable[[str], T]) -> T:
-        token = get_token()
-        try:
-            return call(token)
-        except DouyinError as exc:
-            if not exc.is_token_error:
-                raise
-            logger.info("Douyin refused a cached token (err_no %s); refreshing once", exc.err_no)
-            self.forget(key, token)
-        token = get_token()
-        try:
-            return call(token)
-        except DouyinError as exc:
-            if not exc.is_token_error:
-                raise
-            self.forget(key, token)
-            raise DouyinError(
-                exc.message, err_no=exc.err_no, err_msg=exc.err_msg, name=exc.name, permanent=False
-            ) from exc
