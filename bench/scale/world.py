@@ -157,7 +157,8 @@ class World:
         self.usernames = {pk: name for info in teams for pk, name in info.usernames.items()}
         self.catalogue = reason_catalogue()
         self._classified: dict[str, tuple[list, list]] = {}
-        self.steps = {c.value: _steps(c.value) for c in RejectionCategory}
+        # The seeded rejections are WeChat's reasons (reason_catalogue), so WeChat's playbooks plan them.
+        self.steps = {c.value: _steps(c.value, "wechat") for c in RejectionCategory}
         self.checks = [(key, check) for key, check in REGISTRY.items()]
 
     def pick_reasons(self, rng: random.Random) -> list[dict]:

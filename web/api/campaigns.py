@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from releases import selectors
 from releases.campaigns import groups, services
@@ -22,6 +22,7 @@ from web.api.schemas.common import (
     ERRORS,
     NO_NUL,
     SOME_TEXT,
+    Id,
     JsonObject,
     JsonValue,
     SomeText,
@@ -43,7 +44,7 @@ class TagTargets(Strict):
 
 
 class AppTargets(Strict):
-    apps: list[Annotated[StrictInt, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
+    apps: list[Annotated[Id, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
 
 
 class AllTargets(Strict):

@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
-from pydantic import StrictInt
 
 from notify import services
 from notify.kinds import KINDS
@@ -21,7 +20,7 @@ from notify.models import Channel, Delivery
 from web.api.core import client_ip
 from web.api.paging import PageQuery, page
 from web.api.release_out import release_out
-from web.api.schemas.common import ERRORS, SOME_TEXT, Strict, Text, page_of
+from web.api.schemas.common import ERRORS, SOME_TEXT, Id, Strict, Text, page_of
 from web.api.schemas.releases import ReleaseOut
 
 router = Router(tags=["notifications"])
@@ -57,7 +56,7 @@ def _clock(value: time | None) -> str | None:
 class _ChannelIn(Strict):
     name: str = Field(max_length=120, pattern=SOME_TEXT)
     events: list[EventKind] | None = Field(None, description="Event kinds sent; all when left out or empty.")
-    apps: list[StrictInt] | None = Field(None, description="App ids of the team; empty: every app.")
+    apps: list[Id] | None = Field(None, description="App ids of the team; empty: every app.")
     language: Literal["zh-Hans", "en"] | None = Field(
         None, description="Default zh-Hans for robots, en for email and webhooks."
     )

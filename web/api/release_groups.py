@@ -6,14 +6,14 @@ publish) acts on every member that allows it and says, per member, what it did o
 """
 
 from ninja import Router, Schema, Status
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from releases import selectors
 from releases.errors import NotFound
 from releases.group_services import group_members, release_group_act, release_group_create
 from releases.models import ReleaseGroup
 from web.api.core import client_ip, get_or_404
-from web.api.schemas.common import ERRORS, NO_NUL, Strict, text
+from web.api.schemas.common import ERRORS, NO_NUL, Id, Strict, text
 from web.api.schemas.releases import SEMVER, BuildReport
 
 router = Router()
@@ -24,9 +24,7 @@ class ReleaseGroupIn(Strict):
     release_notes: str = text(10_000)
     review_notes: str = text(10_000)
     build_report: BuildReport = Field(default_factory=dict)
-    apps: list[StrictInt] = Field(
-        min_length=1, max_length=10, description="One app per platform, of one team."
-    )
+    apps: list[Id] = Field(min_length=1, max_length=10, description="One app per platform, of one team.")
     hold_on_rejection: bool = Field(
         False, description="A rejection on one platform holds the group's submit and publish for all."
     )

@@ -4,7 +4,7 @@ request bodies, whose constraints are in the OpenAPI document (so clients and fu
 from typing import Annotated, Any, Union
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, create_model
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
 from typing_extensions import TypeAliasType
 
 # PostgreSQL refuses NUL in text and jsonb: a body carrying one is a 400, and the document says so.
@@ -99,3 +99,15 @@ def page_of(schema: type[Schema], name: str) -> type[Schema]:
         results=(list[schema], ...),
         next=(str | None, None),
     )
+
+
+def _not_a_boolean(value):
+    """JSON's true is no id, though Python counts it as the integer 1; 12.0 still is 12, as JSON
+    Schema's "integer" says (so pydantic's StrictInt, which refuses 12.0, would be wrong)."""
+    if isinstance(value, bool):
+        raise ValueError("An id is an integer, not a boolean.")
+    return value
+
+
+# An object's id in a request body (apps of a campaign, a release group, a tag change).
+Id = Annotated[int, BeforeValidator(_not_a_boolean)]

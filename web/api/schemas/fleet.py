@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from web.api.schemas.common import NO_NUL, SPACE, Strict
+from web.api.schemas.common import NO_NUL, SPACE, Id, Strict
 
 # A tag as the service keeps it (releases.fleet.clean_tags): no control character or comma, and
 # something besides spaces; at most 64 characters.
@@ -71,7 +71,7 @@ class SyncOut(Schema):
 
 
 class TargetApps(Strict):
-    apps: list[StrictInt] = Field(max_length=10000, description="App ids; ids of other teams match nothing.")
+    apps: list[Id] = Field(max_length=10000, description="App ids; ids of other teams match nothing.")
 
 
 class TargetTags(Strict):
