@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from releases import selectors
 from releases.campaigns import groups, services
@@ -22,7 +22,6 @@ from web.api.schemas.common import (
     ERRORS,
     NO_NUL,
     SOME_TEXT,
-    Id,
     JsonObject,
     JsonValue,
     SomeText,
@@ -30,6 +29,7 @@ from web.api.schemas.common import (
     Text,
     checked_text,
     no_nul_keys,
+    not_a_boolean,
     page_of,
     text,
 )
@@ -44,7 +44,9 @@ class TagTargets(Strict):
 
 
 class AppTargets(Strict):
-    apps: list[Annotated[Id, Field(ge=1, le=BIG)]] = Field(min_length=1, max_length=20_000)
+    apps: list[Annotated[int, Field(ge=1, le=BIG), BeforeValidator(not_a_boolean)]] = Field(
+        min_length=1, max_length=20_000
+    )
 
 
 class AllTargets(Strict):

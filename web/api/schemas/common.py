@@ -101,7 +101,7 @@ def page_of(schema: type[Schema], name: str) -> type[Schema]:
     )
 
 
-def _not_a_boolean(value):
+def not_a_boolean(value):
     """JSON's true is no id, though Python counts it as the integer 1; 12.0 still is 12, as JSON
     Schema's "integer" says (so pydantic's StrictInt, which refuses 12.0, would be wrong)."""
     if isinstance(value, bool):
@@ -110,4 +110,4 @@ def _not_a_boolean(value):
 
 
 # An object's id in a request body (apps of a campaign, a release group, a tag change).
-Id = Annotated[int, BeforeValidator(_not_a_boolean)]
+Id = Annotated[int, BeforeValidator(not_a_boolean)]
