@@ -29,7 +29,7 @@ from releases.models import CheckSuppression, Qualification
 from releases.tokens import api_token_create
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "6"))
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db(transaction=True)]
 

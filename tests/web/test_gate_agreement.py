@@ -265,8 +265,8 @@ def _expected_kinds(release, user, page: dict) -> set[str]:
 
 
 @settings(
-    # 20 keeps the suite under ten minutes; SLUICE_GATE_EXAMPLES=200 for a deeper run.
-    max_examples=int(os.environ.get("SLUICE_GATE_EXAMPLES", "20")),
+    # 14 keeps the suite under ten minutes; SLUICE_GATE_EXAMPLES=200 for a deeper run.
+    max_examples=int(os.environ.get("SLUICE_GATE_EXAMPLES", "14")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
