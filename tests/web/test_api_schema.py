@@ -3,7 +3,7 @@ for every operation and sends them to a real server (gunicorn, in its own proces
 PostgreSQL database, seeded with a team, apps and releases. Every answer must be a non-5xx that
 matches the documented status codes, content type and schema; valid requests must not be refused
 with a 400, invalid ones must be. Bounded to a few minutes on two cores: SLUICE_SCHEMATHESIS_EXAMPLES
-(default 8) examples per operation and kind, e.g. 100 for a deeper run."""
+(default 6) examples per operation and kind, e.g. 100 for a deeper run."""
 
 import datetime
 import os
